@@ -1,0 +1,30 @@
+"""bayesopt: Bayesian optimisation with an ask/tell interface, built on BoTorch.
+
+Example:
+    >>> import bayesopt as bo
+    >>> space = bo.Space({"x": bo.Real(-5.0, 5.0), "n": bo.Integer(1, 4)})
+    >>> opt = bo.Optimizer(space, seed=0)
+    >>> trial = opt.ask()
+    >>> _ = opt.tell(trial, trial.params["x"] ** 2 + trial.params["n"])
+"""
+
+from bayesopt.optimizer import FallbackWarning, Optimizer
+from bayesopt.propose import ProposeOptions
+from bayesopt.random import RandomSearch
+from bayesopt.space import Categorical, Integer, Real, Space
+from bayesopt.trial import Trial, TrialState
+
+__all__ = [
+    "Categorical",
+    "FallbackWarning",
+    "Integer",
+    "Optimizer",
+    "ProposeOptions",
+    "RandomSearch",
+    "Real",
+    "Space",
+    "Trial",
+    "TrialState",
+]
+
+__version__ = "0.1.0"

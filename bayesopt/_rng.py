@@ -1,0 +1,32 @@
+"""Seeds: derive independent, reproducible streams without touching global state."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+
+def derive_seed(*keys: int) -> int:
+    """A 32-bit seed determined by ``keys`` (e.g. the study seed and the ask counter)."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0])
+
+
+def fresh_seed() -> int:
+    """A random seed drawn from OS entropy (not from any global RNG)."""
+    return int(np.random.SeedSequence().generate_state(1)[0])
+
+
+@contextlib.contextmanager
+def seeded_torch(seed: int) -> Iterator[None]:
+    """Run BoTorch code that draws from torch's global CPU RNG reproducibly.
+
+    Some BoTorch routines (fit restarts, QMC samplers) draw from the global generator.
+    Inside this block that generator is seeded with ``seed``; on exit its previous state is
+    restored, so the caller's random stream is exactly as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

@@ -1,0 +1,150 @@
+"""Acquisition functions by name: a small registry over BoTorch's implementations.
+
+Every acquisition *maximises*: the surrogate is fitted to standardised negated losses.
+
+=========  ===============================================================================
+name       what it is
+=========  ===============================================================================
+qlognei    ``qLogNoisyExpectedImprovement`` (default): LogEI that integrates over the noisy
+           incumbent; handles pending points and batches by Monte-Carlo fantasies.
+logei      ``LogExpectedImprovement`` with ``best_f`` the best observation
+           (``qLogExpectedImprovement`` when there are pending points or ``q > 1``).
+ucb        ``UpperConfidenceBound`` with ``beta = 4`` (two posterior s.d.)
+           (``qUpperConfidenceBound`` with pending points or ``q > 1``).
+pi         ``LogProbabilityOfImprovement`` (``qProbabilityOfImprovement`` with pending points).
+ts         Thompson sampling: one joint posterior sample over a dense candidate set per point,
+           maximised there (see ``propose.thompson``).
+=========  ===============================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from botorch.acquisition import (
+    AcquisitionFunction,
+    LogExpectedImprovement,
+    UpperConfidenceBound,
+    qLogExpectedImprovement,
+    qLogNoisyExpectedImprovement,
+    qProbabilityOfImprovement,
+    qUpperConfidenceBound,
+)
+from botorch.acquisition.analytic import LogProbabilityOfImprovement
+from botorch.models.model import Model
+from botorch.sampling import SobolQMCNormalSampler
+from torch import Tensor
+
+from bayesopt._rng import seeded_torch
+
+__all__ = ["ACQUISITIONS", "UCB_BETA", "check_name", "make"]
+
+UCB_BETA = 4.0
+MC_SAMPLES = 128
+
+
+@dataclass(frozen=True)
+class _Context:
+    model: Model
+    X_baseline: Tensor  # n x d observed inputs
+    best_f: float  # best standardised observation
+    X_pending: Tensor | None  # m x d
+    batch: bool  # q > 1 or pending points: needs an MC acquisition
+    seed: int
+
+    def sampler(self) -> SobolQMCNormalSampler:
+        return SobolQMCNormalSampler(torch.Size([MC_SAMPLES]), seed=self.seed)
+
+
+def _qlognei(c: _Context) -> AcquisitionFunction:
+    return qLogNoisyExpectedImprovement(
+        c.model,
+        X_baseline=c.X_baseline,
+        sampler=c.sampler(),
+        X_pending=c.X_pending,
+        prune_baseline=True,
+    )
+
+
+def _logei(c: _Context) -> AcquisitionFunction:
+    if c.batch:
+        return qLogExpectedImprovement(
+            c.model, best_f=c.best_f, sampler=c.sampler(), X_pending=c.X_pending
+        )
+    return LogExpectedImprovement(c.model, best_f=c.best_f)
+
+
+def _ucb(c: _Context) -> AcquisitionFunction:
+    if c.batch:
+        return qUpperConfidenceBound(
+            c.model, beta=UCB_BETA, sampler=c.sampler(), X_pending=c.X_pending
+        )
+    return UpperConfidenceBound(c.model, beta=UCB_BETA)
+
+
+def _pi(c: _Context) -> AcquisitionFunction:
+    if c.batch:
+        return qProbabilityOfImprovement(
+            c.model, best_f=c.best_f, sampler=c.sampler(), X_pending=c.X_pending
+        )
+    return LogProbabilityOfImprovement(c.model, best_f=c.best_f)
+
+
+ACQUISITIONS: dict[str, Callable[[_Context], AcquisitionFunction] | None] = {
+    "qlognei": _qlognei,
+    "logei": _logei,
+    "ucb": _ucb,
+    "pi": _pi,
+    "ts": None,  # not an acquisition function to optimise: see propose.thompson
+}
+
+
+def check_name(name: object) -> str:
+    """Return ``name`` if it is a known acquisition, else raise.
+
+    Raises:
+        TypeError: ``name`` is not a string.
+        ValueError: ``name`` is unknown; the message lists the known names.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"`acquisition` must be a str, but got {name!r}.")
+    if name not in ACQUISITIONS:
+        raise ValueError(
+            f"unknown acquisition {name!r}; known acquisitions are {sorted(ACQUISITIONS)}."
+        )
+    return name
+
+
+def make(
+    name: str,
+    model: Model,
+    *,
+    X_baseline: Tensor,
+    best_f: float,
+    X_pending: Tensor | None = None,
+    q: int = 1,
+    seed: int = 0,
+) -> AcquisitionFunction:
+    """Build the acquisition ``name`` on a fitted model.
+
+    Args:
+        name: one of ``ACQUISITIONS`` except ``"ts"``.
+        model: a fitted single-output BoTorch model (maximisation).
+        X_baseline: ``n x d`` observed inputs.
+        best_f: the best (largest) standardised observation.
+        X_pending: ``m x d`` points being evaluated, or ``None``.
+        q: number of points that will be proposed jointly.
+        seed: seed of the quasi-Monte-Carlo sampler.
+
+    Returns:
+        A BoTorch acquisition function; an MC one when ``q > 1`` or points are pending.
+    """
+    factory = ACQUISITIONS[check_name(name)]
+    if factory is None:
+        raise ValueError(f"acquisition {name!r} is not built by make(); use propose.thompson.")
+    pending = X_pending if X_pending is not None and len(X_pending) else None
+    ctx = _Context(model, X_baseline, best_f, pending, q > 1 or pending is not None, seed)
+    with seeded_torch(seed):
+        return factory(ctx)

@@ -1,0 +1,259 @@
+"""GP-based Bayesian optimisation behind the ask/tell interface (orchestration only).
+
+One ask, step by step:
+
+1. While fewer than ``n_initial`` trials exist, return points of a scrambled Sobol sequence
+   seeded by ``seed`` (in a finite space, skipping points that were already asked).
+2. Otherwise fit the GP (``surrogate.fit``) on the complete trials, in the unit cube, with
+   standardised negated losses. **Failed trials are imputed with the worst value observed so
+   far**, so the model learns that their region is bad and the optimiser steers away.
+3. Build the acquisition (``acquisition.make``) with the pending trials as pending points.
+4. Maximise it over the mixed domain (``propose.maximize``), never returning a point that is
+   pending or, unless the GP has found the objective noisy, one already evaluated.
+5. Decode the unit points into params.
+
+If the GP cannot be used (fewer than two complete trials, a failed fit, a numerical error),
+the ask falls back to a space-filling Sobol point, far from every asked point, and emits one
+``FallbackWarning``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import torch
+from botorch.exceptions.warnings import BotorchWarning
+from linear_operator.utils.warnings import NumericalWarning
+from torch import Tensor
+
+from bayesopt import acquisition, propose, surrogate
+from bayesopt._rng import derive_seed
+from bayesopt.asktell import AskTell
+from bayesopt.space import DTYPE, Space
+from bayesopt.trial import TrialState
+
+__all__ = ["FallbackWarning", "Optimizer", "default_n_initial"]
+
+NOISY_FRACTION = 0.05
+NOISY_MIN_TRIALS = 10
+"""The objective counts as noisy, and re-evaluating an observed point is allowed, once at
+least ``NOISY_MIN_TRIALS`` trials are complete and the fitted noise variance exceeds
+``NOISY_FRACTION`` of the output variance. With fewer trials the GP cannot tell noise from
+signal, so observed points are never proposed again while others remain."""
+
+N_INCUMBENT_STARTS = 3
+
+
+class FallbackWarning(UserWarning):
+    """The GP could not be used for an ask; a space-filling point was proposed instead."""
+
+
+def default_n_initial(space: Space) -> int:
+    """Size of the Sobol initial design: ``2 d + 1``, at least 5 and at most 20.
+
+    In a finite space it is capped at half the number of points (at least 1).
+    """
+    n = min(max(2 * space.dim + 1, 5), 20)
+    if space.n_points is not None:
+        n = min(n, max(1, space.n_points // 2))
+    return n
+
+
+class Optimizer(AskTell):
+    """Bayesian optimisation with a Gaussian-process surrogate, driven by ask and tell.
+
+    Args:
+        space: the search space.
+        seed: seeds every random choice; the same seed and the same tells give the same
+            asks. ``None`` draws a seed from OS entropy.
+        maximize: maximise the objective instead of minimising it.
+        acquisition: one of ``"qlognei"`` (default), ``"logei"``, ``"ucb"``, ``"pi"``,
+            ``"ts"``; see ``bayesopt.acquisition``.
+        n_initial: size of the Sobol initial design; ``None`` for ``default_n_initial``.
+        propose_options: settings of the acquisition optimiser.
+
+    Example:
+        >>> import bayesopt as bo
+        >>> opt = bo.Optimizer(bo.Space({"x": bo.Real(-2.0, 2.0)}), seed=0)
+        >>> for _ in range(8):
+        ...     trial = opt.ask()
+        ...     _ = opt.tell(trial, (trial.params["x"] - 0.5) ** 2)
+        >>> abs(opt.best.params["x"] - 0.5) < 0.1
+        True
+    """
+
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int | None = None,
+        maximize: bool = False,
+        acquisition: str = "qlognei",
+        n_initial: int | None = None,
+        propose_options: propose.ProposeOptions | None = None,
+    ) -> None:
+        super().__init__(space, seed=seed, maximize=maximize)
+        self.acquisition = _acq_name(acquisition)
+        if n_initial is None:
+            n_initial = default_n_initial(space)
+        elif not isinstance(n_initial, numbers.Integral) or isinstance(n_initial, bool):
+            raise TypeError(f"`n_initial` must be an int or None, but got {n_initial!r}.")
+        elif n_initial < 1:
+            raise ValueError(f"`n_initial >= 1` must hold, but got n_initial={n_initial}.")
+        self.n_initial = int(n_initial)
+        if propose_options is not None and not isinstance(propose_options, propose.ProposeOptions):
+            raise TypeError(
+                f"`propose_options` must be a ProposeOptions, but got {propose_options!r}."
+            )
+        self.propose_options = propose_options or propose.ProposeOptions()
+        self._grids = [space.grid(i) for i in range(space.dim)]
+
+    # The one hook -----------------------------------------------------------------------
+    def _suggest(
+        self, n: int, pending: list[dict[str, Any]], position: int, seed: int
+    ) -> list[tuple[dict, str]]:
+        n_design = min(n, max(0, self.n_initial - position))
+        U_pending = self._encode(pending)
+        out = [(p, "initial") for p in self._initial_design(n_design, position, U_pending)]
+        n_model = n - n_design
+        if n_model:
+            U_pending = torch.cat([U_pending, self._encode([p for p, _ in out])])
+            try:
+                U = self._model_points(n_model, U_pending, seed)
+                source = "model"
+            except _CannotModel as exc:
+                warnings.warn(
+                    f"bayesopt: the GP could not be used for this ask ({exc}); "
+                    "proposing a space-filling point instead.",
+                    FallbackWarning,
+                    stacklevel=3,
+                )
+                U = self._space_filling(n_model, U_pending, seed)
+                source = "fallback"
+            out += [(self.space.from_unit(u), source) for u in U]
+        return out
+
+    # Steps ------------------------------------------------------------------------------
+    def _encode(self, params: list[dict[str, Any]]) -> Tensor:
+        if not params:
+            return torch.empty(0, self.space.dim, dtype=DTYPE)
+        return torch.stack([self.space.to_unit(p) for p in params])
+
+    def _asked(self) -> Tensor:
+        return self._encode([t.params for t in self._trials])
+
+    def _initial_design(self, n: int, position: int, U_pending: Tensor) -> list[dict[str, Any]]:
+        """The next ``n`` points of the seeded Sobol sequence not yet asked (finite spaces)."""
+        if n == 0:
+            return []
+        finite = self.space.n_points is not None
+        n_draw = position + n + (64 if finite else 0)
+        engine = torch.quasirandom.SobolEngine(self.space.dim, scramble=True, seed=self.seed)
+        U = self.space.snap(engine.draw(n_draw, dtype=DTYPE))
+        if not finite:
+            return [self.space.from_unit(u) for u in U[position : position + n]]
+        seen = {_key(u) for u in torch.cat([self._asked(), U_pending])}
+        chosen: list[Tensor] = []
+        for u in U:
+            if _key(u) not in seen:
+                seen.add(_key(u))
+                chosen.append(u)
+                if len(chosen) == n:
+                    break
+        if len(chosen) < n:  # the space is (nearly) exhausted: repeats are unavoidable
+            chosen += list(self._space_filling(n - len(chosen), U_pending, self.seed))
+        return [self.space.from_unit(u) for u in chosen]
+
+    def _training_data(self) -> tuple[Tensor, Tensor, Tensor]:
+        """Unit inputs, standardised targets (larger is better) and the failed inputs."""
+        done = [t for t in self._trials if t.state is TrialState.COMPLETE]
+        failed = [t for t in self._trials if t.state is TrialState.FAILED]
+        if len(done) < 2:
+            raise _CannotModel(f"{len(done)} complete trial(s), the GP needs at least 2")
+        X = self._encode([t.params for t in done])
+        loss = torch.tensor([self._loss(t.value) for t in done], dtype=DTYPE)
+        X_failed = self._encode([t.params for t in failed])
+        if len(failed):
+            X = torch.cat([X, X_failed])
+            loss = torch.cat([loss, loss.max().expand(len(failed))])
+        return X, surrogate.standardize(-loss), X_failed
+
+    def _model_points(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
+        X, y, X_failed = self._training_data()
+        try:
+            with warnings.catch_warnings():
+                # Jitter and fallback notices from GPyTorch/BoTorch are routine here.
+                warnings.simplefilter("ignore", NumericalWarning)
+                warnings.simplefilter("ignore", BotorchWarning)
+                U = self._propose(n, X, y, X_failed, U_pending, seed)
+        except Exception as exc:  # any numerical failure of the GP path falls back
+            raise _CannotModel(f"{type(exc).__name__}: {exc}") from exc
+        if not bool(torch.isfinite(U).all()):
+            raise _CannotModel("the acquisition optimiser returned non-finite points")
+        return U
+
+    def _propose(
+        self, n: int, X: Tensor, y: Tensor, X_failed: Tensor, U_pending: Tensor, seed: int
+    ) -> Tensor:
+        """Fit the GP on ``X, y`` and maximise the acquisition for ``n`` unit points."""
+        model = surrogate.fit(X, y, cat_dims=self.space.categorical_dims, seed=seed)
+        noisy = (
+            len(X) - len(X_failed) >= NOISY_MIN_TRIALS
+            and surrogate.noise_fraction(model) > NOISY_FRACTION
+        )
+        X_avoid = torch.cat([U_pending, X_failed] + ([] if noisy else [X]))
+        X_best = X[torch.argsort(y, descending=True, stable=True)[:N_INCUMBENT_STARTS]]
+        if self.acquisition == "ts":
+            return propose.thompson(
+                model, self._grids, q=n, seed=seed, X_avoid=X_avoid, X_centers=X_best
+            )
+        acqf = acquisition.make(
+            self.acquisition,
+            model,
+            X_baseline=X,
+            best_f=float(y.max()),
+            X_pending=U_pending,
+            q=n,
+            seed=seed,
+        )
+        return propose.maximize(
+            acqf,
+            self._grids,
+            q=n,
+            seed=seed,
+            X_avoid=X_avoid,
+            X_starts=X_best,
+            options=self.propose_options,
+        )
+
+    def _space_filling(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
+        """``n`` Sobol candidates chosen greedily to be far from every asked point."""
+        cands = self.space.sample_unit(max(256, 4 * n), seed=derive_seed(seed, 1))
+        taken = torch.cat([self._asked(), U_pending])
+        chosen = []
+        for _ in range(n):
+            if len(taken):
+                score = torch.cdist(cands, taken).min(dim=1).values
+                k = int(torch.argmax(score))
+            else:
+                k = 0
+            chosen.append(cands[k])
+            taken = torch.cat([taken, cands[k : k + 1]])
+        return torch.stack(chosen)
+
+
+class _CannotModel(Exception):
+    """Internal: this ask cannot use the GP."""
+
+
+def _key(u: Tensor) -> tuple[float, ...]:
+    return tuple(round(x, 12) for x in u.tolist())
+
+
+def _acq_name(name: object) -> str:
+    try:
+        return acquisition.check_name(name)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"Optimizer: {exc}") from None
