@@ -60,15 +60,16 @@ def maximize(
     *,
     q: int = 1,
     seed: int = 0,
+    X_pending: Tensor | None = None,
     X_avoid: Tensor | None = None,
     X_starts: Tensor | None = None,
     options: ProposeOptions | None = None,
 ) -> Tensor:
     """Maximise ``acqf`` greedily for ``q`` points.
 
-    After each point the chosen ones are passed to ``acqf.set_X_pending`` (on top of the
-    pending points it already holds), so a batch is diverse; ``q > 1`` therefore needs an
-    acquisition that supports pending points (BoTorch's MC acquisitions do).
+    After each point, ``acqf.set_X_pending`` receives ``X_pending`` plus the points chosen
+    so far, so a batch is diverse; ``q > 1`` therefore needs an acquisition that supports
+    pending points (BoTorch's MC acquisitions do). ``acqf`` is left with those points set.
 
     Args:
         acqf: a BoTorch acquisition function over ``b x 1 x d`` inputs.
@@ -76,6 +77,7 @@ def maximize(
             of allowed unit values.
         q: number of points.
         seed: seed of the raw Sobol samples.
+        X_pending: ``m x d`` points the acquisition was built with as pending.
         X_avoid: ``m x d`` points that must not be proposed (evaluated or pending ones),
             unless nothing else is left.
         X_starts: ``s x d`` extra starting points (e.g. the best observed points).
@@ -88,7 +90,7 @@ def maximize(
     d = len(grids)
     dtype = torch.float64
     avoid = torch.empty(0, d, dtype=dtype) if X_avoid is None else X_avoid.to(dtype)
-    base_pending = getattr(acqf, "X_pending", None)
+    base_pending = X_pending if X_pending is not None and len(X_pending) else None
     chosen: list[Tensor] = []
     for j in range(q):
         if j > 0:
@@ -97,8 +99,6 @@ def maximize(
         x = _maximize_one(acqf, list(grids), seed + 7919 * j, avoid, X_starts, options)
         chosen.append(x)
         avoid = torch.cat([avoid, x.unsqueeze(0)])
-    if q > 1:
-        acqf.set_X_pending(base_pending)
     return torch.stack(chosen)
 
 
@@ -113,8 +113,10 @@ def _maximize_one(
     d = len(grids)
     n_points = math.prod(len(g) for g in grids) if all(g is not None for g in grids) else None
     if n_points is not None and n_points <= options.max_enumerate:
-        cands = torch.tensor(list(itertools.product(*[g.tolist() for g in grids])))
-        return _best_allowed(acqf, cands.to(torch.float64), avoid, options)
+        cands = torch.tensor(
+            list(itertools.product(*[g.tolist() for g in grids])), dtype=torch.float64
+        )
+        return _best_allowed(acqf, cands, avoid, options)
 
     engine = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
     raw = _snap(engine.draw(options.raw_samples, dtype=torch.float64), grids)

@@ -1,0 +1,96 @@
+"""Acquisition registry: closed forms on a known posterior, shapes, gradients, errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from botorch.models import SingleTaskGP
+from torch.distributions import Normal
+
+from bayesopt import acquisition, surrogate
+
+
+@pytest.fixture(scope="module")
+def model():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(12, 2, generator=g, dtype=torch.float64)
+    y = surrogate.standardize(torch.sin(6 * X[:, 0]) + X[:, 1] ** 2)
+    return surrogate.fit(X, y, seed=0), X, y
+
+
+def _posterior(m, x):
+    with torch.no_grad():
+        post = m.posterior(x.unsqueeze(0))
+    return float(post.mean), float(post.variance.sqrt())
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown acquisition 'ei'.*'logei'.*'qlognei'.*'ts'"):
+        acquisition.check_name("ei")
+    with pytest.raises(TypeError, match="must be a str"):
+        acquisition.check_name(3)
+
+
+def test_logei_matches_closed_form(model):
+    m, X, y = model
+    x = torch.tensor([0.3, 0.7], dtype=torch.float64)
+    mu, sd = _posterior(m, x)
+    best = float(y.max())
+    z = (mu - best) / sd
+    n = Normal(0.0, 1.0)
+    ei = sd * (z * float(n.cdf(torch.tensor(z))) + math.exp(float(n.log_prob(torch.tensor(z)))))
+    acqf = acquisition.make("logei", m, X_baseline=X, best_f=best)
+    with torch.no_grad():
+        value = float(acqf(x.view(1, 1, 2)))
+    assert value == pytest.approx(math.log(ei), rel=1e-6)
+
+
+def test_ucb_and_pi_match_closed_form(model):
+    m, X, y = model
+    x = torch.tensor([0.9, 0.1], dtype=torch.float64)
+    mu, sd = _posterior(m, x)
+    ucb = acquisition.make("ucb", m, X_baseline=X, best_f=0.0)
+    assert float(ucb(x.view(1, 1, 2))) == pytest.approx(mu + math.sqrt(acquisition.UCB_BETA) * sd)
+    best = float(y.max())
+    pi = acquisition.make("pi", m, X_baseline=X, best_f=best)
+    expected = float(torch.special.log_ndtr(torch.tensor((mu - best) / sd)))
+    assert float(pi(x.view(1, 1, 2))) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["qlognei", "logei", "ucb", "pi"])
+def test_shapes_gradients_and_pending(model, name):
+    m, X, y = model
+    pending = torch.tensor([[0.5, 0.5]], dtype=torch.float64)
+    acqf = acquisition.make(name, m, X_baseline=X, best_f=float(y.max()), X_pending=pending)
+    Z = torch.rand(7, 1, 2, dtype=torch.float64, requires_grad=True)
+    values = acqf(Z)
+    assert values.shape == (7,)
+    (grad,) = torch.autograd.grad(values.sum(), Z)
+    assert bool(torch.isfinite(grad).all())
+    # Pending points force the MC version (incremental qLogNEI folds them into its baseline).
+    held = acqf.X_baseline if name == "qlognei" else acqf.X_pending
+    assert bool((held == pending).all(dim=-1).any())
+
+
+def test_pending_point_is_penalised(model):
+    m, X, y = model
+    x = torch.tensor([[0.35, 0.9]], dtype=torch.float64)
+    free = acquisition.make("qlognei", m, X_baseline=X, best_f=float(y.max()), seed=1)
+    busy = acquisition.make("qlognei", m, X_baseline=X, best_f=float(y.max()), X_pending=x, seed=1)
+    assert float(busy(x.unsqueeze(0))) < float(free(x.unsqueeze(0)))
+
+
+def test_seeded_mc_acquisition_is_deterministic(model):
+    m, X, y = model
+    Z = torch.rand(5, 1, 2, dtype=torch.float64)
+    a = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, seed=3, q=2)(Z)
+    b = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, seed=3, q=2)(Z)
+    assert torch.equal(a, b)
+
+
+def test_ts_is_not_built_by_make(model):
+    m, X, _ = model
+    with pytest.raises(ValueError, match="propose.thompson"):
+        acquisition.make("ts", m, X_baseline=X, best_f=0.0)

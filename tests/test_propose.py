@@ -1,0 +1,95 @@
+"""propose: the mixed acquisition optimiser on functions with known maxima."""
+
+from __future__ import annotations
+
+import torch
+from botorch.acquisition import AcquisitionFunction
+
+from bayesopt import propose, surrogate
+
+
+class Quadratic(AcquisitionFunction):
+    """-(x - target)^2 summed over coordinates; pending points get a penalty nearby."""
+
+    def __init__(self, target):
+        torch.nn.Module.__init__(self)
+        self.target = torch.as_tensor(target, dtype=torch.float64)
+        self.X_pending = None
+
+    def set_X_pending(self, X_pending=None):
+        self.X_pending = X_pending
+
+    def forward(self, X):
+        x = X.squeeze(-2)
+        value = -((x - self.target) ** 2).sum(-1)
+        if self.X_pending is not None and len(self.X_pending):
+            dist = torch.cdist(x, self.X_pending).min(dim=-1).values
+            value = value - torch.exp(-((dist / 0.05) ** 2))
+        return value
+
+
+def test_continuous_maximum():
+    x = propose.maximize(Quadratic([0.3, 0.8, 0.55]), [None] * 3, seed=0)
+    assert x.shape == (1, 3)
+    assert torch.allclose(x[0], torch.tensor([0.3, 0.8, 0.55], dtype=torch.float64), atol=1e-4)
+
+
+def test_maximum_on_a_boundary():
+    x = propose.maximize(Quadratic([1.4, -0.2]), [None, None], seed=0)
+    assert torch.allclose(x[0], torch.tensor([1.0, 0.0], dtype=torch.float64), atol=1e-6)
+
+
+def test_mixed_domain_lands_on_grids():
+    small = torch.tensor([0.1, 0.3, 0.5, 0.7, 0.9], dtype=torch.float64)
+    large = (torch.arange(100, dtype=torch.float64) + 0.5) / 100  # relaxed, then snapped
+    grids = [None, small, large]
+    x = propose.maximize(Quadratic([0.42, 0.66, 0.123]), grids, seed=1)[0]
+    assert x[0] == torch.tensor(0.42, dtype=torch.float64).clamp(0, 1) or abs(x[0] - 0.42) < 1e-4
+    assert float(x[1]) == 0.7  # nearest grid value to 0.66
+    assert float(x[2]) in (0.115, 0.125)  # 0.123 lies between these bin centres
+    assert abs(float(x[2]) - 0.125) < 1e-12
+
+
+def test_enumeration_skips_avoided_points():
+    grid = torch.tensor([0.1, 0.3, 0.5, 0.7, 0.9], dtype=torch.float64)
+    acqf = Quadratic([0.5])
+    avoid = torch.tensor([[0.5], [0.3]], dtype=torch.float64)
+    x = propose.maximize(acqf, [grid], X_avoid=avoid, seed=0)
+    assert float(x[0, 0]) == 0.7  # the best point not evaluated yet
+    everything = grid.unsqueeze(1)
+    x = propose.maximize(acqf, [grid], X_avoid=everything, seed=0)
+    assert float(x[0, 0]) == 0.5  # nothing left: the best point again
+
+
+def test_batch_points_are_distinct_and_keep_given_pending():
+    acqf = Quadratic([0.5, 0.5])
+    pending = torch.tensor([[0.5, 0.5]], dtype=torch.float64)
+    acqf.set_X_pending(pending)
+    X = propose.maximize(acqf, [None, None], q=4, seed=0, X_pending=pending)
+    assert X.shape == (4, 2)
+    assert torch.cdist(X, pending).min() > 0.02
+    assert torch.pdist(X).min() > 0.02
+    assert acqf.X_pending.shape == (4, 2)  # the given one plus the first three chosen
+
+
+def test_incumbent_start_is_used():
+    # A needle the raw Sobol samples miss, but the given start sits next to it.
+    class Needle(Quadratic):
+        def forward(self, X):
+            x = X.squeeze(-2)
+            return torch.exp(-(((x - 0.123456) / 1e-3) ** 2).sum(-1))
+
+    acqf = Needle([0.0, 0.0])
+    start = torch.tensor([[0.1238, 0.1232]], dtype=torch.float64)
+    x = propose.maximize(acqf, [None, None], seed=0, X_starts=start)
+    assert torch.allclose(x[0], torch.full((2,), 0.123456, dtype=torch.float64), atol=1e-5)
+
+
+def test_thompson_is_seeded_and_diverse():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(10, 2, generator=g, dtype=torch.float64)
+    model = surrogate.fit(X, surrogate.standardize(-((X - 0.5) ** 2).sum(-1)), seed=0)
+    a = propose.thompson(model, [None, None], q=3, seed=4)
+    b = propose.thompson(model, [None, None], q=3, seed=4)
+    assert a.shape == (3, 2) and torch.equal(a, b)
+    assert torch.pdist(a).min() > 0

@@ -1,0 +1,43 @@
+"""Trial: states, immutability and export."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import bayesopt as bo
+from bayesopt.trial import TrialState
+
+
+def test_repr_matches_the_design_contract():
+    t = bo.Trial(id=0, params={"lr": 0.1})
+    assert repr(t) == "Trial(id=0, params={'lr': 0.1}, state=\"pending\")"
+    done = bo.Trial(1, {"lr": 0.1}, 0.5, "complete")
+    assert "value=0.5" in repr(done) and 'state="complete"' in repr(done)
+
+
+def test_state_is_a_string_enum():
+    t = bo.Trial(id=0, params={}, state="failed")
+    assert t.state is TrialState.FAILED and t.state == "failed" and t.is_finished
+    assert not bo.Trial(id=0, params={}).is_finished
+    with pytest.raises(ValueError):
+        bo.Trial(id=0, params={}, state="running")
+
+
+def test_trials_are_frozen():
+    t = bo.Trial(id=0, params={"x": 1})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        t.value = 3.0
+
+
+def test_to_record_is_flat():
+    t = bo.Trial(3, {"x": 1.5, "act": None}, 0.25, "complete", source="model")
+    assert t.to_record() == {
+        "id": 3,
+        "state": "complete",
+        "value": 0.25,
+        "source": "model",
+        "params_x": 1.5,
+        "params_act": None,
+    }
