@@ -2,8 +2,9 @@
 
 One ask, step by step:
 
-1. While fewer than ``n_initial`` trials exist, return points of a scrambled Sobol sequence
-   seeded by ``seed`` (in a finite space, skipping points that were already asked).
+1. While fewer than ``n_initial`` trials exist (or fewer than two are complete and none
+   failed, e.g. a large first batch), return points of a scrambled Sobol sequence seeded by
+   ``seed`` (in a finite space, skipping points that were already asked).
 2. Otherwise fit the GP (``surrogate.fit``) on the complete trials, in the unit cube, with
    standardised negated losses. **Failed trials are imputed with the worst value observed so
    far**, so the model learns that their region is bad and the optimiser steers away.
@@ -29,7 +30,7 @@ from linear_operator.utils.warnings import NumericalWarning
 from torch import Tensor
 
 from bayesopt import acquisition, propose, surrogate
-from bayesopt._rng import derive_seed
+from bayesopt._rng import derive_seed, seeded_torch
 from bayesopt.asktell import AskTell
 from bayesopt.space import DTYPE, Space
 from bayesopt.trial import TrialState
@@ -115,6 +116,9 @@ class Optimizer(AskTell):
         self, n: int, pending: list[dict[str, Any]], position: int, seed: int
     ) -> list[tuple[dict, str]]:
         n_design = min(n, max(0, self.n_initial - position))
+        states = [t.state for t in self._trials]
+        if states.count(TrialState.COMPLETE) < 2 and TrialState.FAILED not in states:
+            n_design = n  # no data yet (results still pending): keep filling the space
         U_pending = self._encode(pending)
         out = [(p, "initial") for p in self._initial_design(n_design, position, U_pending)]
         n_model = n - n_design
@@ -187,7 +191,10 @@ class Optimizer(AskTell):
                 # Jitter and fallback notices from GPyTorch/BoTorch are routine here.
                 warnings.simplefilter("ignore", NumericalWarning)
                 warnings.simplefilter("ignore", BotorchWarning)
-                U = self._propose(n, X, y, X_failed, U_pending, seed)
+                # BoTorch draws from torch's global RNG in places (baseline pruning when
+                # pending points change, fit restarts): seed it here and restore it after.
+                with seeded_torch(seed):
+                    U = self._propose(n, X, y, X_failed, U_pending, seed)
         except Exception as exc:  # any numerical failure of the GP path falls back
             raise _CannotModel(f"{type(exc).__name__}: {exc}") from exc
         if not bool(torch.isfinite(U).all()):

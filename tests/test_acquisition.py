@@ -6,7 +6,6 @@ import math
 
 import pytest
 import torch
-from botorch.models import SingleTaskGP
 from torch.distributions import Normal
 
 from bayesopt import acquisition, surrogate
