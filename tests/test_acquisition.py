@@ -82,7 +82,7 @@ def test_pending_point_is_penalised(model):
 
 
 def test_seeded_mc_acquisition_is_deterministic(model):
-    m, X, y = model
+    m, X, _ = model
     Z = torch.rand(5, 1, 2, dtype=torch.float64)
     a = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, seed=3, q=2)(Z)
     b = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, seed=3, q=2)(Z)

@@ -399,7 +399,8 @@ def test_random_call_sequences_keep_invariants(mixed_space, ops):
             elif op == "bad":
                 before = _snapshot(opt)
                 with pytest.raises((ValueError, TypeError)):
-                    if (arg < len(opt.trials) and arg >= 0 and opt.trials[arg].is_finished) or arg < 0 or arg >= len(opt.trials):
+                    unknown = not 0 <= arg < len(opt.trials)
+                    if unknown or opt.trials[arg].is_finished:
                         opt.tell(arg, 1.0)
                     else:
                         opt.tell(arg, "nope")
