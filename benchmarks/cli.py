@@ -1,0 +1,218 @@
+"""Command line: ``python -m benchmarks {list,run,report,latency}``."""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import shlex
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks import contenders, presets, problems, store
+from benchmarks.cell import Cell, estimate_seconds
+
+__all__ = ["main"]
+
+
+def _names(text: str) -> list[str]:
+    return [t for t in text.replace(" ", ",").split(",") if t]
+
+
+def _seeds(text: str) -> list[int]:
+    """``"0-9"``, ``"0,3,5"`` or a mix of both."""
+    out: list[int] = []
+    for part in _names(text):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
+    return out
+
+
+def _command_line() -> str:
+    return "python -m benchmarks " + shlex.join(sys.argv[1:])
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=store.RESULTS,
+        help="results folder (default: benchmarks/results)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list problems, contenders and presets")
+
+    run = sub.add_parser("run", help="run a grid of cells (resumable)")
+    run.add_argument("--preset", choices=presets.names(), help="named grid")
+    run.add_argument("--suite", help="results subfolder (default: the preset's name)")
+    run.add_argument("--problems", type=_names, help="comma-separated (filters a preset)")
+    run.add_argument("--family", help="only problems of this family (filters)")
+    run.add_argument("--contenders", type=_names, help="comma-separated (filters a preset)")
+    run.add_argument("--seeds", type=_seeds, help="e.g. 0-9 or 0,2,4 (filters a preset)")
+    run.add_argument("--budget", type=int, help="override every problem's budget")
+    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
+    run.add_argument("--max-cells", type=int, help="run at most this many cells, then stop")
+    run.add_argument("--retry-errors", action="store_true", help="rerun cells that errored")
+    run.add_argument("--dry-run", action="store_true", help="print the plan and its cost")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    report = sub.add_parser("report", help="write REPORT.md and figures for a suite")
+    report.add_argument("--suite", default="standard", help="results subfolder")
+
+    latency = sub.add_parser("latency", help="time one ask after n observations")
+    latency.add_argument(
+        "--n", type=_seeds, default=[50, 200, 500, 1000, 2000], help="observation counts"
+    )
+    latency.add_argument("--problems", type=_names, default=["hartmann6", "ackley20"])
+    latency.add_argument("--contenders", type=_names, default=["bayesopt", "optuna-gp", "skopt-gp"])
+    latency.add_argument("--repeats", type=int, default=3, help="timed asks per point")
+    latency.add_argument("--cap", type=float, default=60.0, help="seconds; skip larger n after")
+    latency.add_argument("--threads", type=int, default=1, help="threads of the timing process")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _parser().parse_args(argv)
+    return {"list": _list, "run": _run, "report": _report, "latency": _latency}[args.command](args)
+
+
+def _list(args: argparse.Namespace) -> int:
+    print("problems:")
+    for name, p in problems.registry().items():
+        optimum = "tuning" if p.optimum is None else f"f*={p.optimum:.6g}"
+        print(f"  {name:18s} {p.family:9s} d={p.dim:<3d} budget={p.budget:<4d} {optimum:16s}")
+    print("contenders:")
+    for name, c in contenders.registry().items():
+        status = "" if c.available() else "  [not installed: " + ", ".join(c.requires) + "]"
+        print(f"  {name:16s} {c.description}{status}")
+    print("presets:")
+    for name, p in presets.registry().items():
+        print(f"  {name:9s} {len(p.cells()):5d} cells  {p.description}")
+    return 0
+
+
+def select_cells(args: argparse.Namespace) -> list[Cell]:
+    """The cells a ``run`` command asks for: a preset, filtered, or an explicit grid."""
+    if args.preset:
+        cells = presets.get(args.preset).cells()
+    else:
+        missing = [f for f in ("problems", "contenders", "seeds") if getattr(args, f) is None]
+        if missing and not args.family:
+            raise SystemExit(f"without --preset, give --{', --'.join(missing)}")
+        names = args.problems or problems.names(args.family)
+        cells = [
+            Cell(p, c, s, problems.get(p).budget)
+            for p in names
+            for c in args.contenders or contenders.names()
+            for s in args.seeds or range(10)
+        ]
+    if args.problems:
+        for name in args.problems:
+            problems.get(name)
+        cells = [c for c in cells if c.problem in args.problems]
+    if args.family:
+        cells = [c for c in cells if problems.get(c.problem).family == args.family]
+    if args.contenders:
+        for name in args.contenders:
+            contenders.get(name)
+        cells = [c for c in cells if c.contender in args.contenders]
+    if args.seeds is not None:
+        cells = [c for c in cells if c.seed in args.seeds]
+    if args.budget:
+        cells = [Cell(c.problem, c.contender, c.seed, args.budget) for c in cells]
+    return cells
+
+
+def drop_unavailable(cells: list[Cell]) -> list[Cell]:
+    """Cells of installed contenders; one notice per contender left out."""
+    missing = {c.contender for c in cells if not contenders.get(c.contender).available()}
+    for name in sorted(missing):
+        need = ", ".join(contenders.get(name).requires)
+        print(f"notice: skipping {name}: needs {need}, which is not installed", file=sys.stderr)
+    return [c for c in cells if c.contender not in missing]
+
+
+def makespan(costs: Sequence[float], workers: int) -> float:
+    """Wall time of running ``costs`` longest first on ``workers`` (list scheduling)."""
+    loads = [0.0] * max(1, workers)
+    for cost in sorted(costs, reverse=True):
+        heapq.heappush(loads, heapq.heappop(loads) + cost)
+    return max(loads)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from benchmarks import runner
+
+    cells = drop_unavailable(select_cells(args))
+    suite = args.suite or args.preset or "custom"
+    path = store.suite_dir(suite, args.results) / store.RUNS
+    todo, skipped = runner.pending_cells(cells, path, retry_errors=args.retry_errors)
+    if args.max_cells is not None:
+        todo = todo[: args.max_cells]
+    costs = [estimate_seconds(c) for c in todo]
+    print(
+        f"suite {suite}: {len(cells)} cells, {skipped} finished, {len(todo)} to run; "
+        f"estimated {sum(costs):,.0f} cell-seconds, about {makespan(costs, args.workers) / 60:.1f}"
+        f" min on {args.workers} worker(s) -> {path}"
+    )
+    if args.dry_run:
+        by_contender: dict[str, float] = defaultdict(float)
+        for cell, cost in zip(todo, costs, strict=True):
+            by_contender[cell.contender] += cost
+        for name, cost in sorted(by_contender.items(), key=lambda kv: -kv[1]):
+            print(f"  {name:16s} {cost:9,.0f} cell-s")
+        return 0
+    if not todo:
+        return 0
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    summary = runner.run(
+        cells,
+        path,
+        workers=args.workers,
+        threads=args.threads,
+        meta=runner.run_meta(suite),
+        retry_errors=args.retry_errors,
+        max_cells=args.max_cells,
+        progress=not args.no_progress,
+    )
+    with (path.parent / "commands.log").open("a", encoding="utf-8") as fh:
+        fh.write(
+            f"{started}\t{_command_line()}\tran {summary.ran} cells "
+            f"({summary.errors} errors) in {summary.wall_s:.0f} s\n"
+        )
+    print(
+        f"done: {summary.ran} cells run ({summary.errors} errors), {summary.skipped} skipped, "
+        f"{summary.wall_s:.0f} s. Next: python -m benchmarks report --suite {suite}"
+    )
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from benchmarks import report
+
+    out = report.write_report(store.suite_dir(args.suite, args.results), _command_line())
+    print(f"wrote {out}")
+    return 0
+
+
+def _latency(args: argparse.Namespace) -> int:
+    from benchmarks import latency
+
+    out = latency.run_latency(
+        args.results / "latency",
+        problem_names=args.problems,
+        contender_names=args.contenders,
+        ns=args.n,
+        repeats=args.repeats,
+        cap_s=args.cap,
+        threads=args.threads,
+        command=_command_line(),
+    )
+    print(f"wrote {out}")
+    return 0

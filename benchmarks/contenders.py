@@ -1,0 +1,327 @@
+"""Optimisers under test, each behind the same sequential ask/tell ``Session``.
+
+A ``Contender`` makes a fresh, seeded ``Session`` for one run. Sessions hand out plain
+params dicts (Python ints, floats and category values, as ``bayesopt.Space`` defines them)
+and take the observed value back; a non-finite value is a failed evaluation. Peers that are
+not installed are reported by ``available()`` and skipped by the runner.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import bayesopt as bo
+
+__all__ = ["Contender", "Session", "get", "names", "registry"]
+
+
+class Session(Protocol):
+    """One optimisation run, driven one evaluation at a time."""
+
+    def ask(self) -> dict[str, Any]:
+        """The next params to evaluate."""
+        ...
+
+    def tell(self, value: float) -> None:
+        """The observed value of the params last asked (NaN: the evaluation failed)."""
+        ...
+
+    def info(self) -> dict[str, Any]:
+        """Diagnostics recorded with the run (e.g. counts of fallback asks)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A named, seeded optimiser factory.
+
+    Attributes:
+        name: registry key, e.g. ``"optuna-tpe"``.
+        make: ``(space, seed) -> Session``.
+        requires: modules that must be importable (optional peers).
+        budget_factor: evaluations per budget unit; ``random-2x`` has 2 and is reported at
+            budget point ``k`` as the best of its first ``2 k`` evaluations.
+        ask_cost: ``(n_observations, dim) -> rough seconds per ask`` (run-time estimates).
+        description: one line for the README and the report.
+    """
+
+    name: str
+    make: Callable[[bo.Space, int], Session]
+    requires: tuple[str, ...] = ()
+    budget_factor: int = 1
+    ask_cost: Callable[[int, int], float] = lambda n, d: 1e-4
+    description: str = ""
+
+    def available(self) -> bool:
+        """Whether every module in ``requires`` can be imported."""
+        return all(importlib.util.find_spec(m) is not None for m in self.requires)
+
+    @property
+    def family(self) -> str:
+        """``"bayesopt"``, ``"baseline"`` or ``"peer"`` (for grouping in the report)."""
+        if self.name.startswith("bayesopt"):
+            return "bayesopt"
+        return "peer" if self.requires else "baseline"
+
+
+# bayesopt ---------------------------------------------------------------------------------
+class AskTellSession:
+    """A ``bayesopt`` optimiser (``Optimizer`` or ``RandomSearch``) as a ``Session``.
+
+    Counts the sources of the asked trials and the ``FallbackWarning``s raised, so the report
+    can show how often the GP path could not be used.
+    """
+
+    def __init__(self, optimizer: bo.Optimizer | bo.RandomSearch) -> None:
+        self.optimizer = optimizer
+        self._trial: bo.Trial | None = None
+        self._sources: Counter[str] = Counter()
+        self._fallback_messages: Counter[str] = Counter()
+
+    def ask(self) -> dict[str, Any]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", bo.FallbackWarning)
+            self._trial = self.optimizer.ask()
+        for w in caught:
+            if issubclass(w.category, bo.FallbackWarning):
+                self._fallback_messages[_reason(str(w.message))] += 1
+        self._sources[self._trial.source] += 1
+        return dict(self._trial.params)
+
+    def tell(self, value: float) -> None:
+        assert self._trial is not None, "tell() before ask()"
+        self.optimizer.tell(self._trial, value)
+        self._trial = None
+
+    def info(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"sources": dict(self._sources)}
+        if self._fallback_messages:
+            out["fallbacks"] = dict(self._fallback_messages)
+        return out
+
+
+def _reason(message: str) -> str:
+    """The part of a FallbackWarning message inside the first parentheses, shortened."""
+    start, end = message.find("("), message.rfind(")")
+    return (message[start + 1 : end] if 0 <= start < end else message)[:160]
+
+
+def _bayesopt(acquisition: str) -> Callable[[bo.Space, int], Session]:
+    def make(space: bo.Space, seed: int) -> Session:
+        return AskTellSession(bo.Optimizer(space, seed=seed, acquisition=acquisition))
+
+    return make
+
+
+def _random(space: bo.Space, seed: int) -> Session:
+    return AskTellSession(bo.RandomSearch(space, seed=seed))
+
+
+def _sobol(space: bo.Space, seed: int) -> Session:
+    return AskTellSession(bo.RandomSearch(space, seed=seed, sobol=True))
+
+
+# Optuna -----------------------------------------------------------------------------------
+class OptunaSession:
+    """An Optuna study driven by ``study.ask(distributions)`` / ``study.tell``."""
+
+    def __init__(self, space: bo.Space, sampler: Any) -> None:
+        import optuna
+
+        self._optuna = optuna
+        self.study = optuna.create_study(direction="minimize", sampler=sampler)
+        self.distributions = {name: _optuna_distribution(p) for name, p in space.items()}
+        self._trial: Any = None
+
+    def ask(self) -> dict[str, Any]:
+        self._trial = self.study.ask(self.distributions)
+        return dict(self._trial.params)
+
+    def tell(self, value: float) -> None:
+        state = self._optuna.trial.TrialState
+        if math.isfinite(value):
+            self.study.tell(self._trial, value)
+        else:
+            self.study.tell(self._trial, state=state.FAIL)
+        self._trial = None
+
+    def info(self) -> dict[str, Any]:
+        return {}
+
+
+def _optuna_distribution(p: bo.Real | bo.Integer | bo.Categorical) -> Any:
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    if isinstance(p, bo.Real):
+        return FloatDistribution(p.low, p.high, log=p.log)
+    if isinstance(p, bo.Integer):
+        return IntDistribution(p.low, p.high, log=p.log)
+    return CategoricalDistribution(list(p.choices))
+
+
+def _optuna_tpe(space: bo.Space, seed: int) -> Session:
+    import optuna
+
+    return OptunaSession(space, optuna.samplers.TPESampler(seed=seed))
+
+
+def _optuna_gp(space: bo.Space, seed: int) -> Session:
+    import optuna
+
+    return OptunaSession(space, optuna.samplers.GPSampler(seed=seed))
+
+
+# scikit-optimize --------------------------------------------------------------------------
+class SkoptSession:
+    """A ``skopt.Optimizer`` (GP surrogate, ``gp_hedge`` acquisition).
+
+    skopt fits its model inside ``tell``. It cannot take a failed evaluation, so a failure
+    is told as the worst value seen so far (1.0 when nothing was seen yet).
+    """
+
+    def __init__(self, space: bo.Space, seed: int) -> None:
+        import skopt
+
+        self.names = space.names
+        self.optimizer = skopt.Optimizer(
+            [_skopt_dimension(p) for p in space.values()],
+            base_estimator="GP",
+            acq_func="gp_hedge",
+            n_initial_points=10,
+            random_state=seed,
+        )
+        self._space = space
+        self._x: list[Any] | None = None
+        self._worst = -math.inf
+        self._failed = 0
+
+    def ask(self) -> dict[str, Any]:
+        self._x = self.optimizer.ask()
+        return {
+            name: _plain(v, self._space[name]) for name, v in zip(self.names, self._x, strict=True)
+        }
+
+    def tell(self, value: float) -> None:
+        if math.isfinite(value):
+            self._worst = max(self._worst, value)
+        else:
+            self._failed += 1
+            value = self._worst if math.isfinite(self._worst) else 1.0
+        self.optimizer.tell(self._x, float(value))
+        self._x = None
+
+    def info(self) -> dict[str, Any]:
+        return {"failed_imputed": self._failed} if self._failed else {}
+
+
+def _skopt_dimension(p: bo.Real | bo.Integer | bo.Categorical) -> Any:
+    from skopt.space import Categorical, Integer, Real
+
+    prior = "log-uniform" if getattr(p, "log", False) else "uniform"
+    if isinstance(p, bo.Real):
+        return Real(p.low, p.high, prior=prior)
+    if isinstance(p, bo.Integer):
+        return Integer(p.low, p.high, prior=prior)
+    return Categorical(list(p.choices))
+
+
+def _plain(value: Any, p: bo.Real | bo.Integer | bo.Categorical) -> Any:
+    """skopt hands back numpy scalars; turn them into the Python values bayesopt uses."""
+    if isinstance(p, bo.Real):
+        return float(value)
+    if isinstance(p, bo.Integer):
+        return int(value)
+    return next(c for c in p.choices if c == value)
+
+
+def _skopt_gp(space: bo.Space, seed: int) -> Session:
+    return SkoptSession(space, seed)
+
+
+# Registry ---------------------------------------------------------------------------------
+def _gp_cost(base: float, per_obs: float) -> Callable[[int, int], float]:
+    """A rough ask-latency model ``base + per_obs * n * (1 + d / 10)``, fitted by eye."""
+    return lambda n, d: base + per_obs * n * (1.0 + d / 10.0)
+
+
+_CONTENDERS = (
+    Contender(
+        "bayesopt",
+        _bayesopt("qlognei"),
+        ask_cost=_gp_cost(0.3, 0.006),
+        description="bayesopt.Optimizer, default settings (qLogNEI)",
+    ),
+    Contender(
+        "bayesopt-logei",
+        _bayesopt("logei"),
+        ask_cost=_gp_cost(0.25, 0.005),
+        description='bayesopt.Optimizer(acquisition="logei")',
+    ),
+    Contender(
+        "bayesopt-ucb",
+        _bayesopt("ucb"),
+        ask_cost=_gp_cost(0.25, 0.005),
+        description='bayesopt.Optimizer(acquisition="ucb")',
+    ),
+    Contender("random", _random, description="bayesopt.RandomSearch, uniform draws"),
+    Contender(
+        "random-2x",
+        _random,
+        budget_factor=2,
+        description="uniform random search with twice the evaluations (same stream as random)",
+    ),
+    Contender("sobol", _sobol, description="bayesopt.RandomSearch(sobol=True), scrambled Sobol"),
+    Contender(
+        "optuna-tpe",
+        _optuna_tpe,
+        requires=("optuna",),
+        ask_cost=_gp_cost(0.005, 0.0002),
+        description="optuna TPESampler(seed), default settings",
+    ),
+    Contender(
+        "optuna-gp",
+        _optuna_gp,
+        requires=("optuna", "torch"),
+        ask_cost=_gp_cost(0.02, 0.0006),
+        description="optuna GPSampler(seed), default settings",
+    ),
+    Contender(
+        "skopt-gp",
+        _skopt_gp,
+        requires=("skopt",),
+        ask_cost=_gp_cost(0.1, 0.004),
+        description='skopt.Optimizer(base_estimator="GP", acq_func="gp_hedge")',
+    ),
+)
+
+
+def registry() -> dict[str, Contender]:
+    """All contenders by name, in report order."""
+    return {c.name: c for c in _CONTENDERS}
+
+
+def get(name: str) -> Contender:
+    """The contender called ``name``.
+
+    Raises:
+        KeyError: no such contender (the message lists the known names).
+    """
+    try:
+        return registry()[name]
+    except KeyError:
+        raise KeyError(f"unknown contender {name!r}; known: {', '.join(registry())}") from None
+
+
+def names() -> list[str]:
+    """Contender names in report order."""
+    return list(registry())

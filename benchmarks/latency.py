@@ -1,0 +1,277 @@
+"""Latency of one ask after ``n`` pre-loaded random observations, per optimiser.
+
+Each point is the median of a few repeats (fresh optimiser, new random observations per
+repeat). Only the step that proposes the next point is timed:
+
+* bayesopt: observations go in with ``Optimizer.add``; ``ask()`` is timed (GP fit inside).
+* optuna-gp / optuna-tpe: ``study.add_trial(optuna.trial.create_trial(...))``; ``study.ask``
+  is timed (the GP is fitted inside).
+* skopt-gp: scikit-optimize fits its GP and optimises the acquisition inside ``tell``, so
+  ``opt.tell(all_x, all_y)`` followed by ``opt.ask()`` is timed.
+
+Measurements run in one worker process with ``threads`` threads. Once a point's ask takes
+longer than ``cap_s``, larger ``n`` are skipped for that contender and problem; an ask that
+runs past ``HARD_LIMIT_FACTOR * cap_s`` is killed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import contenders, problems
+from benchmarks.cell import library_versions
+from benchmarks.runner import init_worker
+
+__all__ = ["LATENCY", "run_latency"]
+
+HARD_LIMIT_FACTOR = 5.0
+
+
+def _observations(name: str, n: int, seed: int) -> tuple[Any, list[dict], list[float]]:
+    problem = problems.get(name)
+    xs = problem.space.sample(n, seed=seed, sobol=False)
+    return problem.space, xs, [problem.fn(x) for x in xs]
+
+
+def _bayesopt(acquisition: str) -> Callable[[str, int, int], float]:
+    def measure(name: str, n: int, seed: int) -> float:
+        import bayesopt as bo
+
+        space, xs, ys = _observations(name, n, seed)
+        opt = bo.Optimizer(space, seed=seed, acquisition=acquisition)
+        for x, y in zip(xs, ys, strict=True):
+            opt.add(x, y)
+        start = time.perf_counter()
+        opt.ask()
+        return time.perf_counter() - start
+
+    return measure
+
+
+def _optuna(kind: str) -> Callable[[str, int, int], float]:
+    def measure(name: str, n: int, seed: int) -> float:
+        import optuna
+
+        from benchmarks.contenders import _optuna_distribution
+
+        space, xs, ys = _observations(name, n, seed)
+        sampler = (
+            optuna.samplers.GPSampler(seed=seed)
+            if kind == "gp"
+            else optuna.samplers.TPESampler(seed=seed)
+        )
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        dists = {k: _optuna_distribution(p) for k, p in space.items()}
+        for x, y in zip(xs, ys, strict=True):
+            study.add_trial(
+                optuna.trial.create_trial(params=x, distributions=dists, value=float(y))
+            )
+        start = time.perf_counter()
+        study.ask(dists)
+        return time.perf_counter() - start
+
+    return measure
+
+
+def _skopt(name: str, n: int, seed: int) -> float:
+    import skopt
+
+    from benchmarks.contenders import _skopt_dimension
+
+    space, xs, ys = _observations(name, n, seed)
+    opt = skopt.Optimizer(
+        [_skopt_dimension(p) for p in space.values()],
+        base_estimator="GP",
+        acq_func="gp_hedge",
+        n_initial_points=10,
+        random_state=seed,
+    )
+    X = [[x[k] for k in space.names] for x in xs]
+    start = time.perf_counter()
+    opt.tell(X, [float(y) for y in ys])
+    opt.ask()
+    return time.perf_counter() - start
+
+
+LATENCY: dict[str, Callable[[str, int, int], float]] = {
+    "bayesopt": _bayesopt("qlognei"),
+    "bayesopt-logei": _bayesopt("logei"),
+    "bayesopt-ucb": _bayesopt("ucb"),
+    "optuna-gp": _optuna("gp"),
+    "optuna-tpe": _optuna("tpe"),
+    "skopt-gp": _skopt,
+}
+"""``{contender: (problem, n, seed) -> seconds of the timed step}``."""
+
+
+def _measure(contender: str, problem: str, n: int, seed: int) -> float:
+    return LATENCY[contender](problem, n, seed)
+
+
+def _pool(threads: int) -> Any:
+    return multiprocessing.get_context("spawn").Pool(1, init_worker, (threads,))
+
+
+def run_latency(
+    out_dir: Path,
+    *,
+    problem_names: Sequence[str],
+    contender_names: Sequence[str],
+    ns: Sequence[int],
+    repeats: int = 3,
+    cap_s: float = 60.0,
+    threads: int = 1,
+    command: str = "",
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Measure, then write ``LATENCY.md``, ``latency.json`` and ``latency.png``.
+
+    Args:
+        out_dir: folder of the outputs.
+        problem_names: problems whose spaces and objectives give the observations.
+        contender_names: keys of ``LATENCY``; those not installed are skipped with a notice.
+        ns: observation counts, measured in increasing order.
+        repeats: timed asks per point (median reported).
+        cap_s: once an ask takes longer, larger ``n`` are skipped.
+        threads: threads of the measuring process.
+        command: the command line, printed into ``LATENCY.md``.
+        log: where progress lines go.
+
+    Returns:
+        The path of ``LATENCY.md``.
+    """
+    names = []
+    for name in contender_names:
+        if name not in LATENCY:
+            raise KeyError(f"no latency probe for {name!r}; known: {', '.join(LATENCY)}")
+        if contenders.get(name).available():
+            names.append(name)
+        else:
+            log(f"notice: skipping {name}: {', '.join(contenders.get(name).requires)} missing")
+    rows: list[dict[str, Any]] = []
+    pool = _pool(threads)
+    try:
+        for problem in problem_names:
+            for name in names:
+                skip_from = None
+                for n in sorted(ns):
+                    row: dict[str, Any] = {"problem": problem, "contender": name, "n": n}
+                    if skip_from is not None:
+                        row["skipped"] = f"an ask took > {cap_s:g} s at n={skip_from}"
+                        rows.append(row)
+                        continue
+                    times = []
+                    for r in range(repeats):
+                        job = pool.apply_async(_measure, (name, problem, n, r))
+                        try:
+                            times.append(job.get(timeout=HARD_LIMIT_FACTOR * cap_s))
+                        except multiprocessing.TimeoutError:
+                            pool.terminate()
+                            pool = _pool(threads)
+                            times.append(math.inf)
+                        if times[-1] > cap_s:
+                            break
+                    row["seconds"] = [t if math.isfinite(t) else None for t in times]
+                    row["median_s"] = statistics.median(times)
+                    rows.append(row)
+                    log(f"{problem:10s} {name:12s} n={n:5d}: {_seconds(row)}")
+                    if max(times) > cap_s:
+                        skip_from = n
+    finally:
+        pool.terminate()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta = {"command": command, "threads": threads, "cap_s": cap_s, "repeats": repeats}
+    meta["versions"] = library_versions()
+    (out_dir / "latency.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    _plot(rows, problem_names, names, out_dir / "latency.png")
+    path = out_dir / "LATENCY.md"
+    path.write_text(_markdown(rows, problem_names, names, meta))
+    return path
+
+
+def _seconds(row: dict[str, Any]) -> str:
+    if "skipped" in row:
+        return "skipped"
+    med = row["median_s"]
+    return f"> {HARD_LIMIT_FACTOR:g}x cap (killed)" if not math.isfinite(med) else f"{med:.3f}"
+
+
+def _markdown(
+    rows: list[dict[str, Any]], problem_names: Sequence[str], names: list[str], meta: dict
+) -> str:
+    lines = [
+        "# Ask latency after n observations",
+        "",
+        f"Produced by `{meta['command']}` on {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{meta['threads']} thread(s), median of up to {meta['repeats']} repeats (a point "
+        f"whose first ask exceeds the {meta['cap_s']:g} s cap is not repeated, and larger n "
+        "are skipped for that contender). Seconds.",
+        "",
+        "Timed step: bayesopt `ask()`; Optuna `study.ask()`; scikit-optimize `tell(all "
+        "points)` + `ask()` (it fits its GP inside `tell`).",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
+        "",
+    ]
+    for problem in problem_names:
+        d = problems.get(problem).dim
+        lines += [
+            f"## {problem} (d = {d})",
+            "",
+            "| n | " + " | ".join(names) + " |",
+            "|---" * (len(names) + 1) + "|",
+        ]
+        for n in sorted({r["n"] for r in rows}):
+            by = {r["contender"]: r for r in rows if r["problem"] == problem and r["n"] == n}
+            cells = [_seconds(by[c]) if c in by else "–" for c in names]
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        lines.append("")
+        notes = {
+            r["contender"]: r["skipped"] for r in rows if r["problem"] == problem and "skipped" in r
+        }
+        lines += [f"- {c}: larger n skipped ({why})." for c, why in notes.items()]
+        lines.append("")
+    lines.append("![latency](latency.png)")
+    return "\n".join(lines) + "\n"
+
+
+def _plot(
+    rows: list[dict[str, Any]], problem_names: Sequence[str], names: list[str], path: Path
+) -> None:
+    from benchmarks.figures import _pyplot, color_of
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(
+        1,
+        len(problem_names),
+        figsize=(5 * len(problem_names), 4),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for ax, problem in zip(axes.flat, problem_names, strict=True):
+        for name in names:
+            pts = [
+                (r["n"], r["median_s"])
+                for r in rows
+                if r["problem"] == problem
+                and r["contender"] == name
+                and math.isfinite(r.get("median_s", math.nan))
+            ]
+            if not pts:
+                continue
+            color, style = color_of(name)
+            ax.plot(*zip(*pts, strict=True), marker="o", color=color, linestyle=style, label=name)
+        d = problems.get(problem).dim
+        ax.set(xscale="log", yscale="log", xlabel="observations n", ylabel="seconds per ask")
+        ax.set_title(f"{problem} (d = {d})")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,137 @@
+"""Named benchmark grids: ``quick``, ``standard`` and ``full``.
+
+A preset is a union of blocks; each block crosses some problems with some contenders and
+seeds. Blocks let the expensive contenders (the three bayesopt variants, at 0.3 to 1.5 s an
+ask) run on fewer problems than the cheap ones. Ten seeds give the paired Wilcoxon test
+a smallest attainable two-sided p of 0.002; with six seeds it is 0.031, with five 0.0625,
+so five seeds or fewer can never show a significant difference at p < 0.05.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from benchmarks import contenders, problems
+from benchmarks.cell import Cell
+
+__all__ = ["Block", "Preset", "get", "names"]
+
+BASELINES = ("random", "random-2x", "sobol")
+PEERS = ("optuna-tpe", "optuna-gp", "skopt-gp")
+BAYESOPT = ("bayesopt", "bayesopt-logei", "bayesopt-ucb")
+
+
+@dataclass(frozen=True)
+class Block:
+    """Problems x contenders x seeds; ``budget`` overrides the problems' own budgets."""
+
+    problems: tuple[str, ...]
+    contenders: tuple[str, ...]
+    seeds: tuple[int, ...]
+    budget: int | None = None
+
+    def cells(self) -> list[Cell]:
+        """The block's cells (problems and contenders are checked against the registries)."""
+        out = []
+        for name in self.problems:
+            budget = self.budget or problems.get(name).budget
+            for contender in self.contenders:
+                contenders.get(contender)
+                out += [Cell(name, contender, seed, budget) for seed in self.seeds]
+        return out
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named grid, with a description of what it contains and why."""
+
+    name: str
+    description: str
+    blocks: tuple[Block, ...]
+
+    def cells(self) -> list[Cell]:
+        """All cells of all blocks, without duplicates."""
+        return list(dict.fromkeys(c for b in self.blocks for c in b.cells()))
+
+
+def _seeds(n: int) -> tuple[int, ...]:
+    return tuple(range(n))
+
+
+_STANDARD_SYNTHETIC = (
+    "branin",
+    "hartmann6",
+    "ackley5",
+    "rosenbrock4",
+    "levy6",
+    "michalewicz5",
+    "styblinski8",
+    "ackley10",
+    "branin-noisy",
+    "hartmann6-noisy",
+    "mixed-ackley",
+    "mixed-levy",
+)
+_STANDARD_ML = (
+    "svm-digits",
+    "svr-diabetes",
+    "rf-wine",
+    "gb-diabetes",
+    "mlp-digits",
+    "knn-digits",
+    "enet-diabetes",
+    "logreg-breast",
+)
+_VARIANT_PROBLEMS = ("branin", "hartmann6", "rosenbrock4", "mixed-levy", "svm-digits")
+
+_PRESETS = (
+    Preset(
+        "quick",
+        "3 problems (Branin; mixed Levy cut to 40 evaluations; SVR on diabetes) x bayesopt, "
+        "the baselines and the installed peers x 6 seeds. About 7 minutes on one worker. "
+        "Six seeds are the fewest with which the Wilcoxon test can reach p < 0.05.",
+        (
+            Block(("branin", "svr-diabetes"), ("bayesopt", *BASELINES, *PEERS), _seeds(6)),
+            Block(("mixed-levy",), ("bayesopt", *BASELINES, *PEERS), _seeds(6), budget=40),
+        ),
+    ),
+    Preset(
+        "standard",
+        "The committed report. 12 synthetic/noisy/mixed problems and 8 tuning tasks x "
+        "default bayesopt, the baselines and the peers x 10 seeds; bayesopt-logei and "
+        "bayesopt-ucb only on 5 representative problems (they cost as much as the default "
+        "and answer a narrower question). Sized for about 9 minutes on 16 workers.",
+        (
+            Block(
+                _STANDARD_SYNTHETIC + _STANDARD_ML,
+                ("bayesopt", *BASELINES, *PEERS),
+                _seeds(10),
+            ),
+            Block(_VARIANT_PROBLEMS, BAYESOPT[1:], _seeds(10)),
+        ),
+    ),
+    Preset(
+        "full",
+        "Every problem x every contender x 20 seeds. Hours of CPU; run it in chunks with "
+        "--max-cells (resumable).",
+        (Block(tuple(problems.names()), tuple(contenders.names()), _seeds(20)),),
+    ),
+)
+
+
+def registry() -> dict[str, Preset]:
+    """Presets by name."""
+    return {p.name: p for p in _PRESETS}
+
+
+def get(name: str) -> Preset:
+    """The preset called ``name``."""
+    try:
+        return registry()[name]
+    except KeyError:
+        raise KeyError(f"unknown preset {name!r}; known: {', '.join(registry())}") from None
+
+
+def names() -> list[str]:
+    """Preset names."""
+    return list(registry())

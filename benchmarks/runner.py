@@ -1,0 +1,217 @@
+"""Run cells in worker processes, append each record as it finishes, resume where a run left.
+
+Workers are started with the ``spawn`` method (a forked process inherits torch's thread
+pools and can hang) and each one limits torch, BLAS and OpenMP to ``threads`` threads, so
+that ``--workers N`` uses N cores. At most ``workers`` cells are in flight at a time: if a
+worker process dies (out of memory, a segfault), the pool is rebuilt and the cells that
+were in flight are retried once, then recorded as errors.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import store
+from benchmarks.cell import Cell, estimate_seconds, library_versions, run_cell
+
+__all__ = ["RunSummary", "init_worker", "pending_cells", "run", "run_meta"]
+
+MAX_STRIKES = 2
+"""A cell in flight during this many worker deaths is recorded as an error."""
+
+
+def init_worker(threads: int = 1) -> None:
+    """Per-process set-up of a worker: thread limits, quiet logs and warnings."""
+    import sklearn.ensemble  # noqa: F401  (loads OpenMP so that the limit below covers it)
+    import threadpoolctl
+    import torch
+
+    torch.set_num_threads(threads)
+    threadpoolctl.threadpool_limits(threads)
+    warnings.filterwarnings("ignore")
+    try:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    except ImportError:
+        pass
+
+
+def _run_in_worker(cell: Cell, meta: dict[str, Any]) -> dict[str, Any]:
+    return run_cell(cell, meta)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one ``run`` did."""
+
+    planned: int
+    skipped: int
+    ran: int
+    errors: int
+    wall_s: float
+
+
+def run_meta(suite: str) -> dict[str, Any]:
+    """Provenance stored in every record: the suite and the git commit of the code run."""
+    meta: dict[str, Any] = {"suite": suite}
+    try:
+        root = Path(__file__).resolve().parent.parent
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "bayesopt"], cwd=root, capture_output=True, text=True
+        )
+        if commit.returncode == 0:
+            meta["commit"] = commit.stdout.strip()
+            meta["bayesopt_dirty"] = bool(dirty.stdout.strip())
+    except OSError:
+        pass
+    return meta
+
+
+def pending_cells(
+    cells: Sequence[Cell], path: Path, *, retry_errors: bool = False
+) -> tuple[list[Cell], int]:
+    """The cells without a record in ``path`` (with only an error record, if asked).
+
+    Returns:
+        The cells still to run, most expensive first, and the number skipped as finished.
+    """
+    done = store.latest(store.read(path)[0])
+    todo = []
+    for cell in dict.fromkeys(cells):  # drop duplicates, keep order
+        record = done.get(cell.key)
+        if record is None or (retry_errors and record.get("status") != "ok"):
+            todo.append(cell)
+    todo.sort(key=lambda c: (-estimate_seconds(c), c))
+    return todo, len(dict.fromkeys(cells)) - len(todo)
+
+
+def run(
+    cells: Sequence[Cell],
+    path: Path,
+    *,
+    workers: int = 1,
+    threads: int = 1,
+    meta: dict[str, Any] | None = None,
+    retry_errors: bool = False,
+    max_cells: int | None = None,
+    progress: bool = True,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+) -> RunSummary:
+    """Run every cell of ``cells`` that ``path`` does not hold yet, appending records.
+
+    Args:
+        cells: the grid.
+        path: the ``runs.jsonl`` file.
+        workers: worker processes.
+        threads: threads per worker (torch, BLAS, OpenMP).
+        meta: stored in each record (see ``run_meta``).
+        retry_errors: run again the cells whose last record is an error.
+        max_cells: run at most this many cells (a chunk; rerun for the next one).
+        progress: show a tqdm bar with an ETA.
+        on_record: called with each record after it was written.
+
+    Returns:
+        A ``RunSummary``.
+    """
+    start = time.perf_counter()
+    todo, skipped = pending_cells(cells, path, retry_errors=retry_errors)
+    if max_cells is not None:
+        todo = todo[:max_cells]
+    meta = {**(meta or {}), "versions_main": library_versions()}
+    errors = 0
+    costs = {c: estimate_seconds(c) for c in todo}
+    bar = _progress_bar(sum(costs.values()), len(todo), enabled=progress)
+    strikes: dict[Cell, int] = {}
+    queue = list(todo)
+    done = 0
+    try:
+        while queue:
+            pool = _pool(workers, threads)
+            in_flight: dict[cf.Future, Cell] = {}
+            broken = False
+            try:
+                while queue or in_flight:
+                    while queue and len(in_flight) < workers and not broken:
+                        cell = queue.pop(0)
+                        in_flight[pool.submit(_run_in_worker, cell, meta)] = cell
+                    if not in_flight:
+                        break
+                    finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+                    for future in finished:
+                        cell = in_flight.pop(future)
+                        try:
+                            record = future.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            strikes[cell] = strikes.get(cell, 0) + 1
+                            if strikes[cell] < MAX_STRIKES:
+                                queue.insert(0, cell)
+                                continue
+                            record = _died(cell, meta)
+                        store.append(path, record)
+                        done += 1
+                        errors += record["status"] != "ok"
+                        bar.update(costs[cell])
+                        bar.set_postfix_str(f"cells {done}/{len(todo)}, errors {errors}")
+                        if on_record is not None:
+                            on_record(record)
+                    if broken and not in_flight:
+                        break
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"\ninterrupted: {done} cells written to {path}; rerun the same command to resume.",
+            file=sys.stderr,
+        )
+        raise
+    bar.close()
+    return RunSummary(len(todo) + skipped, skipped, done, errors, time.perf_counter() - start)
+
+
+def _pool(workers: int, threads: int) -> cf.ProcessPoolExecutor:
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(threads,),
+    )
+
+
+def _died(cell: Cell, meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **asdict(cell),
+        "status": "error",
+        "error": f"the worker process died {MAX_STRIKES} times while running this cell",
+        "meta": meta,
+        "versions": library_versions(),
+    }
+
+
+def _progress_bar(total_cost: float, n_cells: int, *, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=round(total_cost, 1),
+        disable=not enabled or n_cells == 0,
+        unit="est-s",
+        bar_format="{l_bar}{bar}| {postfix} [{elapsed}<{remaining}]",
+        postfix=f"cells 0/{n_cells}, errors 0",
+        desc="cells",
+        dynamic_ncols=True,
+    )
