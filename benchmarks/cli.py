@@ -30,10 +30,6 @@ def _seeds(text: str) -> list[int]:
     return out
 
 
-def _command_line() -> str:
-    return "python -m benchmarks " + shlex.join(sys.argv[1:])
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument(
@@ -54,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--contenders", type=_names, help="comma-separated (filters a preset)")
     run.add_argument("--seeds", type=_seeds, help="e.g. 0-9 or 0,2,4 (filters a preset)")
     run.add_argument("--budget", type=int, help="override every problem's budget")
-    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; 0: in-process)"
+    )
     run.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
     run.add_argument("--max-cells", type=int, help="run at most this many cells, then stop")
     run.add_argument("--retry-errors", action="store_true", help="rerun cells that errored")
@@ -78,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.command_line = "python -m benchmarks " + shlex.join(argv)
     return {"list": _list, "run": _run, "report": _report, "latency": _latency}[args.command](args)
 
 
@@ -183,7 +183,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     with (path.parent / "commands.log").open("a", encoding="utf-8") as fh:
         fh.write(
-            f"{started}\t{_command_line()}\tran {summary.ran} cells "
+            f"{started}\t{args.command_line}\tran {summary.ran} cells "
             f"({summary.errors} errors) in {summary.wall_s:.0f} s\n"
         )
     print(
@@ -196,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from benchmarks import report
 
-    out = report.write_report(store.suite_dir(args.suite, args.results), _command_line())
+    out = report.write_report(store.suite_dir(args.suite, args.results), args.command_line)
     print(f"wrote {out}")
     return 0
 
@@ -212,7 +212,7 @@ def _latency(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         cap_s=args.cap,
         threads=args.threads,
-        command=_command_line(),
+        command=args.command_line,
     )
     print(f"wrote {out}")
     return 0

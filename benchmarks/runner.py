@@ -116,7 +116,8 @@ def run(
     Args:
         cells: the grid.
         path: the ``runs.jsonl`` file.
-        workers: worker processes.
+        workers: worker processes; 0 runs the cells in this process (tests, debugging),
+            without the per-worker thread limits.
         threads: threads per worker (torch, BLAS, OpenMP).
         meta: stored in each record (see ``run_meta``).
         retry_errors: run again the cells whose last record is an error.
@@ -138,7 +139,21 @@ def run(
     strikes: dict[Cell, int] = {}
     queue = list(todo)
     done = 0
+
+    def write(cell: Cell, record: dict[str, Any]) -> None:
+        nonlocal done, errors
+        store.append(path, record)
+        done += 1
+        errors += record["status"] != "ok"
+        bar.update(costs[cell])
+        bar.set_description_str(f"cells {done}/{len(todo)}, errors {errors}")
+        if on_record is not None:
+            on_record(record)
+
     try:
+        while queue and workers == 0:  # in this process (tests, debugging)
+            cell = queue.pop(0)
+            write(cell, run_cell(cell, meta))
         while queue:
             pool = _pool(workers, threads)
             in_flight: dict[cf.Future, Cell] = {}
@@ -162,13 +177,7 @@ def run(
                                 queue.insert(0, cell)
                                 continue
                             record = _died(cell, meta)
-                        store.append(path, record)
-                        done += 1
-                        errors += record["status"] != "ok"
-                        bar.update(costs[cell])
-                        bar.set_postfix_str(f"cells {done}/{len(todo)}, errors {errors}")
-                        if on_record is not None:
-                            on_record(record)
+                        write(cell, record)
                     if broken and not in_flight:
                         break
             finally:
@@ -210,8 +219,7 @@ def _progress_bar(total_cost: float, n_cells: int, *, enabled: bool) -> Any:
         total=round(total_cost, 1),
         disable=not enabled or n_cells == 0,
         unit="est-s",
-        bar_format="{l_bar}{bar}| {postfix} [{elapsed}<{remaining}]",
-        postfix=f"cells 0/{n_cells}, errors 0",
-        desc="cells",
+        bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]",
+        desc=f"cells 0/{n_cells}, errors 0",
         dynamic_ncols=True,
     )

@@ -1,0 +1,383 @@
+"""Tests of the benchmark suite: traces, statistics, problems, the runner and the report."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import cli, contenders, presets, problems, report, runner, stats, store
+from benchmarks.cell import Cell, budget_trace, log10_regret, run_cell
+from benchmarks.contenders import Contender
+from benchmarks.results_table import build, reference
+from benchmarks.stats import Outcome, Reference, compare, normalised_score
+
+
+# Traces -----------------------------------------------------------------------------------
+def test_budget_trace_is_best_so_far() -> None:
+    assert budget_trace([5.0, 4.0, 6.0, 1.0], 4) == [5.0, 4.0, 4.0, 1.0]
+
+
+def test_budget_trace_random_2x_takes_best_of_first_2k() -> None:
+    values = [5.0, 4.0, 6.0, 1.0, 3.0, 0.5]
+    assert budget_trace(values, 3, factor=2) == [4.0, 1.0, 0.5]
+
+
+def test_budget_trace_skips_failures() -> None:
+    trace = budget_trace([math.nan, math.nan, 2.0, math.nan], 4)
+    assert math.isnan(trace[0]) and math.isnan(trace[1])
+    assert trace[2:] == [2.0, 2.0]
+
+
+def test_log10_regret_is_floored() -> None:
+    assert log10_regret(1.0 + 1e-3, 1.0) == pytest.approx(-3.0)
+    assert log10_regret(1.0, 1.0) == -12.0
+    assert log10_regret(0.5, 1.0) == -12.0  # below the stated optimum: numerical slack
+    assert math.isnan(log10_regret(math.nan, 1.0))
+
+
+def test_random_2x_cell_extends_the_random_stream() -> None:
+    rec2 = run_cell(Cell("branin", "random-2x", 3, 6))
+    rec1 = run_cell(Cell("branin", "random", 3, 6))
+    assert rec2["status"] == rec1["status"] == "ok"
+    assert rec2["n_evals"] == 12 and len(rec2["trace"]) == 6
+    assert rec2["values"][:6] == rec1["values"]
+    for k in range(1, 7):
+        assert rec2["trace"][k - 1] == min(rec2["values"][: 2 * k])
+    assert all(a <= b for a, b in zip(rec2["trace"], rec1["trace"], strict=True))
+
+
+# Statistics -------------------------------------------------------------------------------
+def test_wilcoxon_win_loss_tie_on_known_inputs() -> None:
+    base = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    better = [b - 1.0 - 0.1 * i for i, b in enumerate(base)]
+    assert compare(better, base).outcome is Outcome.WIN
+    assert compare(base, better).outcome is Outcome.LOSS
+    assert compare(better, base).p_value == pytest.approx(2 / 2**8)
+    mixed = [b + (1.0 if i % 2 else -1.0) for i, b in enumerate(base)]
+    assert compare(mixed, base).outcome is Outcome.TIE
+
+
+def test_wilcoxon_all_ties_and_zero_differences_are_ties() -> None:
+    same = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    result = compare(same, same)
+    assert result.outcome is Outcome.TIE and result.p_value == 1.0
+    # Floored regrets: equal pairs carry no information and are dropped.
+    floor = [-12.0] * 6
+    assert compare(floor, floor).outcome is Outcome.TIE
+    one_off = [-12.0] * 5 + [-11.0]
+    assert compare(one_off, floor).outcome is Outcome.TIE
+
+
+def test_wilcoxon_cannot_be_significant_with_five_seeds() -> None:
+    assert compare([0.0] * 5, [1.0, 2.0, 3.0, 4.0, 5.0]).outcome is Outcome.TIE
+    assert stats.min_attainable_p(5) > 0.05 > stats.min_attainable_p(6)
+
+
+def test_wilcoxon_drops_nan_pairs_and_checks_lengths() -> None:
+    a = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, math.nan]
+    b = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    result = compare(a, b)
+    assert result.outcome is Outcome.WIN and result.n_pairs == 6
+    with pytest.raises(ValueError):
+        compare([1.0], [1.0, 2.0])
+
+
+def test_normalised_score_on_known_inputs() -> None:
+    ref = Reference(best=0.1, median_random=0.5, n_random=10)
+    assert normalised_score(0.1, ref) == pytest.approx(1.0)
+    assert normalised_score(0.5, ref) == pytest.approx(0.0)
+    assert normalised_score(0.3, ref) == pytest.approx(0.5)
+    assert normalised_score(0.9, ref) == pytest.approx(-1.0)
+    assert math.isnan(normalised_score(math.nan, ref))
+    assert math.isnan(normalised_score(0.3, Reference(0.5, 0.5, 10)))
+
+
+def test_reference_pools_random_streams_without_double_counting() -> None:
+    records = [
+        {"contender": "random", "seed": 0, "values": [3.0, 5.0]},
+        {"contender": "random-2x", "seed": 0, "values": [3.0, 5.0, 7.0, 9.0]},
+        {"contender": "random", "seed": 1, "values": [1.0, None]},
+        {"contender": "bayesopt", "seed": 0, "values": [0.5, 8.0]},
+    ]
+    ref = reference(records)
+    assert ref == Reference(best=0.5, median_random=5.0, n_random=5)
+
+
+def test_mean_ranks_on_known_inputs() -> None:
+    losses = {
+        "p1": {"a": [0.0, 0.0], "b": [1.0, 1.0], "c": [2.0, 2.0]},
+        "p2": {"a": [1.0, 1.0], "b": [1.0, 1.0], "c": [0.0, math.nan]},
+    }
+    ranks = stats.mean_ranks(losses)
+    # p1 ranks a, b, c = 1, 2, 3; p2 keeps seed 0 only (c is NaN on seed 1): 2.5, 2.5, 1.
+    assert ranks == {"a": pytest.approx(1.75), "b": pytest.approx(2.25), "c": pytest.approx(2.0)}
+
+
+# Problems ---------------------------------------------------------------------------------
+def test_problem_registry_is_consistent() -> None:
+    reg = problems.registry()
+    assert len([p for p in reg.values() if p.family == "ml"]) >= 8
+    assert len([p for p in reg.values() if p.family == "mixed"]) >= 2
+    assert len([p for p in reg.values() if p.family == "noisy"]) >= 2
+    for p in reg.values():
+        assert p.budget <= 100
+        assert (p.optimum is None) == (p.family == "ml")
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("mixed-ackley", {"x0": 0.0, "x1": 0.0, "x2": 0.0, "k0": 0, "k1": 0, "k2": 0}),
+        ("mixed-levy", {"x0": 1.0, "x1": 1.0, "k0": 1, "k1": 1, "m": 2}),
+    ],
+)
+def test_mixed_problems_reach_their_optimum(name: str, params: dict) -> None:
+    problem = problems.get(name)
+    assert problem.fn({**params, "variant": "a"}) == pytest.approx(problem.optimum, abs=1e-9)
+    values = [problem.fn(x) for x in problem.space.sample(256, seed=0, sobol=False)]
+    assert min(values) > problem.optimum
+
+
+def test_synthetic_optimum_is_a_lower_bound() -> None:
+    for name in problems.names("synthetic"):
+        problem = problems.get(name)
+        values = [problem.fn(x) for x in problem.space.sample(64, seed=1, sobol=False)]
+        assert min(values) >= problem.optimum - 1e-6, name
+
+
+def test_noise_is_seeded_per_run_and_shared_by_contenders() -> None:
+    problem = problems.get("branin-noisy")
+    x = problem.space.sample(1, seed=0)[0]
+    a, b, c = problem.evaluator(0)(x), problem.evaluator(0)(x), problem.evaluator(1)(x)
+    assert a == b and a.observed != c.observed
+    assert a.true == c.true == problem.fn(x)
+    assert problems.get("branin").evaluator(0)(x).observed == problem.fn(x)
+
+
+def test_tuning_tasks_are_deterministic_and_finite() -> None:
+    pytest.importorskip("sklearn")
+    for name in ["svr-diabetes", "enet-diabetes", "logreg-breast", "knn-digits"]:
+        problem = problems.get(name)
+        x = problem.space.sample(1, seed=0)[0]
+        first, second = problem.fn(x), problem.fn(x)
+        assert math.isfinite(first) and first == second, name
+
+
+# Contenders and presets ---------------------------------------------------------------------
+def test_presets_name_known_problems_and_contenders() -> None:
+    for preset in presets.registry().values():
+        cells = preset.cells()
+        assert cells and len(cells) == len(set(cells))
+    quick = presets.get("quick").cells()
+    assert {c.seed for c in quick} == set(range(6))
+    standard = presets.get("standard").cells()
+    default = {c.problem for c in standard if c.contender == "bayesopt"}
+    assert default == {c.problem for c in standard}
+    assert len({c.problem for c in standard if problems.get(c.problem).family == "ml"}) >= 8
+
+
+def test_missing_peer_is_skipped_with_one_notice(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(
+        contenders.importlib.util,
+        "find_spec",
+        lambda name: None if name in ("optuna", "skopt") else object(),
+    )
+    assert not contenders.get("optuna-tpe").available()
+    assert contenders.get("random").available()
+    cells = [Cell("branin", c, 0, 5) for c in ("random", "optuna-tpe", "optuna-gp", "skopt-gp")]
+    cells.append(Cell("branin", "optuna-tpe", 1, 5))
+    kept = cli.drop_unavailable(cells)
+    assert [c.contender for c in kept] == ["random"]
+    err = capsys.readouterr().err
+    assert err.count("notice: skipping optuna-tpe") == 1
+    assert "skopt-gp" in err
+
+
+@pytest.mark.parametrize("name", ["optuna-tpe", "optuna-gp"])
+def test_optuna_adapters_run(name: str) -> None:
+    pytest.importorskip("optuna")
+    record = run_cell(Cell("mixed-levy", name, 0, 12))
+    assert record["status"] == "ok", record["error"]
+    assert len(record["trace"]) == 12 and math.isfinite(record["final"])
+
+
+def test_skopt_adapter_runs_and_imputes_failures() -> None:
+    pytest.importorskip("skopt")
+    record = run_cell(Cell("mixed-levy", "skopt-gp", 0, 12))
+    assert record["status"] == "ok", record["error"]
+    session = contenders.get("skopt-gp").make(problems.get("branin").space, 0)
+    session.ask()
+    session.tell(float("nan"))
+    assert session.info() == {"failed_imputed": 1}
+
+
+def test_plain_values_reach_the_objective() -> None:
+    pytest.importorskip("skopt")
+    space = problems.get("mixed-levy").space
+    session = contenders.get("skopt-gp").make(space, 0)
+    params = session.ask()
+    assert type(params["k0"]) is int and type(params["x0"]) is float
+    assert params["variant"] in space["variant"].choices
+
+
+# Store, runner, resumption ------------------------------------------------------------------
+def test_store_repairs_a_truncated_tail(tmp_path: Path) -> None:
+    path = tmp_path / "runs.jsonl"
+    a = {"problem": "p", "contender": "c", "seed": 0, "budget": 1, "x": math.nan}
+    store.append(path, a)
+    with path.open("a") as fh:
+        fh.write('{"problem": "p", "contender": "c", "se')  # killed mid-write
+    assert store.read(path) == ([{**a, "x": None}], 1)
+    store.append(path, {**a, "seed": 1})
+    records, bad = store.read(path)
+    assert bad == 0 and [r["seed"] for r in records] == [0, 1]
+
+
+def _run(tmp: Path, *extra: str) -> int:
+    return cli.main(
+        [
+            "--results",
+            str(tmp),
+            "run",
+            "--suite",
+            "tiny",
+            "--problems",
+            "branin,svr-diabetes",
+            "--contenders",
+            "random,random-2x,sobol",
+            "--seeds",
+            "0-1",
+            "--budget",
+            "6",
+            "--workers",
+            "0",
+            "--no-progress",
+            *extra,
+        ]
+    )
+
+
+def test_resume_skips_finished_cells_and_tolerates_a_truncated_line(tmp_path: Path) -> None:
+    path = tmp_path / "tiny" / "runs.jsonl"
+    assert _run(tmp_path) == 0
+    lines = path.read_text().splitlines()
+    assert len(lines) == 12
+    _run(tmp_path)
+    assert len(path.read_text().splitlines()) == 12  # nothing rerun
+    path.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:40])  # killed mid-write
+    _run(tmp_path)
+    records, bad = store.read(path)
+    assert bad == 0 and len(records) == 12
+    assert len(store.latest(records)) == 12
+
+
+def test_max_cells_runs_a_chunk(tmp_path: Path) -> None:
+    _run(tmp_path, "--max-cells", "5")
+    assert len((tmp_path / "tiny" / "runs.jsonl").read_text().splitlines()) == 5
+    _run(tmp_path, "--max-cells", "5")
+    assert len((tmp_path / "tiny" / "runs.jsonl").read_text().splitlines()) == 10
+
+
+def test_crashing_contender_records_the_error_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch
+) -> None:
+    def broken(space, seed):
+        raise RuntimeError("boom")
+
+    bad = Contender("broken", broken, description="raises")
+    monkeypatch.setattr(contenders, "_CONTENDERS", (*contenders._CONTENDERS, bad))
+    cells = [Cell("branin", "broken", 0, 4), Cell("branin", "random", 0, 4)]
+    path = tmp_path / "runs.jsonl"
+    summary = runner.run(cells, path, workers=0, progress=False)
+    assert summary.ran == 2 and summary.errors == 1
+    records = {r["contender"]: r for r in store.read(path)[0]}
+    assert records["broken"]["status"] == "error"
+    assert "RuntimeError: boom" in records["broken"]["error"]
+    assert records["random"]["status"] == "ok"
+    # Errors count as finished unless retried.
+    assert runner.pending_cells(cells, path)[0] == []
+    assert runner.pending_cells(cells, path, retry_errors=True)[0] == [cells[0]]
+
+
+def test_worker_processes_run_cells(tmp_path: Path) -> None:
+    path = tmp_path / "runs.jsonl"
+    cells = [Cell("branin", "random", s, 4) for s in range(3)]
+    summary = runner.run(cells, path, workers=2, progress=False)
+    assert summary.ran == 3 and summary.errors == 0
+    assert {r["seed"] for r in store.read(path)[0]} == {0, 1, 2}
+
+
+# End to end -------------------------------------------------------------------------------
+def test_tiny_seeded_run_end_to_end(tmp_path: Path) -> None:
+    args = ["--results", str(tmp_path), "run", "--suite", "e2e", "--no-progress"]
+    args += ["--problems", "branin", "--contenders", "bayesopt,random,random-2x"]
+    args += ["--seeds", "0-1", "--budget", "8", "--workers", "1"]
+    assert cli.main(args) == 0
+    records = store.read(tmp_path / "e2e" / "runs.jsonl")[0]
+    assert len(records) == 6 and all(r["status"] == "ok" for r in records)
+    bo = [r for r in records if r["contender"] == "bayesopt"]
+    assert all(r["info"]["sources"].get("model", 0) == 3 for r in bo)
+    assert all(r["versions"]["botorch"] != "absent" for r in records)
+    assert cli.main(["--results", str(tmp_path), "report", "--suite", "e2e"]) == 0
+    text = (tmp_path / "e2e" / "REPORT.md").read_text()
+    for heading in ["## Answers", "## Where bayesopt loses", "## Mean rank", "## Cost"]:
+        assert heading in text
+    assert "python -m benchmarks --results" in text and "report --suite e2e" in text
+    assert (tmp_path / "e2e" / "curves.png").stat().st_size > 10_000
+
+
+def _fake(problem: str, contender: str, seed: int, final: float) -> dict:
+    budget = problems.get(problem).budget
+    return {
+        "problem": problem,
+        "contender": contender,
+        "seed": seed,
+        "budget": budget,
+        "status": "ok",
+        "trace": [final + 1.0] * (budget - 1) + [final],
+        "values": [final],
+        "n_asks": budget,
+        "ask_s": 0.1 * budget,
+        "wall_s": 1.0,
+    }
+
+
+def test_report_states_where_bayesopt_loses(tmp_path: Path) -> None:
+    records = []
+    for seed in range(8):
+        records.append(_fake("hartmann6", "bayesopt", seed, -3.0 + 0.01 * seed))
+        records.append(_fake("hartmann6", "random", seed, -2.0 + 0.02 * seed))
+        records.append(_fake("hartmann6", "random-2x", seed, -3.3 + 0.001 * seed))
+    suite = tmp_path / "fake"
+    for r in records:
+        store.append(suite / "runs.jsonl", r)
+    report.write_report(suite, "python -m benchmarks report --suite fake")
+    text = (suite / "REPORT.md").read_text()
+    assert "**bayesopt loses to random-2x on hartmann6**" in text
+    assert "Does bayesopt beat random search with the same budget?** Significantly better on 1" in (
+        text
+    )
+    res = build(records)
+    assert res.problems["hartmann6"].final["bayesopt"][0] == pytest.approx(np.log10(0.32237))
+
+
+def test_latency_table_and_figure(tmp_path: Path) -> None:
+    from benchmarks import latency
+
+    out = latency.run_latency(
+        tmp_path,
+        problem_names=["branin"],
+        contender_names=["bayesopt"],
+        ns=[8],
+        repeats=1,
+        cap_s=60,
+        log=lambda _: None,
+    )
+    data = json.loads((tmp_path / "latency.json").read_text())
+    assert data["rows"][0]["median_s"] > 0
+    assert "| 8 |" in out.read_text()
+    assert (tmp_path / "latency.png").exists()
