@@ -206,10 +206,8 @@ class Optimizer(AskTell):
     ) -> Tensor:
         """Fit the GP on ``X, y`` and maximise the acquisition for ``n`` unit points."""
         model = surrogate.fit(X, y, cat_dims=self.space.categorical_dims, seed=seed)
-        noisy = (
-            len(X) - len(X_failed) >= NOISY_MIN_TRIALS
-            and surrogate.noise_fraction(model) > NOISY_FRACTION
-        )
+        noise = surrogate.noise_fraction(model)
+        noisy = len(X) - len(X_failed) >= NOISY_MIN_TRIALS and noise > NOISY_FRACTION
         X_avoid = torch.cat([U_pending, X_failed] + ([] if noisy else [X]))
         X_best = X[torch.argsort(y, descending=True, stable=True)[:N_INCUMBENT_STARTS]]
         if self.acquisition == "ts":
@@ -224,6 +222,7 @@ class Optimizer(AskTell):
             X_pending=U_pending,
             q=n,
             seed=seed,
+            noise_fraction=noise,
         )
         return propose.maximize(
             acqf,

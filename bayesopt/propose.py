@@ -49,7 +49,7 @@ class ProposeOptions:
     n_restarts: int = 10
     max_exhaustive: int = 32
     max_enumerate: int = 4096
-    max_rounds: int = 4
+    max_rounds: int = 3
     lbfgs_maxiter: int = 100
     batch_size: int = 512
 
@@ -231,28 +231,30 @@ def _discrete_step(
     large: list[int],
     options: ProposeOptions,
 ) -> Tensor:
-    """One best-improvement move per point over the discrete coordinates."""
-    X = X.clone()
-    current = _evaluate(acqf, X, options.batch_size)
+    """One best-improvement move per point over the discrete coordinates (one batched call)."""
+    owners, neighbours = [], []
     for p in range(len(X)):
-        neighbours = []
-        for i in small:
-            cand = X[p].repeat(len(grids[i]), 1)
-            cand[:, i] = grids[i].to(X)
-            neighbours.append(cand)
-        for i in large:
+        for i in small + large:
             g = grids[i].to(X)
-            k = int(torch.argmin((g - X[p, i]).abs()))
-            idx = [j for j in (k - 2, k - 1, k + 1, k + 2) if 0 <= j < len(g)]
-            cand = X[p].repeat(len(idx), 1)
-            cand[:, i] = g[idx]
+            if i in small:
+                values = g
+            else:
+                k = int(torch.argmin((g - X[p, i]).abs()))
+                values = g[[j for j in (k - 2, k - 1, k + 1, k + 2) if 0 <= j < len(g)]]
+            cand = X[p].repeat(len(values), 1)
+            cand[:, i] = values
             neighbours.append(cand)
-        cands = torch.cat(neighbours)
-        values = _evaluate(acqf, cands, options.batch_size)
-        best = int(torch.argmax(values))
+            owners += [p] * len(values)
+    cands = torch.cat(neighbours)
+    values = _evaluate(acqf, torch.cat([X, cands]), options.batch_size)
+    current, values = values[: len(X)], values[len(X) :]
+    owner = torch.tensor(owners)
+    X = X.clone()
+    for p in range(len(X)):
+        mine = (owner == p).nonzero().squeeze(1)
+        best = mine[int(torch.argmax(values[mine]))]
         if values[best] > current[p] + 1e-12:
             X[p] = cands[best]
-            current[p] = values[best]
     return X
 
 

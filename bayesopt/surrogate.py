@@ -1,9 +1,12 @@
 """Build and fit the Gaussian-process surrogate from tensors.
 
 Inputs live in the unit cube; outputs are standardised here (robustly, so that objectives
-of scale 1e-9 or 1e9 look alike to the GP). Purely continuous and integer spaces get
-BoTorch's ``SingleTaskGP``; spaces with categorical coordinates get ``MixedSingleTaskGP``,
-whose Hamming-distance kernel ignores the (meaningless) order of the categories.
+of scale 1e-9 or 1e9 look alike to the GP). The model is BoTorch's ``SingleTaskGP``. With
+categorical coordinates its kernel is BoTorch's default (dimension-scaled RBF) over the
+ordinal coordinates times BoTorch's ``CategoricalKernel`` (Hamming distance, which ignores
+the meaningless order of the categories). We measured ``MixedSingleTaskGP``'s sum-plus-
+product kernel at about 6 s per fit and 60 ms per acquisition call on a 3-parameter mixed
+space with 13 points, against a fraction of that for the single product kernel.
 Hyperparameters are fitted by maximising the marginal likelihood with BoTorch's
 ``fit_gpytorch_mll`` under BoTorch's default priors.
 """
@@ -15,8 +18,12 @@ from collections.abc import Sequence
 
 import torch
 from botorch.fit import fit_gpytorch_mll
-from botorch.models import MixedSingleTaskGP, SingleTaskGP
+from botorch.models import SingleTaskGP
 from botorch.models.gpytorch import GPyTorchModel
+from botorch.models.kernels.categorical import CategoricalKernel
+from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
+from gpytorch.constraints import GreaterThan
+from gpytorch.kernels import Kernel
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from torch import Tensor
 
@@ -51,6 +58,21 @@ def standardize(y: Tensor) -> Tensor:
     return y / sd if bool(sd > 0) else torch.zeros_like(y)
 
 
+def _kernel(d: int, cat_dims: Sequence[int]) -> Kernel | None:
+    """BoTorch's default kernel over ordinal coordinates, times a Hamming kernel over
+    categorical ones (``None``, i.e. BoTorch's default, when there are no categoricals)."""
+    cat = sorted(cat_dims)
+    if not cat:
+        return None
+    hamming = CategoricalKernel(
+        ard_num_dims=len(cat), active_dims=cat, lengthscale_constraint=GreaterThan(1e-6)
+    )
+    ordinal = [i for i in range(d) if i not in cat]
+    if not ordinal:
+        return hamming
+    return get_covar_module_with_dim_scaled_prior(len(ordinal), active_dims=ordinal) * hamming
+
+
 def fit(
     X: Tensor,
     y: Tensor,
@@ -79,10 +101,9 @@ def fit(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if cat_dims:
-                model = MixedSingleTaskGP(X, Y, cat_dims=list(cat_dims), outcome_transform=None)
-            else:
-                model = SingleTaskGP(X, Y, outcome_transform=None)
+            model = SingleTaskGP(
+                X, Y, covar_module=_kernel(X.shape[-1], cat_dims), outcome_transform=None
+            )
             mll = ExactMarginalLogLikelihood(model.likelihood, model)
             with seeded_torch(seed):
                 fit_gpytorch_mll(mll)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import bayesopt as bo
-from conftest import BRANIN_MIN, branin
 
 pytestmark = pytest.mark.slow
 
@@ -17,11 +16,11 @@ def _minimise(opt, f, n):
     return opt.best
 
 
-def test_branin_regret_below_005_in_40_evaluations(branin_space):
+def test_branin_regret_below_005_in_40_evaluations(branin_space, branin, branin_min):
     best = _minimise(bo.Optimizer(branin_space, seed=1), branin, 40)
-    assert best.value - BRANIN_MIN < 0.05
+    assert best.value - branin_min < 0.05
     baseline = _minimise(bo.RandomSearch(branin_space, seed=1), branin, 40)
-    assert baseline.value - BRANIN_MIN >= 0.05
+    assert baseline.value - branin_min >= 0.05
 
 
 def test_mixed_space_finds_best_category_and_integer():
@@ -39,7 +38,7 @@ def test_mixed_space_finds_best_category_and_integer():
     assert abs(best.params["x"] - 0.25) < 0.05
 
 
-def test_maximisation_with_three_evaluations_in_flight(branin_space):
+def test_maximisation_with_three_evaluations_in_flight(branin_space, branin, branin_min):
     opt = bo.Optimizer(branin_space, seed=2, maximize=True)
     in_flight = opt.ask(3)
     while len(opt.trials) < 30:
@@ -50,4 +49,4 @@ def test_maximisation_with_three_evaluations_in_flight(branin_space):
         opt.tell(t, -branin(t.params))
     asked = [(t.params["x0"], t.params["x1"]) for t in opt.trials]
     assert len(set(asked)) == len(asked)
-    assert -opt.best.value - BRANIN_MIN < 0.1
+    assert -opt.best.value - branin_min < 0.1

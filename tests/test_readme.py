@@ -1,0 +1,25 @@
+"""The README's ask/tell example runs as written and does what it says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_example_runs_and_finds_a_good_point(capsys):
+    blocks = _python_blocks()
+    assert blocks, "README has no python example"
+    example = blocks[0]
+    assert len(example.strip().splitlines()) <= 20
+    namespace: dict = {}
+    exec(compile(example, str(README), "exec"), namespace)
+    opt = namespace["opt"]
+    assert len(opt.trials) == 20
+    assert opt.best.value < 3.0  # the optimum is 0; random 20-point search rarely gets here
+    assert "best" not in capsys.readouterr().err
