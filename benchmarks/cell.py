@@ -93,8 +93,9 @@ def estimate_seconds(cell: Cell) -> float:
     contender = contenders.get(cell.contender)
     n_evals = cell.budget * contender.budget_factor
     n_startup = min(max(2 * problem.dim + 1, 5), 20) if contender.family == "bayesopt" else 10
+    factor = problem.bayesopt_ask_factor if contender.family == "bayesopt" else 1.0
     asks = sum(contender.ask_cost(n, problem.dim) for n in range(n_startup, n_evals))
-    return 1.0 + asks + n_evals * problem.eval_cost_s
+    return 0.2 + factor * asks + n_evals * problem.eval_cost_s
 
 
 def run_cell(cell: Cell, meta: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -214,7 +214,8 @@ def _family_tables(res: Results) -> list[str]:
                     cells.append("–")
                     continue
                 med, q1, q3 = stats[n]
-                text = f"{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}]"
+                digits = 2 if pr.has_optimum else 3
+                text = f"{_fmt(med, digits)} [{_fmt(q1, digits)}, {_fmt(q3, digits)}]"
                 cells.append(f"**{text}**" if pr.loss(med) == best else text)
             out.append(
                 f"| {pr.label} | {pr.problem.dim} | {pr.budget} | " + " | ".join(cells) + " |"

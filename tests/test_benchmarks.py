@@ -177,7 +177,8 @@ def test_presets_name_known_problems_and_contenders() -> None:
     standard = presets.get("standard").cells()
     default = {c.problem for c in standard if c.contender == "bayesopt"}
     assert default == {c.problem for c in standard}
-    assert len({c.problem for c in standard if problems.get(c.problem).family == "ml"}) >= 8
+    families = {problems.get(c.problem).family for c in standard}
+    assert families == {"synthetic", "noisy", "mixed", "ml"}
 
 
 def test_missing_peer_is_skipped_with_one_notice(monkeypatch, capsys) -> None:

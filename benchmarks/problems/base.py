@@ -38,6 +38,8 @@ class Problem:
         optimum: the known optimal value of ``fn``, or ``None`` (tuning tasks).
         noise_std: standard deviation of the Gaussian noise added to what the optimiser sees.
         eval_cost_s: rough seconds per evaluation on one core (for run-time estimates).
+        bayesopt_ask_factor: how much slower a bayesopt ask is here than on a continuous
+            space of the same dimension (measured; for run-time estimates only).
         description: one line for the README and the report.
     """
 
@@ -49,6 +51,7 @@ class Problem:
     optimum: float | None = None
     noise_std: float = 0.0
     eval_cost_s: float = 1e-3
+    bayesopt_ask_factor: float = 1.0
     description: str = ""
 
     def __post_init__(self) -> None:
