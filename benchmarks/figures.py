@@ -62,6 +62,7 @@ def plot_curves(res: Results, path: Path, ncols: int = 4) -> Path:
     )
     order = contenders.names()
     for ax, pr in zip(axes.flat, prs, strict=False):
+        floor = math.inf  # lowest median score after a quarter of the budget
         for name in sorted(pr.curves, key=order.index):
             runs = np.array(list(pr.curves[name].values()), dtype=float)  # seeds x budget
             if runs.size == 0:
@@ -72,13 +73,17 @@ def plot_curves(res: Results, path: Path, ncols: int = 4) -> Path:
             color, style = color_of(name)
             ax.plot(x, med, color=color, linestyle=style, linewidth=1.6, label=name)
             ax.fill_between(x, lo, hi, color=color, alpha=0.12, linewidth=0)
+            quarter = med[len(med) // 4 :]
+            if np.isfinite(quarter).any():
+                floor = min(floor, float(np.nanmin(quarter)))
         ax.set_title(f"{pr.label} (d={pr.problem.dim})", fontsize=10)
         ax.set_xlabel("evaluations", fontsize=8)
         ax.set_ylabel(pr.metric_name, fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-        if not pr.has_optimum:
-            ax.set_ylim(-0.5, 1.05)
+        if not pr.has_optimum:  # zoom on the informative part: scores crowd towards 1
+            low = max(-0.5, floor if math.isfinite(floor) else -0.5)
+            ax.set_ylim(low - 0.1 * (1.0 - low), 1.0 + 0.05 * (1.0 - low))
     for ax in list(axes.flat)[len(prs) :]:
         ax.axis("off")
     handles = {}

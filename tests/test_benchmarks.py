@@ -366,19 +366,22 @@ def test_report_states_where_bayesopt_loses(tmp_path: Path) -> None:
     assert res.problems["hartmann6"].final["bayesopt"][0] == pytest.approx(np.log10(0.32237))
 
 
-def test_latency_table_and_figure(tmp_path: Path) -> None:
+def test_latency_table_figure_and_cap(tmp_path: Path) -> None:
     from benchmarks import latency
 
     out = latency.run_latency(
         tmp_path,
         problem_names=["branin"],
         contender_names=["bayesopt"],
-        ns=[8],
-        repeats=1,
-        cap_s=60,
+        ns=[16, 8],
+        repeats=3,
+        cap_s=1e-9,  # every ask exceeds it: one repeat at the smallest n, the rest skipped
         log=lambda _: None,
     )
-    data = json.loads((tmp_path / "latency.json").read_text())
-    assert data["rows"][0]["median_s"] > 0
-    assert "| 8 |" in out.read_text()
+    rows = json.loads((tmp_path / "latency.json").read_text())["rows"]
+    assert [r["n"] for r in rows] == [8, 16]
+    assert rows[0]["median_s"] > 0 and len(rows[0]["seconds"]) == 1
+    assert "skipped" in rows[1]
+    text = out.read_text()
+    assert "| 8 |" in text and "larger n skipped" in text
     assert (tmp_path / "latency.png").exists()
