@@ -86,7 +86,7 @@ _PRESETS = (
         "quick",
         "3 problems (Branin; SVR on diabetes; logistic regression on breast cancer, with "
         "two categorical parameters) x bayesopt, the baselines and the installed peers x 6 "
-        "seeds. About 8 minutes on one worker. Six seeds are the fewest with which the "
+        "seeds. About 6 minutes on one worker (measured). Six seeds are the fewest with which the "
         "Wilcoxon test can reach p < 0.05.",
         (
             Block(

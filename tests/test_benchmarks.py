@@ -380,7 +380,7 @@ def test_latency_table_figure_and_cap(tmp_path: Path) -> None:
     )
     rows = json.loads((tmp_path / "latency.json").read_text())["rows"]
     assert [r["n"] for r in rows] == [8, 16]
-    assert rows[0]["median_s"] > 0 and len(rows[0]["seconds"]) == 1
+    assert 0 < rows[0]["median_s"] < 30 and len(rows[0]["seconds"]) == 1
     assert "skipped" in rows[1]
     text = out.read_text()
     assert "| 8 |" in text and "larger n skipped" in text
