@@ -172,7 +172,11 @@ def _losses(res: Results) -> list[str]:
                     continue
                 comp = compare(x, y)
                 med_b, med_o = float(np.median(x)), float(np.median(y))
-                values = f"median {pr.metric_name} {_fmt(pr.loss(med_b))} vs {_fmt(pr.loss(med_o))}"
+                digits = 2 if pr.has_optimum else 3
+                values = (
+                    f"median {pr.metric_name} {_fmt(pr.loss(med_b), digits)} vs "
+                    f"{_fmt(pr.loss(med_o), digits)}"
+                )
                 if comp.outcome is Outcome.LOSS:
                     found = True
                     out.append(
@@ -346,6 +350,8 @@ def _costs(res: Results) -> list[str]:
             f"{(row['ask_s'] + row['tell_s']) / row['asks']:.3f} | {int(row['cells'])} | "
             f"{row['wall_s']:.0f} |"
         )
+    total = sum(row["wall_s"] for row in rows.values())
+    out += ["", f"Total: {total:,.0f} cell-seconds over {len(res.records)} cells."]
     out.append("")
     if fallbacks:
         out += [
