@@ -252,8 +252,8 @@ def _skopt_gp(space: bo.Space, seed: int) -> Session:
 def _gp_cost(base: float, per_obs: float, d_scale: float = 10.0) -> Callable[[int, int], float]:
     """A rough ask-latency model ``base + per_obs * n * (1 + d / d_scale)`` in seconds.
 
-    Fitted by eye to single-thread runs on a 2-core x86-64 VM (bayesopt: Branin, Hartmann-6,
-    Ackley-10, RF on wine; skopt: the same).
+    Calibrated on single-thread runs on a 2-core x86-64 VM (the quick preset; Hartmann-6,
+    Ackley-10 and RF on wine cells): within about 30 % there.
     """
     return lambda n, d: base + per_obs * n * (1.0 + d / d_scale)
 
@@ -262,19 +262,19 @@ _CONTENDERS = (
     Contender(
         "bayesopt",
         _bayesopt("qlognei"),
-        ask_cost=_gp_cost(0.2, 0.012),
+        ask_cost=_gp_cost(0.1, 0.008),
         description="bayesopt.Optimizer, default settings (qLogNEI)",
     ),
     Contender(
         "bayesopt-logei",
         _bayesopt("logei"),
-        ask_cost=_gp_cost(0.2, 0.012),
+        ask_cost=_gp_cost(0.1, 0.008),
         description='bayesopt.Optimizer(acquisition="logei")',
     ),
     Contender(
         "bayesopt-ucb",
         _bayesopt("ucb"),
-        ask_cost=_gp_cost(0.2, 0.012),
+        ask_cost=_gp_cost(0.1, 0.008),
         description='bayesopt.Optimizer(acquisition="ucb")',
     ),
     Contender("random", _random, description="bayesopt.RandomSearch, uniform draws"),
@@ -303,7 +303,7 @@ _CONTENDERS = (
         "skopt-gp",
         _skopt_gp,
         requires=("skopt",),
-        ask_cost=_gp_cost(0.05, 0.012, d_scale=20.0),
+        ask_cost=_gp_cost(0.03, 0.008, d_scale=20.0),
         description='skopt.Optimizer(base_estimator="GP", acq_func="gp_hedge")',
     ),
 )
