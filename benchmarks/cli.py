@@ -98,13 +98,16 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def select_cells(args: argparse.Namespace) -> list[Cell]:
-    """The cells a ``run`` command asks for: a preset, filtered, or an explicit grid."""
+    """The cells a ``run`` command asks for: a preset, filtered, or an explicit grid.
+
+    Without a preset, ``--problems`` or ``--family`` is needed; contenders default to all
+    and seeds to 0-9.
+    """
     if args.preset:
         cells = presets.get(args.preset).cells()
     else:
-        missing = [f for f in ("problems", "contenders", "seeds") if getattr(args, f) is None]
-        if missing and not args.family:
-            raise SystemExit(f"without --preset, give --{', --'.join(missing)}")
+        if not (args.problems or args.family):
+            raise SystemExit("give --preset, or --problems / --family")
         names = args.problems or problems.names(args.family)
         cells = [
             Cell(p, c, s, problems.get(p).budget)
