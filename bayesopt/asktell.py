@@ -27,14 +27,16 @@ __all__ = ["AskTell"]
 def _check_seed(seed: object) -> int:
     if seed is None:
         return fresh_seed()
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or int(seed) < 0:
-        raise TypeError(f"`seed` must be a non-negative int or None, but got {seed!r}.")
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+        raise TypeError(f"`seed` must be an int or None, but got {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"`seed >= 0` must hold, but got seed={seed}.")
     return int(seed)
 
 
 def _check_value(value: object, failed: bool) -> float | None:
     """The value as a float, ``None`` for a failure; NaN and inf count as failures."""
-    if not isinstance(failed, bool):
+    if not isinstance(failed, bool | np.bool_):
         raise TypeError(f"`failed` must be a bool, but got {failed!r}.")
     if failed:
         if value is not None:
@@ -129,7 +131,8 @@ class AskTell:
             # Commit only after every proposal was made.
             del self._queue[: len(from_queue)]
             self._trials.extend(new)
-        return new[0] if n is None else new
+        out = [t.copy() for t in new]
+        return out[0] if n is None else out
 
     # Telling ----------------------------------------------------------------------------
     def tell(
@@ -160,7 +163,7 @@ class AskTell:
                 )
             new = self._finished(old, checked)
             self._trials[tid] = new
-        return new
+        return new.copy()
 
     def add(
         self, params: Mapping[str, Any], value: float | None = None, *, failed: bool = False
@@ -181,7 +184,7 @@ class AskTell:
             trial = Trial(id=len(self._trials), params=checked_params, source="added")
             trial = self._finished(trial, checked)
             self._trials.append(trial)
-        return trial
+        return trial.copy()
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
         """Make a following ``ask`` return exactly these params (first in, first out).
@@ -216,13 +219,13 @@ class AskTell:
     # Reading ----------------------------------------------------------------------------
     @property
     def trials(self) -> list[Trial]:
-        """All trials in ask order (a copy of the list)."""
-        return list(self._trials)
+        """All trials in ask order (copies: editing them changes nothing here)."""
+        return [t.copy() for t in self._trials]
 
     @property
     def pending(self) -> list[Trial]:
         """Trials asked and not yet told."""
-        return [t for t in self._trials if t.state is TrialState.PENDING]
+        return [t.copy() for t in self._trials if t.state is TrialState.PENDING]
 
     @property
     def best(self) -> Trial | None:
@@ -231,7 +234,7 @@ class AskTell:
         if not complete:
             return None
         sign = -1.0 if self.maximize else 1.0
-        return min(complete, key=lambda t: sign * t.value)
+        return min(complete, key=lambda t: sign * t.value).copy()
 
     def _loss(self, value: float) -> float:
         """The value in minimisation orientation."""

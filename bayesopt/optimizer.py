@@ -25,6 +25,7 @@ import warnings
 from typing import Any
 
 import torch
+from botorch.exceptions.errors import BotorchError, ModelFittingError
 from botorch.exceptions.warnings import BotorchWarning
 from linear_operator.utils.warnings import NumericalWarning
 from torch import Tensor
@@ -45,6 +46,8 @@ least ``NOISY_MIN_TRIALS`` trials are complete and the fitted noise variance exc
 signal, so observed points are never proposed again while others remain."""
 
 N_INCUMBENT_STARTS = 3
+FINITE_DEDUP_LIMIT = 100_000
+"""In finite spaces with at most this many points the initial design skips repeats."""
 
 
 class FallbackWarning(UserWarning):
@@ -152,9 +155,11 @@ class Optimizer(AskTell):
         """The next ``n`` points of the seeded Sobol sequence not yet asked (finite spaces)."""
         if n == 0:
             return []
-        finite = self.space.n_points is not None
+        finite = self.space.n_points is not None and self.space.n_points <= FINITE_DEDUP_LIMIT
         n_draw = position + n + (64 if finite else 0)
-        engine = torch.quasirandom.SobolEngine(self.space.dim, scramble=True, seed=self.seed)
+        engine = torch.quasirandom.SobolEngine(
+            self.space.dim, scramble=True, seed=derive_seed(self.seed)
+        )
         U = self.space.snap(engine.draw(n_draw, dtype=DTYPE))
         if not finite:
             return [self.space.from_unit(u) for u in U[position : position + n]]
@@ -195,7 +200,7 @@ class Optimizer(AskTell):
                 # pending points change, fit restarts): seed it here and restore it after.
                 with seeded_torch(seed):
                     U = self._propose(n, X, y, X_failed, U_pending, seed)
-        except Exception as exc:  # any numerical failure of the GP path falls back
+        except _NUMERICAL_ERRORS as exc:  # numerical failures fall back; bugs surface
             raise _CannotModel(f"{type(exc).__name__}: {exc}") from exc
         if not bool(torch.isfinite(U).all()):
             raise _CannotModel("the acquisition optimiser returned non-finite points")
@@ -229,6 +234,7 @@ class Optimizer(AskTell):
             self._grids,
             q=n,
             seed=seed,
+            X_pending=U_pending,
             X_avoid=X_avoid,
             X_starts=X_best,
             options=self.propose_options,
@@ -248,6 +254,11 @@ class Optimizer(AskTell):
             chosen.append(cands[k])
             taken = torch.cat([taken, cands[k : k + 1]])
         return torch.stack(chosen)
+
+
+_NUMERICAL_ERRORS = (ArithmeticError, RuntimeError, ValueError, BotorchError, ModelFittingError)
+"""What a GP fit or an acquisition search raises on bad numerics: non-PSD matrices
+(``NotPSDError`` is a ``RuntimeError``), failed fits, NaNs reaching scipy (``ValueError``)."""
 
 
 class _CannotModel(Exception):

@@ -53,6 +53,22 @@ class ProposeOptions:
     lbfgs_maxiter: int = 100
     batch_size: int = 512
 
+    def __post_init__(self) -> None:
+        for name in (
+            "raw_samples",
+            "n_restarts",
+            "max_exhaustive",
+            "max_enumerate",
+            "max_rounds",
+            "lbfgs_maxiter",
+            "batch_size",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
+            if value < 1:
+                raise ValueError(f"ProposeOptions: `{name} >= 1` must hold, but got {value}.")
+
 
 def maximize(
     acqf: AcquisitionFunction,

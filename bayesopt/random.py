@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from bayesopt._rng import derive_seed
 from bayesopt.asktell import AskTell
 from bayesopt.space import DTYPE, Space
 
@@ -52,7 +53,9 @@ class RandomSearch(AskTell):
         self, n: int, pending: list[dict[str, Any]], position: int, seed: int
     ) -> list[tuple[dict, str]]:
         if self.sobol:
-            engine = torch.quasirandom.SobolEngine(self.space.dim, scramble=True, seed=self.seed)
+            engine = torch.quasirandom.SobolEngine(
+                self.space.dim, scramble=True, seed=derive_seed(self.seed)
+            )
             engine.fast_forward(position)
             u = self.space.snap(engine.draw(n, dtype=DTYPE))
             source = "sobol"

@@ -36,13 +36,30 @@ def _is_integer(x: object) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
+MAX_INTEGER = 2**53
+MAX_INTEGER_SPAN = 2**50
+MAX_LOG_INTEGER = 2**40
+"""Integer limits that keep the float64 unit-cube encoding exact for every value: bounds
+within +-2**53, ``high - low <= 2**50``, and ``high <= 2**40`` when ``log=True``."""
+
+MAX_GRID = 1024
+"""Integers with more values than this get no grid: the acquisition search treats them as
+continuous and decoding rounds them (one value is then under 0.1 % of the range)."""
+
+
 def _check_bounds(kind: str, low: Any, high: Any, log: bool, integer: bool) -> None:
     check = _is_integer if integer else _is_real_number
     what = "an int" if integer else "a real number"
     for name, value in (("low", low), ("high", high)):
         if not check(value):
             raise TypeError(f"{kind}: `{name}` must be {what}, but got {value!r}.")
-        if not math.isfinite(value):
+        if integer and abs(value) > MAX_INTEGER:
+            raise ValueError(f"{kind}: `|{name}| <= 2**53` must hold, but got {value!r}.")
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:
+            finite = False
+        if not finite:
             raise ValueError(f"{kind}: `{name}` must be finite, but got {value!r}.")
     if not isinstance(log, bool):
         raise TypeError(f"{kind}: `log` must be a bool, but got {log!r}.")
@@ -50,6 +67,14 @@ def _check_bounds(kind: str, low: Any, high: Any, log: bool, integer: bool) -> N
         raise ValueError(f"{kind}: `low < high` must hold, but got (low={low!r}, high={high!r}).")
     if log and low <= 0:
         raise ValueError(f"{kind}: `low > 0` must hold when log=True, but got low={low!r}.")
+    if integer and high - low > MAX_INTEGER_SPAN:
+        raise ValueError(f"{kind}: `high - low <= 2**50` must hold, but got {high - low}.")
+    if integer and log and high > MAX_LOG_INTEGER:
+        raise ValueError(f"{kind}: `high <= 2**40` must hold when log=True, but got {high}.")
+    if not math.isfinite(float(high) - float(low)):
+        raise ValueError(
+            f"{kind}: `high - low` must be finite in float64, but got (low={low!r}, high={high!r})."
+        )
 
 
 @dataclass(frozen=True)
@@ -78,7 +103,10 @@ class Real:
     def _validate(self, name: str, value: Any) -> float:
         if not _is_real_number(value):
             raise TypeError(f"parameter {name!r}: expected a real number, got {value!r}.")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf if value > 0 else -math.inf
         if not self.low <= value <= self.high:
             raise ValueError(
                 f"parameter {name!r}: `{self.low!r} <= value <= {self.high!r}` must hold, "
@@ -171,6 +199,8 @@ class Categorical:
 
     def __post_init__(self) -> None:
         choices = self.choices
+        if isinstance(choices, np.ndarray):
+            choices = choices.tolist()
         if isinstance(choices, str | bytes) or not isinstance(choices, Sequence):
             raise TypeError(
                 f"Categorical: `choices` must be a sequence of values, but got {choices!r}."
@@ -182,7 +212,7 @@ class Categorical:
         for i, c in enumerate(choices):
             if not isinstance(c, Hashable):
                 raise TypeError(f"Categorical: every choice must be hashable, but got {c!r}.")
-            if isinstance(c, float) and math.isnan(c):
+            if _is_real_number(c) and c != c:
                 raise ValueError("Categorical: choices must not contain NaN.")
             key = _choice_key(c)
             if key in index:
@@ -196,20 +226,40 @@ class Categorical:
         """Number of choices."""
         return len(self.choices)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Categorical):
+            return NotImplemented
+        return [_choice_key(c) for c in self.choices] == [_choice_key(c) for c in other.choices]
+
+    def __hash__(self) -> int:
+        return hash(tuple(_choice_key(c) for c in self.choices))
+
     def index(self, value: Any) -> int | None:
-        """Position of ``value`` among the choices, or ``None`` when it is not one."""
+        """Position of ``value`` among the choices, or ``None`` when it is not one.
+
+        An exact match (same type, equal value) wins. Otherwise an equal value of another
+        type (a numpy scalar, say) matches when only one choice fits: bools never match
+        numbers, and among equal numbers the choice whose type ``value`` derives from, then
+        the one of the same kind (integral or not), is preferred.
+        """
         try:
             i = self._index.get(_choice_key(value))
         except TypeError:  # unhashable value
             return None
         if i is not None:
             return i
-        # Equal values of another type (numpy scalars, say), unless bool and number mix.
+        is_bool = isinstance(value, bool | np.bool_)
         matches = [
             j
             for j, c in enumerate(self.choices)
-            if isinstance(c, bool) == isinstance(value, bool | np.bool_) and _safe_eq(c, value)
+            if isinstance(c, bool) == is_bool and _safe_eq(c, value)
         ]
+        for narrow in (
+            lambda c: isinstance(value, type(c)),
+            lambda c: isinstance(c, numbers.Integral) == isinstance(value, numbers.Integral),
+        ):
+            if len(matches) > 1:
+                matches = [j for j in matches if narrow(self.choices[j])] or matches
         return matches[0] if len(matches) == 1 else None
 
     def _validate(self, name: str, value: Any) -> Hashable:
@@ -318,11 +368,13 @@ class Space(Mapping[str, Parameter]):
     def grid(self, i: int) -> torch.Tensor | None:
         """Allowed unit values of coordinate ``i`` (bin centres), or ``None`` if continuous.
 
+        Integers with more than ``MAX_GRID`` values count as continuous here.
+
         Returns:
             ``k`` sorted unit values, for a discrete parameter with ``k`` values.
         """
         p = list(self._params.values())[i]
-        if isinstance(p, Real):
+        if isinstance(p, Real) or p.n_values > MAX_GRID:
             return None
         if isinstance(p, Integer):
             values = [p._encode(v) for v in range(p.low, p.high + 1)]
@@ -389,19 +441,16 @@ class Space(Mapping[str, Parameter]):
             ``... x d`` unit points whose discrete coordinates are exact bin centres.
         """
         out = u.clamp(0.0, 1.0).clone()
-        for i in range(self.dim):
-            grid = self.grid(i)
-            if grid is None:
-                continue
-            p = list(self._params.values())[i]
+        for i, p in enumerate(self._params.values()):
             if isinstance(p, Categorical):
-                idx = (out[..., i] * p.n_values).floor().clamp(0, p.n_values - 1).long()
-            else:
+                idx = (out[..., i] * p.n_values).floor().clamp(0, p.n_values - 1)
+                out[..., i] = (idx + 0.5) / p.n_values
+            elif isinstance(p, Integer):
                 lo, hi = p._edges()
                 x = lo + out[..., i] * (hi - lo)
-                x = x.exp() if p.log else x
-                idx = (x.round() - p.low).clamp(0, p.n_values - 1).long()
-            out[..., i] = grid.to(out)[idx]
+                value = (x.exp() if p.log else x).round().clamp(p.low, p.high)
+                x = value.log() if p.log else value
+                out[..., i] = (x - lo) / (hi - lo)
         return out
 
     def sample_unit(self, n: int, seed: int | None = None, *, sobol: bool = True) -> torch.Tensor:

@@ -19,8 +19,9 @@ class TrialState(enum.StrEnum):
 class Trial:
     """One evaluation of the objective: what was asked, and what came back.
 
-    Trials are immutable snapshots; the optimiser replaces a pending trial by a complete or
-    failed one when it is told. ``state`` compares equal to its string (``"pending"``, ...).
+    Trials are frozen snapshots; the optimiser replaces a pending trial by a complete or
+    failed one when it is told, and hands out copies, so editing ``params`` of a returned
+    trial never changes the optimiser. ``state`` compares equal to its string.
 
     Attributes:
         id: position in ask order, starting at 0.
@@ -47,6 +48,10 @@ class Trial:
     def __repr__(self) -> str:
         value = "" if self.value is None else f", value={self.value!r}"
         return f'Trial(id={self.id}, params={self.params!r}{value}, state="{self.state.value}")'
+
+    def copy(self) -> Trial:
+        """A copy with its own ``params`` dict."""
+        return Trial(self.id, dict(self.params), self.value, self.state, self.source)
 
     @property
     def is_finished(self) -> bool:

@@ -411,3 +411,62 @@ def test_random_call_sequences_keep_invariants(mixed_space, ops):
     assert (opt.best is None) == (not complete)
     if complete:
         assert opt.best.value == min(t.value for t in complete)
+
+
+# --- edge cases found in review ---------------------------------------------------------------
+
+
+def test_batch_after_pending_keeps_away_from_every_pending_point():
+    space = bo.Space({"x": bo.Real(0.0, 1.0)})
+    opt = bo.Optimizer(space, seed=0, n_initial=4, propose_options=FAST)
+    for t in opt.ask(4):
+        opt.tell(t, (t.params["x"] - 0.4) ** 2)
+    held = opt.ask(2)  # stays pending
+    batch = opt.ask(4)
+    xs = torch.tensor([t.params["x"] for t in held + batch])
+    assert torch.pdist(xs.unsqueeze(1)).min() > 0.005
+
+
+def test_returned_trials_are_copies(space2):
+    opt = bo.Optimizer(space2, seed=0)
+    t = opt.ask()
+    t.params["x"] = 5.0
+    assert opt.trials[0].params["x"] != 5.0
+    opt.trials[0].params["y"] = 9.0
+    assert opt.pending[0].params["y"] != 9.0
+    with pytest.raises(ValueError, match="does not belong"):
+        opt.tell(t, 1.0)
+    opt.tell(t.id, 1.0)
+    opt.ask()  # still works
+
+
+def test_seed_rules_and_full_width(space2):
+    a = [t.params for t in bo.Optimizer(space2, seed=5).ask(3)]
+    b = [t.params for t in bo.Optimizer(space2, seed=5 + 2**32).ask(3)]
+    assert a != b
+    assert len(bo.Optimizer(space2, seed=2**70).ask(2)) == 2
+    with pytest.raises(ValueError, match="seed >= 0"):
+        bo.Optimizer(space2, seed=-1)
+
+
+def test_propose_options_are_validated():
+    with pytest.raises(ValueError, match="raw_samples >= 1"):
+        bo.ProposeOptions(raw_samples=0)
+    with pytest.raises(TypeError, match="batch_size"):
+        bo.ProposeOptions(batch_size="many")
+
+
+def test_numpy_bool_failed_flag(space2):
+    opt = bo.Optimizer(space2, seed=0)
+    assert opt.tell(opt.ask(), failed=np.True_).state == "failed"
+
+
+def test_huge_integer_space_uses_the_model():
+    space = bo.Space({"n": bo.Integer(0, 10**9), "x": bo.Real(0, 1)})
+    opt = bo.Optimizer(space, seed=0, n_initial=4, propose_options=FAST)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bo.FallbackWarning)
+        for _ in range(6):
+            t = opt.ask()
+            opt.tell(t, abs(t.params["n"] - 123_456_789) / 1e9 + t.params["x"])
+    assert opt.trials[-1].source == "model"

@@ -260,3 +260,50 @@ def test_space_equality_and_to_dict(mixed_space):
     assert d["width"] == {"type": "integer", "low": 8, "high": 256, "log": True}
     assert d["act"]["choices"] == ["relu", "tanh", None, True, 3]
     assert "Space({" in repr(mixed_space)
+
+
+# --- edge cases found in review ---------------------------------------------------------------
+
+
+def test_huge_integer_ranges_are_relaxed_not_enumerated():
+    space = bo.Space({"n": bo.Integer(0, 10**9), "k": bo.Integer(1, 10**12, log=True)})
+    assert space.grid(0) is None and space.grid(1) is None
+    for p in space.sample(5, seed=0):
+        assert space.from_unit(space.to_unit(p)) == p
+    u = space.snap(torch.rand(4, 2, dtype=torch.float64))
+    assert all(space.to_unit(space.from_unit(row)).allclose(row, atol=1e-15) for row in u)
+
+
+def test_integer_bounds_must_be_exact_in_float64():
+    with pytest.raises(ValueError, match=r"\|high\| <= 2\*\*53"):
+        bo.Integer(0, 2**60)
+    with pytest.raises(ValueError, match=r"high - low <= 2\*\*50"):
+        bo.Integer(-(2**50), 2**50)
+    with pytest.raises(ValueError, match=r"high <= 2\*\*40"):
+        bo.Integer(1, 2**41, log=True)
+    space = bo.Space({"n": bo.Integer(2**53 - 2**50, 2**53), "m": bo.Integer(1, 2**40, log=True)})
+    for v in (2**53 - 3, 2**53, 2**53 - 2**50 + 1, 2**53 - 12345):
+        for w in (1, 2, 3, 2**40 - 1, 2**40, 999_999_999_999):
+            p = {"n": v, "m": w}
+            assert space.from_unit(space.to_unit(p)) == p
+
+
+def test_overflowing_bounds_and_values_are_clear_errors():
+    with pytest.raises(ValueError, match="`high` must be finite"):
+        bo.Real(0, 10**400)
+    with pytest.raises(ValueError, match="high - low"):
+        bo.Real(-1e308, 1e308)
+    space = bo.Space({"x": bo.Real(0, 1)})
+    with pytest.raises(ValueError, match="parameter 'x'"):
+        space.to_unit({"x": 10**400})
+
+
+def test_categorical_identity_and_numpy_matching():
+    assert bo.Categorical([0, 1]) != bo.Categorical([False, True])
+    assert hash(bo.Categorical(["a", 1])) == hash(bo.Categorical(["a", 1]))
+    c = bo.Categorical([0, False, 0.0])
+    assert c.index(np.float64(0.0)) == 2 and c.index(np.int64(0)) == 0
+    assert c.index(np.bool_(False)) == 1
+    with pytest.raises(ValueError, match="NaN"):
+        bo.Categorical([np.float32("nan")])
+    assert bo.Categorical(np.array(["a", "b"])).choices == ("a", "b")
