@@ -262,19 +262,19 @@ _CONTENDERS = (
     Contender(
         "bayesopt",
         _bayesopt("qlognei"),
-        ask_cost=_gp_cost(0.1, 0.008),
+        ask_cost=_gp_cost(0.05, 0.009, d_scale=20.0),
         description="bayesopt.Optimizer, default settings (qLogNEI)",
     ),
     Contender(
         "bayesopt-logei",
         _bayesopt("logei"),
-        ask_cost=_gp_cost(0.1, 0.008),
+        ask_cost=_gp_cost(0.05, 0.009, d_scale=20.0),
         description='bayesopt.Optimizer(acquisition="logei")',
     ),
     Contender(
         "bayesopt-ucb",
         _bayesopt("ucb"),
-        ask_cost=_gp_cost(0.1, 0.008),
+        ask_cost=_gp_cost(0.05, 0.009, d_scale=20.0),
         description='bayesopt.Optimizer(acquisition="ucb")',
     ),
     Contender("random", _random, description="bayesopt.RandomSearch, uniform draws"),

@@ -98,7 +98,7 @@ def mixed_problems() -> list[Problem]:
             fn=ackley,
             optimum=0.0,
             eval_cost_s=1e-4,
-            bayesopt_ask_factor=10.0,
+            bayesopt_ask_factor=1.5,
             description="Ackley-6 on [-5, 10]: 3 reals, 3 integers, 3 shifted copies (categorical)",
         ),
         Problem(
@@ -109,7 +109,7 @@ def mixed_problems() -> list[Problem]:
             fn=levy,
             optimum=0.0,
             eval_cost_s=1e-4,
-            bayesopt_ask_factor=10.0,
+            bayesopt_ask_factor=1.5,
             description=(
                 "Levy-5: 2 reals, 2 integers, 1 log-integer (enters as log2 m, optimum m=2), "
                 "4 shifted copies (categorical)"
