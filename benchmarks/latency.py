@@ -28,7 +28,7 @@ from typing import Any
 
 from benchmarks import contenders, problems
 from benchmarks.cell import library_versions
-from benchmarks.runner import init_worker
+from benchmarks.runner import init_worker, run_meta
 
 __all__ = ["LATENCY", "run_latency"]
 
@@ -192,6 +192,7 @@ def run_latency(
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {"command": command, "threads": threads, "cap_s": cap_s, "repeats": repeats}
     meta["versions"] = library_versions()
+    meta["commit"] = run_meta("latency").get("commit")
     (out_dir / "latency.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     _plot(rows, problem_names, names, out_dir / "latency.png")
     path = out_dir / "LATENCY.md"
@@ -199,11 +200,13 @@ def run_latency(
     return path
 
 
-def _seconds(row: dict[str, Any]) -> str:
+def _seconds(row: dict[str, Any], repeats: int = 1) -> str:
     if "skipped" in row:
         return "skipped"
     med = row["median_s"]
-    return "killed (hard limit)" if not math.isfinite(med) else f"{med:.3f}"
+    if not math.isfinite(med):
+        return "killed (hard limit)"
+    return f"{med:.3f}" + (" (1 run)" if len(row["seconds"]) < repeats else "")
 
 
 def _markdown(
@@ -220,7 +223,8 @@ def _markdown(
         "Timed step: bayesopt `ask()`; Optuna `study.ask()`; scikit-optimize `tell(all "
         "points)` + `ask()` (it fits its GP inside `tell`).",
         "",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ". "
+        f"Code commit: {meta.get('commit')}.",
         "",
     ]
     for problem in problem_names:
@@ -233,7 +237,7 @@ def _markdown(
         ]
         for n in sorted({r["n"] for r in rows}):
             by = {r["contender"]: r for r in rows if r["problem"] == problem and r["n"] == n}
-            cells = [_seconds(by[c]) if c in by else "–" for c in names]
+            cells = [_seconds(by[c], meta["repeats"]) if c in by else "–" for c in names]
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
         lines.append("")
         notes = {
