@@ -212,9 +212,24 @@ def _died(cell: Cell, meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _progress_bar(total_cost: float, n_cells: int, *, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
+class _NoBar:
+    """Stands in for tqdm when it is not installed or the bar is disabled."""
 
+    def update(self, n: float) -> None:
+        """Ignore progress."""
+
+    def set_description_str(self, text: str) -> None:
+        """Ignore the description."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def _progress_bar(total_cost: float, n_cells: int, *, enabled: bool) -> Any:
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm comes with the bench extra
+        return _NoBar()
     return tqdm(
         total=round(total_cost, 1),
         disable=not enabled or n_cells == 0,
