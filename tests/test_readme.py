@@ -12,7 +12,7 @@ def _python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 
-def test_readme_example_runs_and_finds_a_good_point(capsys):
+def test_readme_example_runs_and_finds_a_good_point():
     blocks = _python_blocks()
     assert blocks, "README has no python example"
     example = blocks[0]
@@ -22,4 +22,3 @@ def test_readme_example_runs_and_finds_a_good_point(capsys):
     opt = namespace["opt"]
     assert len(opt.trials) == 20
     assert opt.best.value < 3.0  # the optimum is 0; random 20-point search rarely gets here
-    assert "best" not in capsys.readouterr().err
