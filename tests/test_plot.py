@@ -234,7 +234,7 @@ def test_acquisition_slice_marks_its_maximum(opt_1d):
     labels = [ln.get_label() for ln in ax.lines]
     assert "maximum on this slice" in labels and "pending" in labels
     y = np.asarray(curve.get_ydata())
-    top = [ln for ln in ax.lines if ln.get_label() == "maximum on this slice"][0]
+    top = next(ln for ln in ax.lines if ln.get_label() == "maximum on this slice")
     assert top.get_xdata()[0] == curve.get_xdata()[int(np.nanargmax(y))]
     assert ax.get_ylabel().startswith("acquisition")
     assert _legend_texts(ax)[0] == "log EI (qLogNEI)"
