@@ -46,6 +46,7 @@ least ``NOISY_MIN_TRIALS`` trials are complete and the fitted noise variance exc
 signal, so observed points are never proposed again while others remain."""
 
 N_INCUMBENT_STARTS = 3
+INITIAL_DESIGNS = ("sobol", "random")
 FINITE_DEDUP_LIMIT = 100_000
 """In finite spaces with at most this many points the initial design skips repeats."""
 
@@ -75,7 +76,10 @@ class Optimizer(AskTell):
         maximize: maximise the objective instead of minimising it.
         acquisition: one of ``"qlognei"`` (default), ``"logei"``, ``"ucb"``, ``"pi"``,
             ``"ts"``; see ``bayesopt.acquisition``.
-        n_initial: size of the Sobol initial design; ``None`` for ``default_n_initial``.
+        n_initial: size of the initial design; ``None`` for ``default_n_initial``.
+        initial_design: ``"sobol"`` (scrambled Sobol, the default) or ``"random"``
+            (independent uniform draws).
+        model_options: settings of the GP surrogate (``surrogate.ModelOptions``).
         propose_options: settings of the acquisition optimiser.
 
     Example:
@@ -96,6 +100,8 @@ class Optimizer(AskTell):
         maximize: bool = False,
         acquisition: str = "qlognei",
         n_initial: int | None = None,
+        initial_design: str = "sobol",
+        model_options: surrogate.ModelOptions | None = None,
         propose_options: propose.ProposeOptions | None = None,
     ) -> None:
         super().__init__(space, seed=seed, maximize=maximize)
@@ -107,6 +113,16 @@ class Optimizer(AskTell):
         elif n_initial < 1:
             raise ValueError(f"`n_initial >= 1` must hold, but got n_initial={n_initial}.")
         self.n_initial = int(n_initial)
+        if initial_design not in INITIAL_DESIGNS:
+            raise ValueError(
+                f"`initial_design` must be one of {INITIAL_DESIGNS}, but got {initial_design!r}."
+            )
+        self.initial_design = initial_design
+        if model_options is not None and not isinstance(model_options, surrogate.ModelOptions):
+            raise TypeError(
+                f"`model_options` must be a surrogate.ModelOptions, but got {model_options!r}."
+            )
+        self.model_options = model_options or surrogate.ModelOptions()
         if propose_options is not None and not isinstance(propose_options, propose.ProposeOptions):
             raise TypeError(
                 f"`propose_options` must be a ProposeOptions, but got {propose_options!r}."
@@ -157,10 +173,13 @@ class Optimizer(AskTell):
             return []
         finite = self.space.n_points is not None and self.space.n_points <= FINITE_DEDUP_LIMIT
         n_draw = position + n + (64 if finite else 0)
-        engine = torch.quasirandom.SobolEngine(
-            self.space.dim, scramble=True, seed=derive_seed(self.seed)
-        )
-        U = self.space.snap(engine.draw(n_draw, dtype=DTYPE))
+        if self.initial_design == "random":
+            U = self.space.sample_unit(n_draw, derive_seed(self.seed), sobol=False)
+        else:
+            engine = torch.quasirandom.SobolEngine(
+                self.space.dim, scramble=True, seed=derive_seed(self.seed)
+            )
+            U = self.space.snap(engine.draw(n_draw, dtype=DTYPE))
         if not finite:
             return [self.space.from_unit(u) for u in U[position : position + n]]
         seen = {_key(u) for u in torch.cat([self._asked(), U_pending])}
@@ -187,7 +206,7 @@ class Optimizer(AskTell):
         if len(failed):
             X = torch.cat([X, X_failed])
             loss = torch.cat([loss, loss.max().expand(len(failed))])
-        return X, surrogate.standardize(-loss), X_failed
+        return X, surrogate.transform_outputs(-loss, self.model_options.output_warp), X_failed
 
     def _model_points(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
         X, y, X_failed = self._training_data()
@@ -198,7 +217,7 @@ class Optimizer(AskTell):
                 warnings.simplefilter("ignore", BotorchWarning)
                 # BoTorch draws from torch's global RNG in places (baseline pruning when
                 # pending points change, fit restarts): seed it here and restore it after.
-                with seeded_torch(seed):
+                with seeded_torch(seed), surrogate.exact():
                     U = self._propose(n, X, y, X_failed, U_pending, seed)
         except _NUMERICAL_ERRORS as exc:  # numerical failures fall back; bugs surface
             raise _CannotModel(f"{type(exc).__name__}: {exc}") from exc
@@ -210,10 +229,14 @@ class Optimizer(AskTell):
         self, n: int, X: Tensor, y: Tensor, X_failed: Tensor, U_pending: Tensor, seed: int
     ) -> Tensor:
         """Fit the GP on ``X, y`` and maximise the acquisition for ``n`` unit points."""
-        model = surrogate.fit(X, y, cat_dims=self.space.categorical_dims, seed=seed)
+        X_all = X
+        X, y = self._local_data(X, y)
+        model = surrogate.fit(
+            X, y, cat_dims=self.space.categorical_dims, seed=seed, options=self.model_options
+        )
         noise = surrogate.noise_fraction(model)
-        noisy = len(X) - len(X_failed) >= NOISY_MIN_TRIALS and noise > NOISY_FRACTION
-        X_avoid = torch.cat([U_pending, X_failed] + ([] if noisy else [X]))
+        noisy = len(X_all) - len(X_failed) >= NOISY_MIN_TRIALS and noise > NOISY_FRACTION
+        X_avoid = torch.cat([U_pending, X_failed] + ([] if noisy else [X_all]))
         X_best = X[torch.argsort(y, descending=True, stable=True)[:N_INCUMBENT_STARTS]]
         if self.acquisition == "ts":
             return propose.thompson(
@@ -239,6 +262,22 @@ class Optimizer(AskTell):
             X_starts=X_best,
             options=self.propose_options,
         )
+
+    def _local_data(self, X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """At most ``model_options.max_exact`` observations: beyond, those nearest the best.
+
+        An exact GP costs ``O(n**3)`` time and ``O(n**2)`` memory. With more observations
+        than ``max_exact`` the GP is a local model: the best observation and the
+        ``max_exact - 1`` observations nearest to it (Euclidean, unit cube). This is where
+        the acquisition search concentrates by then, as in trust-region BO (TuRBO).
+        """
+        m = self.model_options.max_exact
+        if len(X) <= m:
+            return X, y
+        centre = X[int(torch.argmax(y))]
+        keep = torch.argsort(torch.cdist(X, centre.unsqueeze(0)).squeeze(1), stable=True)[:m]
+        keep = torch.sort(keep).values
+        return X[keep], surrogate.standardize(y[keep])
 
     def _space_filling(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
         """``n`` Sobol candidates chosen greedily to be far from every asked point."""

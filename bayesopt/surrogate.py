@@ -1,39 +1,163 @@
 """Build and fit the Gaussian-process surrogate from tensors.
 
 Inputs live in the unit cube; outputs are standardised here (robustly, so that objectives
-of scale 1e-9 or 1e9 look alike to the GP). The model is BoTorch's ``SingleTaskGP``. With
-categorical coordinates its kernel is BoTorch's default (dimension-scaled RBF) over the
-ordinal coordinates times BoTorch's ``CategoricalKernel`` (Hamming distance, which ignores
-the meaningless order of the categories). We measured ``MixedSingleTaskGP``'s sum-plus-
-product kernel at about 6 s per fit and 60 ms per acquisition call on a 3-parameter mixed
-space with 13 points, against a fraction of that for the single product kernel.
-Hyperparameters are fitted by maximising the marginal likelihood with BoTorch's
-``fit_gpytorch_mll`` under BoTorch's default priors.
+of scale 1e-9 or 1e9 look alike to the GP), optionally after a bilog or Yeo-Johnson warp
+for heavy-tailed objectives. The model is BoTorch's ``SingleTaskGP`` with a kernel, priors
+and noise model chosen by ``ModelOptions``; every choice there was measured in the
+benchmark suite's factor study (``benchmarks/results/ablation/REPORT.md``).
+
+Categorical coordinates get BoTorch's ``CategoricalKernel`` (Hamming distance, which
+ignores the meaningless order of the categories), multiplied with the kernel over the
+ordinal coordinates. We measured ``MixedSingleTaskGP``'s sum-plus-product kernel at about
+6 s per fit on a 3-parameter mixed space, against a fraction of that for one product.
+
+Hyperparameters are the maximum a posteriori estimate, found by one L-BFGS-B run from fixed
+starting values (``map_fit``). The model, kernels, priors and constraints are BoTorch's and
+GPyTorch's; only the objective is computed here, with one plain Cholesky factorisation,
+because GPyTorch's generic marginal-likelihood path cost 3 to 7 times as much per
+iteration in our profiles (70 ms against 15 ms at 512 points). With more than
+``ModelOptions.fit_points`` observations they are fitted on a deterministic subset (the
+best half and a seeded random half) and the GP is then conditioned on all the data; see
+``fit``.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+import gpytorch
+import numpy as np
+import scipy.stats
 import torch
-from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
 from botorch.models.gpytorch import GPyTorchModel
 from botorch.models.kernels.categorical import CategoricalKernel
-from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
-from gpytorch.constraints import GreaterThan
-from gpytorch.kernels import Kernel
-from gpytorch.mlls import ExactMarginalLogLikelihood
+from botorch.models.transforms.input import Warp
+from botorch.models.utils.gpytorch_modules import (
+    get_covar_module_with_dim_scaled_prior,
+    get_gaussian_likelihood_with_lognormal_prior,
+)
+from botorch.optim.utils import get_parameters_and_bounds
+from gpytorch.constraints import GreaterThan, Interval
+from gpytorch.kernels import Kernel, MaternKernel, RBFKernel, ScaleKernel
+from gpytorch.likelihoods import GaussianLikelihood
+from gpytorch.priors import GammaPrior, Prior
+from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
+from torch.distributions import constraints
 
 from bayesopt._rng import seeded_torch
 
-__all__ = ["SurrogateError", "fit", "noise_fraction", "standardize"]
+__all__ = [
+    "EXACT_CHOLESKY_LIMIT",
+    "KERNELS",
+    "LENGTHSCALE_PRIORS",
+    "NOISE_MODELS",
+    "OUTPUT_WARPS",
+    "ModelOptions",
+    "SurrogateError",
+    "build",
+    "exact",
+    "fit",
+    "noise_fraction",
+    "standardize",
+    "transform_outputs",
+]
+
+KERNELS = ("matern52", "rbf")
+LENGTHSCALE_PRIORS = ("bounded", "dim-scaled")
+NOISE_MODELS = ("low", "botorch")
+OUTPUT_WARPS = ("none", "bilog", "yeo-johnson")
+
+EXACT_CHOLESKY_LIMIT = 10**6
+"""GPyTorch switches from Cholesky to conjugate gradients above 800 points by default,
+which is slower and approximate. We always factorise exactly (up to this size)."""
+
+LOW_NOISE_FLOOR = 1e-6
+BOTORCH_NOISE_FLOOR = 1e-4
 
 
 class SurrogateError(RuntimeError):
     """The GP could not be built or fitted on this data."""
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """How the GP surrogate is built and fitted.
+
+    Attributes:
+        kernel: ``"matern52"`` (Matérn 5/2) or ``"rbf"``, with one lengthscale per
+            ordinal coordinate (ARD).
+        outputscale: learn an output scale (``ScaleKernel`` with a Gamma(2, 1) prior);
+            ``False`` fixes it at 1, BoTorch's default.
+        lengthscale_prior: ``"bounded"``: log-density ``-0.1 (l**2 + 1/l**2)``, which keeps
+            lengthscales of unit-cube inputs within about 0.2 to 5; ``"dim-scaled"``:
+            BoTorch's LogNormal prior scaled with the dimension (nearly flat from 0.025
+            to 10).
+        noise: ``"low"``: noise variance floor 1e-6 with a Gamma(1.1, 30) prior, nearly
+            flat below 1e-2, so that the GP can interpolate noiseless objectives but still
+            learns real noise; ``"botorch"``: BoTorch's floor of 1e-4 and LogNormal(-4, 1)
+            prior.
+        warp: learn a Kumaraswamy input warping of the continuous coordinates (BoTorch's
+            ``Warp``).
+        output_warp: ``"none"``, ``"bilog"`` (``sign(y) log(1 + |y|)``) or
+            ``"yeo-johnson"`` (fitted power transform), applied between two
+            standardisations.
+        fit_points: hyperparameters are fitted on at most this many observations.
+        max_exact: the GP conditions on at most this many observations; beyond, on the
+            ``max_exact`` nearest to the best ones (a local model; see ``Optimizer``).
+        fit_maxiter: L-BFGS-B iterations of the hyperparameter fit.
+    """
+
+    kernel: str = "matern52"
+    outputscale: bool = True
+    lengthscale_prior: str = "bounded"
+    noise: str = "low"
+    warp: bool = False
+    output_warp: str = "none"
+    fit_points: int = 512
+    max_exact: int = 20_000
+    fit_maxiter: int = 200
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("kernel", KERNELS),
+            ("lengthscale_prior", LENGTHSCALE_PRIORS),
+            ("noise", NOISE_MODELS),
+            ("output_warp", OUTPUT_WARPS),
+        ):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(
+                    f"ModelOptions: `{name}` must be one of {allowed}, but got {value!r}."
+                )
+        for name in ("outputscale", "warp"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(
+                    f"ModelOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
+                )
+        for name, least in (("fit_points", 8), ("max_exact", 8), ("fit_maxiter", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"ModelOptions: `{name}` must be an int, but got {value!r}.")
+            if value < least:
+                raise ValueError(
+                    f"ModelOptions: `{name} >= {least}` must hold, but got {value}."
+                )
+
+    @classmethod
+    def botorch(cls) -> ModelOptions:
+        """BoTorch's ``SingleTaskGP`` defaults: RBF, no output scale, dim-scaled prior,
+        noise floor 1e-4 (bayesopt's default before the factor study)."""
+        return cls(kernel="rbf", outputscale=False, lengthscale_prior="dim-scaled", noise="botorch")
+
+
+def exact() -> gpytorch.settings.max_cholesky_size:
+    """A context in which GPyTorch factorises exactly instead of running CG."""
+    return gpytorch.settings.max_cholesky_size(EXACT_CHOLESKY_LIMIT)
 
 
 def standardize(y: Tensor) -> Tensor:
@@ -58,19 +182,265 @@ def standardize(y: Tensor) -> Tensor:
     return y / sd if bool(sd > 0) else torch.zeros_like(y)
 
 
-def _kernel(d: int, cat_dims: Sequence[int]) -> Kernel | None:
-    """BoTorch's default kernel over ordinal coordinates, times a Hamming kernel over
-    categorical ones (``None``, i.e. BoTorch's default, when there are no categoricals)."""
+def transform_outputs(y: Tensor, warp: str = "none") -> Tensor:
+    """Standardise ``y``, optionally warp it, and standardise again.
+
+    Args:
+        y: ``n`` finite values (larger is better).
+        warp: one of ``OUTPUT_WARPS``.
+
+    Returns:
+        ``n`` values with mean 0 and s.d. 1 (zeros for a constant input), order preserved.
+    """
+    z = standardize(y)
+    if warp == "none" or len(z) < 3 or not bool(z.abs().max() > 0):
+        return z
+    if warp == "bilog":
+        return standardize(torch.sign(z) * torch.log1p(z.abs()))
+    if warp == "yeo-johnson":
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out = scipy.stats.yeojohnson(z.numpy())[0]
+        out_t = torch.as_tensor(np.asarray(out, dtype=np.float64))
+        if bool(torch.isfinite(out_t).all()):
+            return standardize(out_t)
+        return z
+    raise ValueError(f"`warp` must be one of {OUTPUT_WARPS}, but got {warp!r}.")
+
+
+class BoundedLengthscalePrior(Prior):
+    """Log-density ``-a (l**2 + 1/l**2)`` (unnormalised) on a lengthscale ``l``.
+
+    In terms of the inverse squared lengthscale ``lam = 1/l**2`` this is
+    ``-a (1/lam + lam)``, the penalty Optuna's GP sampler uses: it peaks at ``l = 1`` and
+    costs ``2.5`` nats at ``l = 0.2`` or ``l = 5``, ``10`` nats at ``l = 0.1`` or ``10``.
+    It keeps the fit away from the degenerate lengthscales a handful of points allow.
+    """
+
+    arg_constraints: dict = {}  # noqa: RUF012 - torch.distributions API
+    support = constraints.positive
+
+    def __init__(self, a: float = 0.1) -> None:
+        torch.nn.Module.__init__(self)
+        torch.distributions.Distribution.__init__(self, validate_args=False)
+        self.register_buffer("a", torch.as_tensor(a, dtype=torch.float64))
+        self._transform = None
+
+    def log_prob(self, x: Tensor) -> Tensor:
+        return -self.a * (x**2 + x.pow(-2))
+
+    def expand(self, batch_shape: torch.Size) -> BoundedLengthscalePrior:
+        return BoundedLengthscalePrior(float(self.a))
+
+
+def _base_kernel(n_dims: int, active: list[int], options: ModelOptions) -> Kernel:
+    if options.lengthscale_prior == "dim-scaled":
+        return get_covar_module_with_dim_scaled_prior(
+            n_dims, use_rbf_kernel=options.kernel == "rbf", active_dims=active
+        )
+    kwargs = {
+        "ard_num_dims": n_dims,
+        "active_dims": active,
+        "lengthscale_prior": BoundedLengthscalePrior(),
+        "lengthscale_constraint": GreaterThan(1e-3, transform=None, initial_value=1.0),
+    }
+    if options.kernel == "rbf":
+        return RBFKernel(**kwargs)
+    return MaternKernel(nu=2.5, **kwargs)
+
+
+def _kernel(d: int, cat_dims: Sequence[int], options: ModelOptions) -> Kernel:
+    """The kernel over ordinal coordinates times a Hamming kernel over categorical ones,
+    scaled by a learned output scale when ``options.outputscale``."""
     cat = sorted(cat_dims)
-    if not cat:
-        return None
-    hamming = CategoricalKernel(
-        ard_num_dims=len(cat), active_dims=cat, lengthscale_constraint=GreaterThan(1e-6)
-    )
     ordinal = [i for i in range(d) if i not in cat]
-    if not ordinal:
-        return hamming
-    return get_covar_module_with_dim_scaled_prior(len(ordinal), active_dims=ordinal) * hamming
+    parts: list[Kernel] = []
+    if ordinal:
+        parts.append(_base_kernel(len(ordinal), ordinal, options))
+    if cat:
+        parts.append(
+            CategoricalKernel(
+                ard_num_dims=len(cat), active_dims=cat, lengthscale_constraint=GreaterThan(1e-6)
+            )
+        )
+    kernel = parts[0] if len(parts) == 1 else parts[0] * parts[1]
+    if options.outputscale:
+        kernel = ScaleKernel(
+            kernel,
+            outputscale_prior=GammaPrior(2.0, 1.0),
+            outputscale_constraint=GreaterThan(1e-4, transform=None, initial_value=1.0),
+        )
+    return kernel
+
+
+def _likelihood(options: ModelOptions) -> GaussianLikelihood:
+    if options.noise == "botorch":
+        return get_gaussian_likelihood_with_lognormal_prior()
+    return GaussianLikelihood(
+        noise_prior=GammaPrior(1.1, 30.0),
+        noise_constraint=GreaterThan(LOW_NOISE_FLOOR, transform=None, initial_value=1e-2),
+    )
+
+
+def build(
+    X: Tensor, y: Tensor, *, cat_dims: Sequence[int] = (), options: ModelOptions | None = None
+) -> SingleTaskGP:
+    """An unfitted GP on ``X, y`` (``y`` already standardised), with its initial values.
+
+    Args:
+        X: ``n x d`` unit-cube inputs.
+        y: ``n`` outputs.
+        cat_dims: indices of categorical coordinates.
+        options: the model's settings.
+
+    Returns:
+        A ``SingleTaskGP`` in train mode.
+    """
+    options = options or ModelOptions()
+    d = X.shape[-1]
+    warp_dims = [i for i in range(d) if i not in set(cat_dims)]
+    input_transform = None
+    if options.warp and warp_dims:
+        input_transform = Warp(
+            d,
+            indices=warp_dims,
+            bounds=torch.stack([torch.zeros(d), torch.ones(d)]).to(X),
+            concentration1_prior=GammaPrior(3.0, 6.0),
+            concentration0_prior=GammaPrior(3.0, 6.0),
+        )
+        for name in ("concentration0", "concentration1"):
+            input_transform.register_constraint(f"{name}", Interval(0.1, 10.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return SingleTaskGP(
+            X.to(torch.float64),
+            y.to(torch.float64).reshape(-1, 1),
+            likelihood=_likelihood(options),
+            covar_module=_kernel(d, cat_dims, options),
+            input_transform=input_transform,
+            outcome_transform=None,
+        )
+
+
+def _fit_subset(y: Tensor, m: int, seed: int) -> Tensor:
+    """Indices of ``m`` of the ``n`` points: the best ``m // 2`` and a seeded random rest."""
+    order = torch.argsort(y, descending=True, stable=True)
+    top, rest = order[: m // 2], order[m // 2 :]
+    gen = torch.Generator().manual_seed(seed)
+    pick = rest[torch.randperm(len(rest), generator=gen)[: m - len(top)]]
+    return torch.sort(torch.cat([top, pick])).values
+
+
+def _neg_log_posterior(model: SingleTaskGP) -> tuple[float, Tensor]:
+    """Negative log marginal likelihood plus negative log priors, per observation.
+
+    Returns the value, and a surrogate tensor whose gradient is the value's gradient. The
+    marginal likelihood's gradient with respect to the kernel matrix is
+    ``(K^-1 - a a^T) / 2`` with ``a = K^-1 r``; it is formed once from the Cholesky factor,
+    so autograd only runs through the kernel, not through the factorisation (whose
+    backward pass costs 6 to 10 times the factorisation itself).
+    """
+    X = model.train_inputs[0]
+    y = model.train_targets
+    n = len(y)
+    if getattr(model, "input_transform", None) is not None:
+        X = model.input_transform(X)
+    K = model.covar_module(X).to_dense()
+    K = K + model.likelihood.noise.reshape(()) * torch.eye(n, dtype=K.dtype)
+    mean = model.mean_module(X)
+    with torch.no_grad():
+        L, info = torch.linalg.cholesky_ex(K)
+        if int(info) != 0:
+            L = torch.linalg.cholesky(K + 1e-8 * K.diagonal().mean() * torch.eye(n, dtype=K.dtype))
+        r = (y - mean).unsqueeze(-1)
+        a = torch.cholesky_solve(r, L)
+        W = torch.cholesky_inverse(L) - a @ a.T
+        value = 0.5 * float((r * a).sum()) + float(L.diagonal().log().sum())
+        value += 0.5 * n * math.log(2 * math.pi)
+    surrogate = 0.5 * (W * K).sum() - (a.squeeze(-1) * mean).sum()
+    for _, module, prior, closure, _ in model.named_priors():
+        log_p = prior.log_prob(closure(module)).sum()
+        value -= float(log_p.detach())
+        surrogate = surrogate - log_p
+    return value / n, surrogate / n
+
+
+def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> float:
+    """Set ``model``'s hyperparameters to their MAP estimate, in place (L-BFGS-B).
+
+    The parameters and their bounds are BoTorch's (``get_parameters_and_bounds``).
+    Parameters with a positive lower bound (lengthscales, scales, noise) are searched in
+    log space, which conditions the problem far better than their natural scale and
+    halves the iterations in our measurements. The objective is the exact negative log
+    marginal likelihood plus the log priors of every registered GPyTorch prior, per
+    observation, as ``ExactMarginalLogLikelihood`` defines it. The model is left in eval
+    mode.
+
+    Args:
+        model: an exact GP with one output, in the parameter state to start from.
+        maxiter: L-BFGS-B iterations.
+        ftol: L-BFGS-B's relative tolerance on the objective.
+
+    Returns:
+        The final objective value.
+    """
+    params, bounds = get_parameters_and_bounds(model, requires_grad=True)
+    names = list(params)
+    shapes = [params[k].shape for k in names]
+    sizes = [params[k].numel() for k in names]
+
+    def bound(k: str, side: int, default: float) -> float:
+        value = bounds.get(k, (None, None))[side]
+        return default if value is None else float(value)
+
+    pairs = list(zip(names, sizes, strict=True))
+    lo = np.concatenate([np.full(sz, bound(k, 0, -np.inf)) for k, sz in pairs])
+    hi = np.concatenate([np.full(sz, bound(k, 1, np.inf)) for k, sz in pairs])
+    logged = lo > 0  # positive parameters: optimise their logarithm
+    z_lo = np.where(logged, np.log(np.where(logged, lo, 1.0)), lo)
+    z_hi = np.where(logged & np.isfinite(hi), np.log(np.where(logged, hi, 1.0)), hi)
+    z_hi = np.where(logged & ~np.isfinite(hi), np.inf, z_hi)
+
+    def natural(z: np.ndarray) -> np.ndarray:
+        return np.where(logged, np.exp(np.where(logged, z, 0.0)), z)
+
+    def assign(x: np.ndarray) -> None:
+        with torch.no_grad():
+            chunks = np.split(x, np.cumsum(sizes)[:-1])
+            for k, chunk, shape in zip(names, chunks, shapes, strict=True):
+                params[k].copy_(torch.as_tensor(chunk, dtype=params[k].dtype).reshape(shape))
+
+    def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
+        x = natural(z)
+        assign(x)
+        value, surrogate = _neg_log_posterior(model)
+        grads = torch.autograd.grad(surrogate, [params[k] for k in names], allow_unused=True)
+        grad = np.concatenate(
+            [
+                np.zeros(sz) if g is None else g.detach().reshape(-1).numpy()
+                for g, sz in zip(grads, sizes, strict=True)
+            ]
+        )
+        grad = np.where(logged, grad * x, grad)
+        if not (math.isfinite(value) and np.isfinite(grad).all()):
+            return 1e10, np.zeros_like(z)
+        return value, grad
+
+    x0 = np.concatenate([params[k].detach().reshape(-1).numpy() for k in names])
+    x0 = np.clip(x0, lo, hi)
+    z0 = np.where(logged, np.log(np.where(logged, x0, 1.0)), x0)
+    model.train()
+    res = scipy_minimize(
+        objective,
+        z0,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=list(zip(z_lo, z_hi, strict=True)),
+        options={"maxiter": maxiter, "ftol": ftol},
+    )
+    assign(natural(res.x))
+    model.eval()
+    return float(res.fun)
 
 
 def fit(
@@ -79,14 +449,23 @@ def fit(
     *,
     cat_dims: Sequence[int] = (),
     seed: int = 0,
+    options: ModelOptions | None = None,
 ) -> GPyTorchModel:
     """Fit a GP to maximise: ``y`` should already be standardised.
+
+    With ``n > options.fit_points`` observations, the hyperparameters are fitted on
+    ``fit_points`` of them (the best half and a seeded random half) and the returned GP
+    conditions on all ``n`` with those hyperparameters. The marginal likelihood's cost is
+    cubic in the points it sees, and hyperparameters estimated from a few hundred points
+    barely move with more; the posterior itself stays exact.
 
     Args:
         X: ``n x d`` unit-cube inputs.
         y: ``n`` standardised outputs, larger is better.
         cat_dims: indices of categorical coordinates.
-        seed: seeds the fit's random restarts (the global RNG is left as it was).
+        seed: seeds the subset choice and anything random in the fit (the global RNG is
+            left as it was).
+        options: the model's settings.
 
     Returns:
         A fitted BoTorch model in eval mode.
@@ -94,19 +473,26 @@ def fit(
     Raises:
         SurrogateError: the data or the fit is numerically unusable.
     """
+    options = options or ModelOptions()
     X = X.to(torch.float64)
-    Y = y.to(torch.float64).reshape(-1, 1)
-    if not (bool(torch.isfinite(X).all()) and bool(torch.isfinite(Y).all())):
+    y = y.to(torch.float64).reshape(-1)
+    if not (bool(torch.isfinite(X).all()) and bool(torch.isfinite(y).all())):
         raise SurrogateError("non-finite training data")
+    subset = len(y) > options.fit_points
+    idx = _fit_subset(y, options.fit_points, seed) if subset else None
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), exact():
             warnings.simplefilter("ignore")
-            model = SingleTaskGP(
-                X, Y, covar_module=_kernel(X.shape[-1], cat_dims), outcome_transform=None
+            model = build(
+                X[idx] if subset else X, y[idx] if subset else y, cat_dims=cat_dims,
+                options=options,
             )
-            mll = ExactMarginalLogLikelihood(model.likelihood, model)
             with seeded_torch(seed):
-                fit_gpytorch_mll(mll)
+                map_fit(model, maxiter=options.fit_maxiter)
+            if subset:
+                fitted = model
+                model = build(X, y, cat_dims=cat_dims, options=options)
+                model.load_state_dict(fitted.state_dict(), strict=True)
     except Exception as exc:  # numerical failures of any kind: the caller falls back
         raise SurrogateError(f"GP fit failed: {type(exc).__name__}: {exc}") from exc
     model.eval()
@@ -116,5 +502,14 @@ def fit(
 
 
 def noise_fraction(model: GPyTorchModel) -> float:
-    """Fitted noise variance as a fraction of the (standardised, unit) output variance."""
-    return float(model.likelihood.noise.detach().max())
+    """Fitted noise variance as a fraction of the fitted signal variance plus noise.
+
+    Outputs are standardised, so without an output scale this is the noise variance
+    itself; with one it is ``noise / (outputscale + noise)``.
+    """
+    noise = float(model.likelihood.noise.detach().max())
+    covar = model.covar_module
+    signal = float(covar.outputscale.detach().max()) if isinstance(covar, ScaleKernel) else 1.0
+    if not math.isfinite(signal) or signal <= 0:
+        return 1.0
+    return noise / (signal + noise)
