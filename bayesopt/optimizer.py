@@ -21,6 +21,7 @@ the ask falls back to a space-filling Sobol point, far from every asked point, a
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
 from typing import Any
 
@@ -45,7 +46,6 @@ least ``NOISY_MIN_TRIALS`` trials are complete and the fitted noise variance exc
 ``NOISY_FRACTION`` of the output variance. With fewer trials the GP cannot tell noise from
 signal, so observed points are never proposed again while others remain."""
 
-N_INCUMBENT_STARTS = 3
 INITIAL_DESIGNS = ("sobol", "random")
 FINITE_DEDUP_LIMIT = 100_000
 """In finite spaces with at most this many points the initial design skips repeats."""
@@ -81,6 +81,9 @@ class Optimizer(AskTell):
             (independent uniform draws).
         model_options: settings of the GP surrogate (``surrogate.ModelOptions``).
         propose_options: settings of the acquisition optimiser.
+        storage: a journal file: every ask and tell is appended and fsynced before the call
+            returns, and an existing journal is resumed (same space and settings; see
+            ``bayesopt.storage``).
 
     Example:
         >>> import bayesopt as bo
@@ -103,8 +106,9 @@ class Optimizer(AskTell):
         initial_design: str = "sobol",
         model_options: surrogate.ModelOptions | None = None,
         propose_options: propose.ProposeOptions | None = None,
+        storage: str | os.PathLike | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, maximize=maximize)
+        super().__init__(space, seed=seed, maximize=maximize, storage=storage)
         self.acquisition = _acq_name(acquisition)
         if n_initial is None:
             n_initial = default_n_initial(space)
@@ -237,7 +241,8 @@ class Optimizer(AskTell):
         noise = surrogate.noise_fraction(model)
         noisy = len(X_all) - len(X_failed) >= NOISY_MIN_TRIALS and noise > NOISY_FRACTION
         X_avoid = torch.cat([U_pending, X_failed] + ([] if noisy else [X_all]))
-        X_best = X[torch.argsort(y, descending=True, stable=True)[:N_INCUMBENT_STARTS]]
+        n_best = self.propose_options.n_incumbents
+        X_best = X[torch.argsort(y, descending=True, stable=True)[:n_best]]
         if self.acquisition == "ts":
             return propose.thompson(
                 model, self._grids, q=n, seed=seed, X_avoid=X_avoid, X_centers=X_best
@@ -261,6 +266,7 @@ class Optimizer(AskTell):
             X_avoid=X_avoid,
             X_starts=X_best,
             options=self.propose_options,
+            scales=surrogate.lengthscales(model, self.space.dim, self.space.categorical_dims),
         )
 
     def _local_data(self, X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:

@@ -43,6 +43,13 @@ class ProposeOptions:
         max_rounds: alternations of continuous and discrete steps.
         lbfgs_maxiter: L-BFGS-B iterations per continuous step.
         batch_size: points per acquisition call when scoring large candidate sets.
+        n_incumbents: best observed points added as starts (0 for none).
+        boltzmann: draw the starts from the raw samples with probability proportional to
+            ``exp(standardised acquisition)`` (BoTorch's ``initialize_q_batch``) instead of
+            taking the best ones.
+        rescale: run L-BFGS-B in lengthscale-rescaled coordinates ``x / l`` (the model's
+            lengthscales), so that one step means the same change in correlation along
+            every axis.
     """
 
     raw_samples: int = 512
@@ -52,6 +59,9 @@ class ProposeOptions:
     max_rounds: int = 3
     lbfgs_maxiter: int = 100
     batch_size: int = 512
+    n_incumbents: int = 3
+    boltzmann: bool = False
+    rescale: bool = False
 
     def __post_init__(self) -> None:
         for name in (
@@ -68,6 +78,19 @@ class ProposeOptions:
                 raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
             if value < 1:
                 raise ValueError(f"ProposeOptions: `{name} >= 1` must hold, but got {value}.")
+        if not isinstance(self.n_incumbents, int) or isinstance(self.n_incumbents, bool):
+            raise TypeError(
+                f"ProposeOptions: `n_incumbents` must be an int, but got {self.n_incumbents!r}."
+            )
+        if self.n_incumbents < 0:
+            raise ValueError(
+                f"ProposeOptions: `n_incumbents >= 0` must hold, but got {self.n_incumbents}."
+            )
+        for name in ("boltzmann", "rescale"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(
+                    f"ProposeOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
+                )
 
 
 def maximize(
@@ -80,6 +103,7 @@ def maximize(
     X_avoid: Tensor | None = None,
     X_starts: Tensor | None = None,
     options: ProposeOptions | None = None,
+    scales: Tensor | None = None,
 ) -> Tensor:
     """Maximise ``acqf`` greedily for ``q`` points.
 
@@ -98,6 +122,7 @@ def maximize(
             unless nothing else is left.
         X_starts: ``s x d`` extra starting points (e.g. the best observed points).
         options: optimiser settings.
+        scales: ``d`` positive lengthscales for ``options.rescale`` (ignored otherwise).
 
     Returns:
         A ``q x d`` tensor of unit points with discrete coordinates on their grids.
@@ -112,7 +137,7 @@ def maximize(
         if j > 0:
             new = torch.stack(chosen)
             acqf.set_X_pending(new if base_pending is None else torch.cat([base_pending, new]))
-        x = _maximize_one(acqf, list(grids), seed + 7919 * j, avoid, X_starts, options)
+        x = _maximize_one(acqf, list(grids), seed + 7919 * j, avoid, X_starts, options, scales)
         chosen.append(x)
         avoid = torch.cat([avoid, x.unsqueeze(0)])
     return torch.stack(chosen)
@@ -125,6 +150,7 @@ def _maximize_one(
     avoid: Tensor,
     X_starts: Tensor | None,
     options: ProposeOptions,
+    scales: Tensor | None = None,
 ) -> Tensor:
     d = len(grids)
     n_points = math.prod(len(g) for g in grids) if all(g is not None for g in grids) else None
@@ -140,7 +166,10 @@ def _maximize_one(
         raw = torch.cat([_snap(X_starts.to(raw), grids), raw])
     values = _evaluate(acqf, raw, options.batch_size)
     order = torch.argsort(values, descending=True, stable=True)
-    starts = raw[order[: options.n_restarts]]
+    if options.boltzmann:
+        starts = raw[_boltzmann(values, options.n_restarts, seed)]
+    else:
+        starts = raw[order[: options.n_restarts]]
     n_given = 0 if X_starts is None else len(X_starts)
     if n_given:  # the incumbents are always among the starts
         starts = torch.cat([raw[:n_given], starts]).unique(dim=0)
@@ -152,7 +181,8 @@ def _maximize_one(
     best_vals = _evaluate(acqf, X, options.batch_size)
     for _ in range(options.max_rounds):
         if cont:
-            X = _snap(_lbfgsb(acqf, X, cont, grids, options.lbfgs_maxiter), grids)
+            scale = scales if options.rescale else None
+            X = _snap(_lbfgsb(acqf, X, cont, grids, options.lbfgs_maxiter, scale), grids)
         if small or large:
             X = _discrete_step(acqf, X, grids, small, large, options)
         vals = _evaluate(acqf, X, options.batch_size)
@@ -161,6 +191,21 @@ def _maximize_one(
         if not (small or large) or not improved:
             break
     return _best_allowed(acqf, torch.cat([X, raw[order[: 4 * options.n_restarts]]]), avoid, options)
+
+
+def _boltzmann(values: Tensor, k: int, seed: int) -> Tensor:
+    """``k`` distinct indices drawn with probability ``∝ exp(standardised value)``; the
+    best index is always included."""
+    finite = torch.isfinite(values)
+    if int(finite.sum()) <= k:
+        return torch.argsort(values, descending=True, stable=True)[:k]
+    v = values.masked_fill(~finite, values[finite].min())
+    z = (v - v.mean()) / v.std().clamp_min(1e-12)
+    weights = torch.exp(z.clamp(max=20.0))
+    weights[int(torch.argmax(values))] = 0.0
+    gen = torch.Generator().manual_seed(seed + 1)
+    drawn = torch.multinomial(weights, k - 1, replacement=False, generator=gen)
+    return torch.cat([torch.argmax(values).reshape(1), drawn])
 
 
 def _best_allowed(
@@ -199,18 +244,26 @@ def _lbfgsb(
     free: list[int],
     grids: Sequence[Tensor | None],
     maxiter: int,
+    scales: Tensor | None = None,
 ) -> Tensor:
-    """Batched L-BFGS-B over coordinates ``free`` of ``n x d`` starts (others fixed)."""
+    """Batched L-BFGS-B over coordinates ``free`` of ``n x d`` starts (others fixed).
+
+    With ``scales``, the search variable is ``x / scale`` per coordinate."""
     n = len(X)
     base = X.detach().clone()
+    s = (
+        torch.ones(len(free), dtype=X.dtype)
+        if scales is None
+        else scales.to(X.dtype)[free].clamp_min(1e-3)
+    )
     lo = [0.0 if grids[i] is None else float(grids[i][0]) for i in free]
     hi = [1.0 if grids[i] is None else float(grids[i][-1]) for i in free]
-    bounds = list(zip(lo, hi, strict=True)) * n
+    bounds = [(a / float(c), b / float(c)) for a, b, c in zip(lo, hi, s, strict=True)] * n
 
     def f(z: np.ndarray) -> tuple[float, np.ndarray]:
         zt = torch.tensor(z, dtype=X.dtype).reshape(n, len(free)).requires_grad_(True)
         full = base.clone()
-        full[:, free] = zt
+        full[:, free] = zt * s
         values = acqf(full.unsqueeze(1))
         loss = -values.sum()
         (grad,) = torch.autograd.grad(loss, zt)
@@ -219,7 +272,7 @@ def _lbfgsb(
             return 1e10, np.zeros_like(z)
         return loss_f, np.nan_to_num(grad.reshape(-1).numpy(), nan=0.0)
 
-    z0 = base[:, free].reshape(-1).numpy()
+    z0 = (base[:, free] / s).reshape(-1).numpy()
     res = scipy_minimize(
         f,
         z0,
@@ -229,7 +282,7 @@ def _lbfgsb(
         options={"maxiter": maxiter, "ftol": 1e-6},
     )
     out = base.clone()
-    z = torch.as_tensor(res.x, dtype=X.dtype).reshape(n, len(free))
+    z = torch.as_tensor(res.x, dtype=X.dtype).reshape(n, len(free)) * s
     out[:, free] = torch.minimum(
         torch.maximum(z, torch.tensor(lo, dtype=X.dtype)), torch.tensor(hi, dtype=X.dtype)
     )

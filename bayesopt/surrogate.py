@@ -62,6 +62,8 @@ __all__ = [
     "build",
     "exact",
     "fit",
+    "lengthscales",
+    "map_fit",
     "noise_fraction",
     "standardize",
     "transform_outputs",
@@ -499,6 +501,17 @@ def fit(
     if any(not bool(torch.isfinite(p).all()) for p in model.parameters()):
         raise SurrogateError("GP fit produced non-finite hyperparameters")
     return model
+
+
+def lengthscales(model: GPyTorchModel, d: int, cat_dims: Sequence[int] = ()) -> Tensor:
+    """The fitted lengthscale of each of the ``d`` coordinates (1 for categorical ones)."""
+    out = torch.ones(d, dtype=torch.float64)
+    ordinal = [i for i in range(d) if i not in set(cat_dims)]
+    for module in model.covar_module.modules():
+        if isinstance(module, MaternKernel | RBFKernel) and ordinal:
+            out[ordinal] = module.lengthscale.detach().reshape(-1).to(torch.float64)
+            break
+    return out
 
 
 def noise_fraction(model: GPyTorchModel) -> float:

@@ -309,9 +309,32 @@ _CONTENDERS = (
 )
 
 
+def _variant(variant: Any) -> Callable[[bo.Space, int], Session]:
+    from benchmarks.variants import make_optimizer
+
+    def make(space: bo.Space, seed: int) -> Session:
+        return AskTellSession(make_optimizer(variant, space, seed))
+
+    return make
+
+
+def _variants() -> tuple[Contender, ...]:
+    from benchmarks.variants import VARIANTS
+
+    return tuple(
+        Contender(
+            v.name,
+            _variant(v),
+            ask_cost=_gp_cost(0.05, 0.009, d_scale=20.0),
+            description=v.description,
+        )
+        for v in VARIANTS
+    )
+
+
 def registry() -> dict[str, Contender]:
-    """All contenders by name, in report order."""
-    return {c.name: c for c in _CONTENDERS}
+    """All contenders by name, in report order (the factor study's variants last)."""
+    return {c.name: c for c in (*_CONTENDERS, *_variants())}
 
 
 def get(name: str) -> Contender:
@@ -326,6 +349,8 @@ def get(name: str) -> Contender:
         raise KeyError(f"unknown contender {name!r}; known: {', '.join(registry())}") from None
 
 
-def names() -> list[str]:
-    """Contender names in report order."""
-    return list(registry())
+def names(variants: bool = True) -> list[str]:
+    """Contender names in report order; ``variants=False`` leaves out the factor study's."""
+    if variants:
+        return list(registry())
+    return [c.name for c in _CONTENDERS]

@@ -117,7 +117,7 @@ _PRESETS = (
         "full",
         "Every problem x every contender x 20 seeds. Hours of CPU; run it in chunks with "
         "--max-cells (resumable).",
-        (Block(tuple(problems.names()), tuple(contenders.names()), _seeds(20)),),
+        (Block(tuple(problems.names()), tuple(contenders.names(variants=False)), _seeds(20)),),
     ),
 )
 
