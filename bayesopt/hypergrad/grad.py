@@ -190,24 +190,62 @@ def _chain(
 # -- unroll -------------------------------------------------------------------------------
 
 
+class _SavedBytes:
+    """Live bytes of the tensors autograd saved for backward, and their peak.
+
+    Used as ``saved_tensors_hooks``: each saved tensor is wrapped in a holder that the graph
+    keeps; a storage counts while at least one holder of it is alive.
+    """
+
+    def __init__(self) -> None:
+        self.live: dict[int, list[int]] = {}  # storage pointer -> [holders, bytes]
+        self.now = 0
+        self.peak = 0
+
+    def pack(self, t: Tensor) -> _Held:
+        storage = t.untyped_storage()
+        key = storage.data_ptr()
+        entry = self.live.setdefault(key, [0, storage.nbytes()])
+        if entry[0] == 0:
+            self.now += entry[1]
+            self.peak = max(self.peak, self.now)
+        entry[0] += 1
+        return _Held(t, self, key)
+
+    def release(self, key: int) -> None:
+        entry = self.live[key]
+        entry[0] -= 1
+        if entry[0] == 0:
+            self.now -= entry[1]
+            del self.live[key]
+
+    @staticmethod
+    def unpack(held: _Held) -> Tensor:
+        return held.tensor
+
+
+class _Held:
+    __slots__ = ("key", "ledger", "tensor")
+
+    def __init__(self, tensor: Tensor, ledger: _SavedBytes, key: int) -> None:
+        self.tensor, self.ledger, self.key = tensor, ledger, key
+
+    def __del__(self) -> None:
+        self.ledger.release(self.key)
+
+
 def _unroll(problem: TrainingProblem, hypers: Hyperparameters) -> _Raw:
     leaves = _leaves(hypers)
-    seen: dict[int, int] = {}
-
-    def pack(t: Tensor) -> Tensor:
-        storage = t.untyped_storage()
-        seen.setdefault(storage.data_ptr(), storage.nbytes())
-        return t
+    saved = _SavedBytes()
 
     def raw(value: float, grads: dict | None, step: int | None, reason: str | None) -> _Raw:
         return _Raw(
-            value, grads, step, reason, "unroll", None, None, sum(seen.values()),
-            torch.tensor(losses),
-        )  # fmt: skip
+            value, grads, step, reason, "unroll", None, None, saved.peak, torch.tensor(losses)
+        )
 
     losses: list[float] = []
     watch = problem.watch()
-    with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(saved.pack, saved.unpack):
         sched = problem.schedule(leaves)
         w, v = problem.initial_state(sched)
         lam = problem.per_element(sched.weight_decay)

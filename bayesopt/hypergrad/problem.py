@@ -257,10 +257,10 @@ class TrainingProblem:
         for shape, size in zip(self._shapes, self._sizes, strict=True):
             if len(shape) >= 2:
                 fan_in = math.prod(shape[1:])
-                parts.append(torch.randn(size, generator=gen, dtype=self.dtype) / fan_in**0.5)
+                parts.append(torch.randn(size, generator=gen, dtype=torch.float64) / fan_in**0.5)
             else:
-                parts.append(torch.zeros(size, dtype=self.dtype))
-        return torch.cat(parts)
+                parts.append(torch.zeros(size, dtype=torch.float64))
+        return torch.cat(parts).to(self.dtype)  # drawn in float64: the same start in any dtype
 
     def _draw_batches(self) -> Tensor | None:
         """``T x batch_size`` example indices: consecutive slices of seeded permutations."""
