@@ -38,18 +38,81 @@ from botorch.acquisition import (
     qProbabilityOfImprovement,
     qUpperConfidenceBound,
 )
-from botorch.acquisition.analytic import LogProbabilityOfImprovement
+from botorch.acquisition.analytic import LogProbabilityOfImprovement, _log_ei_helper
+from botorch.models import SingleTaskGP
 from botorch.models.model import Model
 from botorch.sampling import SobolQMCNormalSampler
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
 
-__all__ = ["ACQUISITIONS", "UCB_BETA", "check_name", "make"]
+__all__ = ["ACQUISITIONS", "UCB_BETA", "CachedLogEI", "check_name", "make"]
 
 UCB_BETA = 4.0
 MC_SAMPLES = 128
 NOISELESS_FRACTION = 0.01
+
+
+class CachedLogEI(AcquisitionFunction):
+    """Analytic LogEI on an exact GP, from one cached Cholesky factor.
+
+    The same value as BoTorch's ``LogExpectedImprovement`` on the same ``SingleTaskGP``
+    (the tests compare them), computed without GPyTorch's prediction machinery: the
+    training covariance is factorised once, and each call costs one cross-covariance and
+    one triangular solve. That cut the acquisition search's time by about 3x at 60
+    observations in our profiles, where GPyTorch's per-call overhead dominated.
+
+    Args:
+        model: a fitted ``SingleTaskGP`` without an input transform, in eval mode.
+        best_f: the incumbent, in the model's (standardised, maximised) units.
+    """
+
+    def __init__(self, model: SingleTaskGP, best_f: float) -> None:
+        super().__init__(model)
+        X = model.train_inputs[0]
+        with torch.no_grad():
+            K = model.covar_module(X).to_dense()
+            K = K + model.likelihood.noise.reshape(()) * torch.eye(len(X), dtype=K.dtype)
+            L, info = torch.linalg.cholesky_ex(K)
+            if int(info) != 0:
+                jitter = 1e-8 * K.diagonal().mean() * torch.eye(len(X), dtype=K.dtype)
+                L = torch.linalg.cholesky(K + jitter)
+            mean = model.mean_module(X)
+            alpha = torch.cholesky_solve((model.train_targets - mean).unsqueeze(-1), L)
+        self._X = X
+        self._L = L
+        self._alpha = alpha.squeeze(-1)
+        self.best_f = float(best_f)
+
+    @staticmethod
+    def supports(model: Model) -> bool:
+        """Whether ``model`` is a single-output exact GP this class can cache."""
+        return (
+            isinstance(model, SingleTaskGP)
+            and getattr(model, "input_transform", None) is None
+            and getattr(model, "outcome_transform", None) is None
+            and model.num_outputs == 1
+        )
+
+    def mean_and_sigma(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """Posterior mean and s.d. of the latent function at ``n x d`` points."""
+        k = self.model.covar_module(X, self._X).to_dense()
+        mean = self.model.mean_module(X) + k @ self._alpha
+        prior = self.model.covar_module(X, diag=True)
+        v = torch.linalg.solve_triangular(self._L, k.transpose(-1, -2), upper=False)
+        var = (prior - (v**2).sum(-2)).clamp_min(1e-12)
+        return mean, var.sqrt()
+
+    def forward(self, X: Tensor) -> Tensor:
+        """LogEI at ``b x 1 x d`` points, as a ``b`` tensor."""
+        mean, sigma = self.mean_and_sigma(X.squeeze(-2))
+        return _log_ei_helper((mean - self.best_f) / sigma) + sigma.log()
+
+
+def _analytic_logei(model: Model, best_f: float) -> AcquisitionFunction:
+    if CachedLogEI.supports(model):
+        return CachedLogEI(model, best_f)
+    return LogExpectedImprovement(model, best_f=best_f)
 
 
 @dataclass(frozen=True)
@@ -68,6 +131,11 @@ class _Context:
 
 def _qlognei(c: _Context) -> AcquisitionFunction:
     if not c.batch and c.noise_fraction is not None and c.noise_fraction < NOISELESS_FRACTION:
+        if CachedLogEI.supports(c.model):
+            cached = CachedLogEI(c.model, 0.0)
+            with torch.no_grad():
+                cached.best_f = float(cached.mean_and_sigma(c.X_baseline)[0].max())
+            return cached
         with torch.no_grad():
             incumbent = float(c.model.posterior(c.X_baseline).mean.max())
         return LogExpectedImprovement(c.model, best_f=incumbent)
@@ -85,7 +153,7 @@ def _logei(c: _Context) -> AcquisitionFunction:
         return qLogExpectedImprovement(
             c.model, best_f=c.best_f, sampler=c.sampler(), X_pending=c.X_pending
         )
-    return LogExpectedImprovement(c.model, best_f=c.best_f)
+    return _analytic_logei(c.model, c.best_f)
 
 
 def _ucb(c: _Context) -> AcquisitionFunction:

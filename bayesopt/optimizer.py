@@ -281,7 +281,7 @@ class Optimizer(AskTell):
         if len(X) <= m:
             return X, y
         centre = X[int(torch.argmax(y))]
-        keep = torch.argsort(torch.cdist(X, centre.unsqueeze(0)).squeeze(1), stable=True)[:m]
+        keep = torch.argsort(torch.linalg.vector_norm(X - centre, dim=1), stable=True)[:m]
         keep = torch.sort(keep).values
         return X[keep], surrogate.standardize(y[keep])
 

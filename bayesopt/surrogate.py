@@ -235,6 +235,12 @@ class BoundedLengthscalePrior(Prior):
         return BoundedLengthscalePrior(float(self.a))
 
 
+def _gamma(concentration: float, rate: float) -> GammaPrior:
+    """A Gamma prior with float64 parameters (GPyTorch's default would be float32)."""
+    f64 = torch.float64
+    return GammaPrior(torch.tensor(concentration, dtype=f64), torch.tensor(rate, dtype=f64))
+
+
 def _base_kernel(n_dims: int, active: list[int], options: ModelOptions) -> Kernel:
     if options.lengthscale_prior == "dim-scaled":
         return get_covar_module_with_dim_scaled_prior(
@@ -269,7 +275,7 @@ def _kernel(d: int, cat_dims: Sequence[int], options: ModelOptions) -> Kernel:
     if options.outputscale:
         kernel = ScaleKernel(
             kernel,
-            outputscale_prior=GammaPrior(2.0, 1.0),
+            outputscale_prior=_gamma(2.0, 1.0),
             outputscale_constraint=GreaterThan(1e-4, transform=None, initial_value=1.0),
         )
     return kernel
@@ -279,7 +285,7 @@ def _likelihood(options: ModelOptions) -> GaussianLikelihood:
     if options.noise == "botorch":
         return get_gaussian_likelihood_with_lognormal_prior()
     return GaussianLikelihood(
-        noise_prior=GammaPrior(1.1, 30.0),
+        noise_prior=_gamma(1.1, 30.0),
         noise_constraint=GreaterThan(LOW_NOISE_FLOOR, transform=None, initial_value=1e-2),
     )
 
@@ -307,8 +313,8 @@ def build(
             d,
             indices=warp_dims,
             bounds=torch.stack([torch.zeros(d), torch.ones(d)]).to(X),
-            concentration1_prior=GammaPrior(3.0, 6.0),
-            concentration0_prior=GammaPrior(3.0, 6.0),
+            concentration1_prior=_gamma(3.0, 6.0),
+            concentration0_prior=_gamma(3.0, 6.0),
         )
         for name in ("concentration0", "concentration1"):
             input_transform.register_constraint(f"{name}", Interval(0.1, 10.0))

@@ -93,3 +93,31 @@ def test_ts_is_not_built_by_make(model):
     m, X, _ = model
     with pytest.raises(ValueError, match="propose.thompson"):
         acquisition.make("ts", m, X_baseline=X, best_f=0.0)
+
+
+@pytest.mark.parametrize("cat_dims", [(), (1,)])
+def test_cached_logei_equals_botorchs_logei(cat_dims):
+    from botorch.acquisition import LogExpectedImprovement
+
+    g = torch.Generator().manual_seed(3)
+    X = torch.rand(30, 2, generator=g, dtype=torch.float64)
+    if cat_dims:
+        X[:, 1] = (X[:, 1] * 3).floor() / 3 + 1 / 6
+    y = surrogate.standardize(torch.sin(6 * X[:, 0]) + X[:, 1])
+    m = surrogate.fit(X, y, cat_dims=cat_dims)
+    assert acquisition.CachedLogEI.supports(m)
+    ours, theirs = acquisition.CachedLogEI(m, 0.3), LogExpectedImprovement(m, best_f=0.3)
+    T = torch.rand(64, 1, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    a, b = ours(T), theirs(T)
+    assert torch.allclose(a, b, atol=1e-6)
+    (ga,) = torch.autograd.grad(a.sum(), T)
+    (gb,) = torch.autograd.grad(b.sum(), T)
+    assert torch.allclose(ga, gb, atol=1e-5)
+
+
+def test_qlognei_closed_form_uses_the_cache(model):
+    m, X, y = model
+    acqf = acquisition.make("qlognei", m, X_baseline=X, best_f=float(y.max()), noise_fraction=0.0)
+    assert isinstance(acqf, acquisition.CachedLogEI)
+    with torch.no_grad():
+        assert acqf.best_f == pytest.approx(float(m.posterior(X).mean.max()))

@@ -50,3 +50,18 @@ def test_maximisation_with_three_evaluations_in_flight(branin_space, branin, bra
     asked = [(t.params["x0"], t.params["x1"]) for t in opt.trials]
     assert len(set(asked)) == len(asked)
     assert -opt.best.value - branin_min < 0.1
+
+
+def test_hartmann6_regret_below_1e_2_in_80_evaluations():
+    import torch
+    from botorch.test_functions import Hartmann
+
+    h6 = Hartmann(dim=6)
+    space = bo.Space({f"x{i}": bo.Real(0.0, 1.0) for i in range(6)})
+
+    def f(p):
+        x = torch.tensor([[p[f"x{i}"] for i in range(6)]], dtype=torch.float64)
+        return float(h6(x))
+
+    best = _minimise(bo.Optimizer(space, seed=0), f, 80)
+    assert best.value - h6.optimal_value < 1e-2

@@ -470,3 +470,40 @@ def test_huge_integer_space_uses_the_model():
             t = opt.ask()
             opt.tell(t, abs(t.params["n"] - 123_456_789) / 1e9 + t.params["x"])
     assert opt.trials[-1].source == "model"
+
+
+def test_initial_design_kind_and_model_options_are_validated(space2):
+    with pytest.raises(ValueError, match="`initial_design` must be one of"):
+        bo.Optimizer(space2, initial_design="lhs")
+    with pytest.raises(TypeError, match="`model_options` must be a surrogate.ModelOptions"):
+        bo.Optimizer(space2, model_options={"kernel": "rbf"})
+
+
+def test_uniform_initial_design_differs_from_sobol_and_is_seeded(space2):
+    def first(kind, seed):
+        opt = bo.Optimizer(space2, seed=seed, initial_design=kind, n_initial=4)
+        return [t.params for t in opt.ask(4)]
+
+    assert first("random", 3) == first("random", 3)
+    assert first("random", 3) != first("sobol", 3)
+
+
+def test_local_model_beyond_max_exact_keeps_the_nearest_to_the_best():
+    from bayesopt.surrogate import ModelOptions
+
+    space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
+    opt = bo.Optimizer(space, seed=0, model_options=ModelOptions(max_exact=12))
+    g = torch.Generator().manual_seed(0)
+    for x, y in torch.rand(40, 2, generator=g, dtype=torch.float64).tolist():
+        opt.add({"x": x, "y": y}, (x - 0.2) ** 2 + (y - 0.7) ** 2)
+    X, y, _ = opt._training_data()
+    X_local, y_local = opt._local_data(X, y)
+    assert len(X_local) == 12
+    centre = X[int(torch.argmax(y))]
+    radius = torch.linalg.vector_norm(X_local - centre, dim=1).max()
+    outside = torch.linalg.vector_norm(X - centre, dim=1) > radius
+    assert int(outside.sum()) == 40 - 12
+    assert float(y_local.mean()) == pytest.approx(0.0, abs=1e-9)
+    trial = opt.ask()  # the local model proposes a fresh point near the best region
+    assert trial.source == "model"
+    assert (trial.params["x"] - 0.2) ** 2 + (trial.params["y"] - 0.7) ** 2 < 0.1

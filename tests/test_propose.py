@@ -92,3 +92,38 @@ def test_thompson_is_seeded_and_diverse():
     b = propose.thompson(model, [None, None], q=3, seed=4)
     assert a.shape == (3, 2) and torch.equal(a, b)
     assert torch.pdist(a).min() > 0
+
+
+def test_boltzmann_starts_are_distinct_include_the_best_and_are_seeded():
+    values = torch.linspace(-3.0, 3.0, 200, dtype=torch.float64)
+    idx = propose._boltzmann(values, 10, seed=4)
+    assert len(set(idx.tolist())) == 10 and int(idx[0]) == 199
+    assert torch.equal(idx, propose._boltzmann(values, 10, seed=4))
+    # Drawn in proportion to exp(z): the upper half dominates.
+    assert sum(int(i) >= 100 for i in idx) >= 7
+
+
+def test_rescaled_and_boltzmann_searches_find_the_same_maximum():
+    target = [0.3, 0.8]
+    for options in (
+        propose.ProposeOptions(rescale=True),
+        propose.ProposeOptions(boltzmann=True),
+        propose.ProposeOptions(n_incumbents=0),
+    ):
+        x = propose.maximize(
+            Quadratic(target),
+            [None, None],
+            seed=1,
+            options=options,
+            scales=torch.tensor([0.05, 2.0], dtype=torch.float64),
+        )
+        assert torch.allclose(x[0], torch.tensor(target, dtype=torch.float64), atol=1e-4)
+
+
+def test_new_propose_options_are_validated():
+    import pytest
+
+    with pytest.raises(ValueError, match="n_incumbents >= 0"):
+        propose.ProposeOptions(n_incumbents=-1)
+    with pytest.raises(TypeError, match="`rescale` must be a bool"):
+        propose.ProposeOptions(rescale=1)

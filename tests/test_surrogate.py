@@ -1,0 +1,163 @@
+"""The surrogate: pinned modelling choices, the lean MAP fit, subsets, noise detection."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from botorch.optim.fit import fit_gpytorch_mll_scipy
+from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
+from gpytorch.mlls import ExactMarginalLogLikelihood
+from gpytorch.priors import GammaPrior
+
+from bayesopt import acquisition, optimizer, surrogate
+from bayesopt.surrogate import BoundedLengthscalePrior, ModelOptions
+
+
+def _data(n: int, d: int = 3, seed: int = 0, noise: float = 0.0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.rand(n, d, generator=g, dtype=torch.float64)
+    f = torch.sin(5 * X[:, 0]) + (X[:, 1:] ** 2).sum(1)
+    y = f + noise * torch.randn(n, generator=g, dtype=torch.float64)
+    return X, surrogate.standardize(y)
+
+
+def test_default_model_is_matern52_with_output_scale_and_bounded_prior():
+    X, y = _data(10)
+    model = surrogate.build(X, y)
+    assert isinstance(model.covar_module, ScaleKernel)
+    base = model.covar_module.base_kernel
+    assert isinstance(base, MaternKernel) and base.nu == 2.5
+    assert base.lengthscale.shape[-1] == 3  # ARD
+    priors = {name: prior for name, _, prior, _, _ in model.named_priors()}
+    assert any(isinstance(p, BoundedLengthscalePrior) for p in priors.values())
+    outputscale_prior = model.covar_module.outputscale_prior
+    assert isinstance(outputscale_prior, GammaPrior)
+    assert float(outputscale_prior.concentration) == 2.0 and float(outputscale_prior.rate) == 1.0
+
+
+def test_default_noise_floor_is_1e_6_with_gamma_prior():
+    X, y = _data(10)
+    likelihood = surrogate.build(X, y).likelihood
+    assert likelihood.noise_covar.raw_noise_constraint.lower_bound.item() == pytest.approx(1e-6)
+    prior = likelihood.noise_covar.noise_prior
+    assert isinstance(prior, GammaPrior)
+    assert (float(prior.concentration), float(prior.rate)) == (1.1, 30.0)
+
+
+def test_botorch_options_reproduce_botorch_defaults():
+    X, y = _data(10)
+    model = surrogate.build(X, y, options=ModelOptions.botorch())
+    assert isinstance(model.covar_module, RBFKernel)  # no output scale
+    floor = model.likelihood.noise_covar.raw_noise_constraint.lower_bound.item()
+    assert floor == pytest.approx(1e-4)
+
+
+def test_bounded_prior_peaks_at_one_and_penalises_extremes():
+    prior = BoundedLengthscalePrior()
+    values = prior.log_prob(torch.tensor([0.1, 0.2, 1.0, 5.0, 10.0], dtype=torch.float64))
+    assert int(torch.argmax(values)) == 2
+    assert float(values[2] - values[1]) == pytest.approx(2.5 - 0.2 + 0.004, abs=0.01)
+    assert float(values[1]) == pytest.approx(float(values[3]))  # symmetric in log l
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("kernel", "linear", ValueError),
+        ("lengthscale_prior", "flat", ValueError),
+        ("noise", "none", ValueError),
+        ("output_warp", "log", ValueError),
+        ("outputscale", 1, TypeError),
+        ("fit_points", 4, ValueError),
+        ("max_exact", 2.5, TypeError),
+    ],
+)
+def test_model_options_are_validated(field, value, error):
+    with pytest.raises(error, match=f"`{field}"):
+        ModelOptions(**{field: value})
+
+
+@pytest.mark.parametrize("options", [ModelOptions(), ModelOptions.botorch()])
+def test_map_fit_objective_is_gpytorchs_and_reaches_its_optimum(options):
+    """The lean objective equals ExactMarginalLogLikelihood (plus priors) at any parameters,
+    and the log-space fit ends at least as high as BoTorch's own scipy fit."""
+    X, y = _data(40, seed=1)
+    ours = surrogate.build(X, y, options=options)
+    value = surrogate.map_fit(ours)
+    ours.train()
+    mll = ExactMarginalLogLikelihood(ours.likelihood, ours)
+    with surrogate.exact(), torch.no_grad():
+        reference = -float(mll(ours(*ours.train_inputs), ours.train_targets))
+    assert surrogate._neg_log_posterior(ours)[0] == pytest.approx(reference, abs=1e-8)
+    assert value == pytest.approx(reference, abs=1e-8)
+
+    theirs = surrogate.build(X, y, options=options)
+    mll = ExactMarginalLogLikelihood(theirs.likelihood, theirs)
+    mll.train()
+    with surrogate.exact():
+        result = fit_gpytorch_mll_scipy(mll, options={"maxiter": 500})
+    assert value <= float(result.fval) + 1e-6
+
+
+def test_fit_on_a_subset_conditions_on_all_points():
+    X, y = _data(60, seed=2)
+    options = ModelOptions(fit_points=24)
+    model = surrogate.fit(X, y, seed=5, options=options)
+    assert model.train_inputs[0].shape == (60, 3)
+    idx = surrogate._fit_subset(y, 24, 5)
+    assert len(idx) == 24 and len(set(idx.tolist())) == 24
+    assert set(torch.argsort(y, descending=True)[:12].tolist()) <= set(idx.tolist())
+    sub = surrogate.build(X[idx], y[idx], options=options)
+    surrogate.map_fit(sub, maxiter=options.fit_maxiter)
+    assert torch.allclose(
+        model.covar_module.base_kernel.lengthscale, sub.covar_module.base_kernel.lengthscale
+    )
+    # Same seed, same subset, same model; the posterior interpolates all 60 points.
+    again = surrogate.fit(X, y, seed=5, options=options)
+    with torch.no_grad():
+        mean = model.posterior(X).mean.squeeze(-1)
+        assert torch.equal(mean, again.posterior(X).mean.squeeze(-1))
+    assert float((mean - y).abs().max()) < 0.05
+
+
+def test_noise_detection_on_noiseless_and_noisy_data():
+    """The documented rule: noiseless data fit below NOISELESS_FRACTION, noisy above
+    NOISY_FRACTION (so qLogNEI and re-evaluation switch on only for real noise)."""
+    X, y = _data(40, seed=3)
+    clean = surrogate.noise_fraction(surrogate.fit(X, y))
+    X, y = _data(40, seed=3, noise=0.3)
+    noisy = surrogate.noise_fraction(surrogate.fit(X, y))
+    assert clean < acquisition.NOISELESS_FRACTION
+    assert noisy > optimizer.NOISY_FRACTION
+
+
+@pytest.mark.parametrize("warp", surrogate.OUTPUT_WARPS)
+def test_output_transforms_keep_order_and_standardise(warp):
+    y = torch.tensor([1.0, 2.0, 3.0, 1000.0, -5.0, 1e6], dtype=torch.float64)
+    z = surrogate.transform_outputs(y, warp)
+    assert torch.equal(torch.argsort(z), torch.argsort(y))
+    assert float(z.mean()) == pytest.approx(0.0, abs=1e-9)
+    assert float(z.std()) == pytest.approx(1.0)
+    if warp != "none":  # heavy tail compressed: the outlier is less extreme
+        assert float(z.max()) < float(surrogate.standardize(y).max())
+
+
+def test_warped_model_fits_and_predicts():
+    X, y = _data(20, seed=4)
+    model = surrogate.fit(X, y, options=ModelOptions(warp=True))
+    with torch.no_grad():
+        mean = model.posterior(X).mean.squeeze(-1)
+    assert torch.isfinite(mean).all() and float((mean - y).abs().max()) < 0.2
+
+
+def test_lengthscales_map_to_coordinates():
+    X, y = _data(20, seed=5)
+    X[:, 1] = (X[:, 1] * 3).floor() / 3 + 1 / 6
+    model = surrogate.fit(X, y, cat_dims=[1])
+    ls = surrogate.lengthscales(model, 3, [1])
+    assert ls[1] == 1.0
+    base = model.covar_module.base_kernel.kernels[0]
+    assert torch.allclose(ls[[0, 2]], base.lengthscale.detach().reshape(-1))
+    assert all(math.isfinite(v) and v > 0 for v in ls.tolist())
