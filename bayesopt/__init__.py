@@ -11,20 +11,28 @@ Example:
 from bayesopt.optimizer import FallbackWarning, Optimizer
 from bayesopt.propose import ProposeOptions
 from bayesopt.random import RandomSearch
+from bayesopt.run import Result, maximize, minimize
 from bayesopt.space import Categorical, Integer, Real, Space
+from bayesopt.storage import JournalError, JournalWarning, load
 from bayesopt.trial import Trial, TrialState
 
 __all__ = [
     "Categorical",
     "FallbackWarning",
     "Integer",
+    "JournalError",
+    "JournalWarning",
     "Optimizer",
     "ProposeOptions",
     "RandomSearch",
     "Real",
+    "Result",
     "Space",
     "Trial",
     "TrialState",
+    "load",
+    "maximize",
+    "minimize",
 ]
 
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -25,6 +26,9 @@ class RandomSearch(AskTell):
         seed: seeds every draw; ``None`` draws one from OS entropy.
         maximize: maximise instead of minimise (only ``best`` depends on it).
         sobol: walk a scrambled Sobol sequence instead of drawing uniformly.
+        storage: a journal file: every ask and tell is appended and fsynced before the call
+            returns, and an existing journal is resumed (same space and settings; see
+            ``bayesopt.storage``).
 
     Example:
         >>> import bayesopt as bo
@@ -43,8 +47,9 @@ class RandomSearch(AskTell):
         seed: int | None = None,
         maximize: bool = False,
         sobol: bool = False,
+        storage: str | os.PathLike | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, maximize=maximize)
+        super().__init__(space, seed=seed, maximize=maximize, storage=storage)
         if not isinstance(sobol, bool):
             raise TypeError(f"`sobol` must be a bool, but got {sobol!r}.")
         self.sobol = sobol

@@ -490,3 +490,45 @@ class Space(Mapping[str, Parameter]):
                 kind = "real" if isinstance(p, Real) else "integer"
                 out[k] = {"type": kind, "low": p.low, "high": p.high, "log": p.log}
         return out
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Mapping[str, Any]]) -> Space:
+        """The space described by ``spec``, the format of ``to_dict`` (its inverse).
+
+        Raises:
+            TypeError: ``spec`` or an entry is not a mapping.
+            ValueError: an entry has an unknown ``type`` or keys that do not fit it.
+
+        Example:
+            >>> space = Space({"n": Integer(1, 8), "act": Categorical(["relu", None])})
+            >>> Space.from_dict(space.to_dict()) == space
+            True
+        """
+        if not isinstance(spec, Mapping):
+            raise TypeError(f"Space.from_dict: `spec` must be a mapping, but got {spec!r}.")
+        params: dict[str, Parameter] = {}
+        for name, entry in spec.items():
+            if not isinstance(entry, Mapping):
+                raise TypeError(
+                    f"Space.from_dict: entry {name!r} must be a mapping, but got {entry!r}."
+                )
+            kind = entry.get("type")
+            keys = set(entry) - {"type"}
+            expected = {"choices"} if kind == "categorical" else {"low", "high", "log"}
+            if kind not in ("real", "integer", "categorical"):
+                raise ValueError(
+                    f"Space.from_dict: entry {name!r}: `type` must be 'real', 'integer' or "
+                    f"'categorical', but got {kind!r}."
+                )
+            if keys != expected:
+                raise ValueError(
+                    f"Space.from_dict: entry {name!r} ({kind}) must have the keys "
+                    f"{sorted(expected)}, but has {sorted(keys)}."
+                )
+            if kind == "categorical":
+                params[name] = Categorical(entry["choices"])
+            elif kind == "real":
+                params[name] = Real(entry["low"], entry["high"], log=entry["log"])
+            else:
+                params[name] = Integer(entry["low"], entry["high"], log=entry["log"])
+        return cls(params)

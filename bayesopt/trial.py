@@ -30,6 +30,8 @@ class Trial:
         state: ``"pending"``, ``"complete"`` or ``"failed"``.
         source: where the params came from: ``"initial"``, ``"model"``, ``"fallback"``,
             ``"random"``, ``"enqueued"`` or ``"added"``.
+        error: why a failed trial failed (``"TypeName: message"`` of the exception the
+            objective raised, or the non-finite value it returned); ``None`` otherwise.
 
     Example:
         >>> Trial(id=0, params={"x": 1.0})
@@ -41,6 +43,7 @@ class Trial:
     value: float | None = None
     state: TrialState = TrialState.PENDING
     source: str = field(default="model", compare=False)
+    error: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TrialState(self.state))
@@ -51,7 +54,7 @@ class Trial:
 
     def copy(self) -> Trial:
         """A copy with its own ``params`` dict."""
-        return Trial(self.id, dict(self.params), self.value, self.state, self.source)
+        return Trial(self.id, dict(self.params), self.value, self.state, self.source, self.error)
 
     @property
     def is_finished(self) -> bool:
@@ -59,7 +62,8 @@ class Trial:
         return self.state is not TrialState.PENDING
 
     def to_record(self) -> dict[str, Any]:
-        """A flat dict: ``id``, ``state``, ``value``, ``source`` and ``params_<name>``."""
+        """A flat dict: ``id``, ``state``, ``value``, ``source``, ``params_<name>``, and
+        ``error`` when the trial failed with one."""
         record: dict[str, Any] = {
             "id": self.id,
             "state": self.state.value,
@@ -67,4 +71,6 @@ class Trial:
             "source": self.source,
         }
         record.update({f"params_{k}": v for k, v in self.params.items()})
+        if self.error is not None:
+            record["error"] = self.error
         return record

@@ -1,0 +1,504 @@
+"""``minimize()`` and ``maximize()``: the evaluation loop on top of ask and tell.
+
+The loop keeps ``n_workers`` evaluations in flight. When one finishes it is told at once
+(so a journal holds it before anything else happens) and the next trial is asked, with the
+trials still in flight as pending points. Where the evaluations run:
+
+* ``n_workers=1`` and no executor: in this process, one after the other.
+* ``n_workers > 1`` and no executor: a local ``ProcessPoolExecutor`` (``forkserver``, or
+  ``spawn`` where that is missing; never ``fork``, which is unsafe with torch's threads).
+* any ``concurrent.futures.Executor``, or a ``dask.distributed.Client`` (used through
+  ``client.get_executor(pure=False)``, so equal params are still evaluated anew).
+
+Faults:
+
+* ``f`` raises: the trial fails with ``error="TypeName: message"`` and the run goes on.
+* a worker process dies (a segfault, ``os._exit``, the OOM killer): a process pool breaks
+  and fails every future in it. The pool is rebuilt; a broken future that was alone in the
+  pool marks its trial failed, and when several were in flight they are re-run one at a
+  time, so that only the trial that kills its worker is failed.
+* ``timeout``: no new trial is asked after that many seconds; those in flight finish.
+* ``KeyboardInterrupt`` (and any error raised by a callback): the workers of an own pool are
+  stopped, the trials in flight stay pending, the journal is closed, and the exception
+  propagates. The journal is consistent: each line is whole and every told result is in it.
+  A later ``minimize`` on the same journal claims those pending trials and re-evaluates them
+  (a pending trial is only taken over once the process that asked it is dead).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import math
+import multiprocessing
+import numbers
+import pickle
+import sys
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from bayesopt.asktell import AskTell, _check_value
+from bayesopt.optimizer import Optimizer
+from bayesopt.space import Space
+from bayesopt.trial import Trial, TrialState
+
+__all__ = ["Result", "maximize", "minimize"]
+
+MAX_BLIND_BREAKS = 3
+"""A process pool that breaks this many times before any evaluation came back cannot run
+``f`` at all (typically: ``f`` is defined in a notebook or an unguarded ``__main__``)."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """What ``minimize`` and ``maximize`` return.
+
+    Attributes:
+        best: the best complete trial (its ``params`` and ``value``), or ``None`` when no
+            trial completed.
+        trials: every trial of the study, in ask order.
+        optimizer: the ``Optimizer``, to go on with ``ask`` and ``tell``, or to plot.
+    """
+
+    best: Trial | None
+    trials: list[Trial]
+    optimizer: AskTell
+
+    def __repr__(self) -> str:
+        states = [t.state for t in self.trials]
+        return (
+            f"Result(best={self.best!r}, trials={len(self.trials)} "
+            f"({states.count(TrialState.COMPLETE)} complete, "
+            f"{states.count(TrialState.FAILED)} failed))"
+        )
+
+
+def minimize(
+    f: Callable[[dict[str, Any]], float],
+    space: Space,
+    n_trials: int,
+    *,
+    seed: int | None = None,
+    n_workers: int = 1,
+    executor: Any = None,
+    storage: Any = None,
+    timeout: float | None = None,
+    callbacks: Iterable[Callable[[AskTell, Trial], Any]] = (),
+    progress: bool = True,
+    **optimizer_options: Any,
+) -> Result:
+    """Minimise ``f`` over ``space`` with Bayesian optimisation.
+
+    Args:
+        f: the objective, ``f(params: dict) -> float``. With worker processes it must be
+            picklable: defined at the top level of a module (scripts need an
+            ``if __name__ == "__main__":`` guard, as with any process pool).
+        space: the search space.
+        n_trials: the budget: the study ends with this many trials (resumed trials and
+            those of other processes sharing the journal count). Failed trials count.
+        seed: seeds the optimiser; ``None`` draws one (or resumes the journal's).
+        n_workers: evaluations kept in flight.
+        executor: ``None`` (this process for ``n_workers=1``, else a local process pool),
+            any ``concurrent.futures.Executor``, or a ``dask.distributed.Client``. An executor
+            passed in is not shut down.
+        storage: a journal file; an existing one is resumed (see ``bayesopt.storage``).
+        timeout: stop asking new trials after this many seconds; those in flight finish.
+        callbacks: called as ``callback(optimizer, trial)`` after each tell.
+        progress: show a progress bar (trials done, best value, ETA) on stderr.
+        **optimizer_options: passed to ``Optimizer`` (``acquisition``, ``n_initial``, ...).
+
+    Returns:
+        A ``Result`` with ``best``, ``trials`` and the ``optimizer``.
+
+    Raises:
+        TypeError: an argument has the wrong type, ``f`` is not picklable for worker
+            processes, or ``f`` returned something that is not a real number.
+        ValueError: an argument is out of range, or the journal holds another study.
+
+    Example:
+        >>> import bayesopt as bo
+        >>> space = bo.Space({"x": bo.Real(-2.0, 2.0)})
+        >>> result = bo.minimize(lambda p: (p["x"] - 0.5) ** 2, space, 8, seed=0, progress=False)
+        >>> abs(result.best.params["x"] - 0.5) < 0.1
+        True
+    """
+    if "maximize" in optimizer_options:
+        raise TypeError("minimize() takes no `maximize`; call bayesopt.maximize() instead.")
+    return _optimize(
+        f, space, n_trials, False, seed, n_workers, executor, storage, timeout, callbacks,
+        progress, optimizer_options,
+    )  # fmt: skip
+
+
+def maximize(
+    f: Callable[[dict[str, Any]], float],
+    space: Space,
+    n_trials: int,
+    *,
+    seed: int | None = None,
+    n_workers: int = 1,
+    executor: Any = None,
+    storage: Any = None,
+    timeout: float | None = None,
+    callbacks: Iterable[Callable[[AskTell, Trial], Any]] = (),
+    progress: bool = True,
+    **optimizer_options: Any,
+) -> Result:
+    """Maximise ``f`` over ``space``: ``minimize`` with ``maximize=True`` (same arguments).
+
+    Example:
+        >>> import bayesopt as bo
+        >>> space = bo.Space({"n": bo.Integer(0, 6)})
+        >>> bo.maximize(lambda p: -abs(p["n"] - 4), space, 7, seed=0, progress=False).best.value
+        0.0
+    """
+    if "maximize" in optimizer_options:
+        raise TypeError("maximize() takes no `maximize`; call bayesopt.minimize() instead.")
+    return _optimize(
+        f, space, n_trials, True, seed, n_workers, executor, storage, timeout, callbacks,
+        progress, optimizer_options,
+    )  # fmt: skip
+
+
+# Argument checks -------------------------------------------------------------------------------
+def _check_int(name: str, value: object, low: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"`{name}` must be an int, but got {value!r}.")
+    if value < low:
+        raise ValueError(f"`{name} >= {low}` must hold, but got {name}={value}.")
+    return int(value)
+
+
+def _as_executor(executor: object) -> cf.Executor | None:
+    if executor is None or isinstance(executor, cf.Executor):
+        return executor
+    distributed = sys.modules.get("distributed")
+    if distributed is not None and isinstance(executor, distributed.Client):
+        return executor.get_executor(pure=False)
+    raise TypeError(
+        "`executor` must be None, a concurrent.futures.Executor or a dask.distributed.Client, "
+        f"but got {executor!r}."
+    )
+
+
+def _check_callbacks(callbacks: object) -> tuple[Callable[..., Any], ...]:
+    if callable(callbacks) or not isinstance(callbacks, Iterable):
+        raise TypeError(
+            "`callbacks` must be a sequence of callables (wrap a single one in a tuple), "
+            f"but got {callbacks!r}."
+        )
+    out = tuple(callbacks)
+    for cb in out:
+        if not callable(cb):
+            raise TypeError(f"every callback must be callable, but got {cb!r}.")
+    return out
+
+
+def _optimize(
+    f: Any,
+    space: Space,
+    n_trials: Any,
+    maximize: bool,
+    seed: Any,
+    n_workers: Any,
+    executor: Any,
+    storage: Any,
+    timeout: Any,
+    callbacks: Any,
+    progress: Any,
+    options: Mapping[str, Any],
+) -> Result:
+    if not callable(f):
+        raise TypeError(f"`f` must be callable, f(params: dict) -> float, but got {f!r}.")
+    n_trials = _check_int("n_trials", n_trials, 1)
+    n_workers = _check_int("n_workers", n_workers, 1)
+    if timeout is not None:
+        if not isinstance(timeout, numbers.Real) or isinstance(timeout, bool):
+            raise TypeError(f"`timeout` must be a number of seconds or None, but got {timeout!r}.")
+        if not timeout > 0:
+            raise ValueError(f"`timeout > 0` must hold, but got timeout={timeout!r}.")
+    callbacks = _check_callbacks(callbacks)
+    if not isinstance(progress, bool):
+        raise TypeError(f"`progress` must be a bool, but got {progress!r}.")
+    pool = _as_executor(executor)
+    if isinstance(pool, cf.ProcessPoolExecutor) or (pool is None and n_workers > 1):
+        _check_picklable(f)
+    opt = Optimizer(space, seed=seed, maximize=maximize, storage=storage, **options)
+    loop = _Loop(opt, f, n_trials, n_workers, pool, timeout, callbacks, progress)
+    loop.run()
+    return Result(opt.best, opt.trials, opt)
+
+
+def _check_picklable(f: Any) -> None:
+    try:
+        pickle.dumps(f)
+    except Exception as exc:
+        raise TypeError(
+            "`f` must be picklable to run in worker processes, but pickling it failed "
+            f"({type(exc).__name__}: {exc}). Define it at the top level of a module (not a "
+            "lambda or a nested function), or use n_workers=1."
+        ) from exc
+
+
+# The loop -------------------------------------------------------------------------------------
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _pool_context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop a process pool now, its running evaluations included."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Loop:
+    """One run of ``minimize``: the in-flight futures, the pool and the progress bar."""
+
+    def __init__(
+        self,
+        opt: AskTell,
+        f: Callable[[dict[str, Any]], Any],
+        n_trials: int,
+        n_workers: int,
+        executor: cf.Executor | None,
+        timeout: float | None,
+        callbacks: tuple[Callable[..., Any], ...],
+        progress: bool,
+    ) -> None:
+        self.opt, self.f, self.n_trials, self.n_workers = opt, f, n_trials, n_workers
+        self.callbacks = callbacks
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.inline = executor is None and n_workers == 1
+        self.owned = executor is None and n_workers > 1
+        self.pool: cf.Executor | None = executor
+        self.in_flight: dict[cf.Future, Trial] = {}
+        self.retry: deque[Trial] = deque()  # never started: submit again first
+        self.suspects: deque[Trial] = deque()  # in flight when a pool broke: re-run alone
+        self.breaks_blind = 0
+        self.came_back = False
+        done = sum(t.is_finished for t in opt.trials)
+        self.bar = _Progress(n_trials, done, opt.maximize) if progress else None
+
+    # Running -----------------------------------------------------------------------------
+    def run(self) -> None:
+        if self.owned:
+            self.pool = cf.ProcessPoolExecutor(self.n_workers, mp_context=_pool_context())
+        try:
+            self._run_inline() if self.inline else self._run_pool()
+        except BaseException:
+            self._abort()
+            raise
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+        if self.owned and self.pool is not None:
+            self.pool.shutdown(wait=True)
+        self._warn_if_all_failed()
+
+    def _expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def _next(self) -> Trial | None:
+        return None if self._expired() else self.opt._next_trial(self.n_trials)
+
+    def _run_inline(self) -> None:
+        while (trial := self._next()) is not None:
+            try:
+                outcome = ("value", self.f(dict(trial.params)))
+            except Exception as exc:
+                outcome = ("error", _describe(exc))
+            self._finish(trial, outcome)
+
+    def _run_pool(self) -> None:
+        while True:
+            self._fill()
+            if not self.in_flight:
+                return
+            done, _ = cf.wait(self.in_flight, return_when=cf.FIRST_COMPLETED)
+            broken = self._collect(done)
+            if broken:
+                # A broken pool fails every future in it: gather them all, then rebuild.
+                rest, _ = cf.wait(self.in_flight)
+                broken += self._collect(rest)
+                self._rebuild()
+                if len(broken) == 1:
+                    self._finish(
+                        broken[0],
+                        ("error", "BrokenProcessPool: the worker process died while "
+                         "evaluating this trial (a crash, os._exit or a signal)"),
+                    )  # fmt: skip
+                else:
+                    self.suspects.extend(sorted(broken, key=lambda t: t.id))
+
+    def _fill(self) -> None:
+        if self.suspects:  # re-run suspects one at a time, alone in the pool
+            if not self.in_flight:
+                self._submit(self.suspects.popleft())
+            return
+        while len(self.in_flight) < self.n_workers:
+            trial = self.retry.popleft() if self.retry else self._next()
+            if trial is None:
+                return
+            if not self._submit(trial):
+                return
+
+    def _submit(self, trial: Trial) -> bool:
+        assert self.pool is not None
+        try:
+            future = self.pool.submit(self.f, dict(trial.params))
+        except cf.BrokenExecutor:
+            self.retry.appendleft(trial)
+            if not self.in_flight:
+                self._rebuild()
+            return False
+        self.in_flight[future] = trial
+        return True
+
+    def _collect(self, done: Iterable[cf.Future]) -> list[Trial]:
+        """Tell the finished futures; return the trials of those a broken pool failed."""
+        broken = []
+        for future in sorted(done, key=lambda fut: self.in_flight[fut].id):
+            trial = self.in_flight.pop(future)
+            if future.cancelled():
+                self._finish(trial, ("error", "CancelledError: the executor cancelled it"))
+                continue
+            exc = future.exception()
+            if isinstance(exc, BrokenProcessPool):
+                broken.append(trial)
+                continue
+            self.came_back = True
+            self._finish(trial, ("value", future.result()) if exc is None else _error(exc))
+        return broken
+
+    def _rebuild(self) -> None:
+        """Replace a broken process pool by a fresh one."""
+        if not self.came_back:
+            self.breaks_blind += 1
+            if self.breaks_blind >= MAX_BLIND_BREAKS:
+                raise RuntimeError(
+                    f"the process pool broke {self.breaks_blind} times before any evaluation "
+                    "came back: its workers cannot run `f`. Define `f` in an importable "
+                    "module (not in a notebook), guard scripts with "
+                    "`if __name__ == '__main__':`, or use n_workers=1."
+                )
+        old = self.pool
+        assert isinstance(old, cf.ProcessPoolExecutor)
+        old.shutdown(wait=False, cancel_futures=True)
+        if not self.owned:
+            warnings.warn(
+                "minimize(): the process pool passed as `executor` broke (a worker died); "
+                "going on with a new local process pool of the same size.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        workers = getattr(old, "_max_workers", self.n_workers)
+        self.pool = cf.ProcessPoolExecutor(workers, mp_context=_pool_context())
+        self.owned = True
+
+    def _finish(self, trial: Trial, outcome: tuple[str, Any]) -> None:
+        kind, payload = outcome
+        if kind == "error":
+            told = self.opt.tell(trial.id, error=payload)
+        else:
+            try:
+                _check_value(payload, False)
+            except TypeError:
+                what = repr(payload)
+                what = what if len(what) <= 200 else what[:200] + "..."
+                self.opt.tell(trial.id, error=f"TypeError: the objective returned {what}")
+                raise TypeError(
+                    "the objective must return a real number (a float, an int, or a numpy or "
+                    f"torch scalar), but it returned {what} of type {type(payload).__name__} "
+                    f"for params {trial.params!r}."
+                ) from None
+            told = self.opt.tell(trial.id, payload)
+        for callback in self.callbacks:
+            callback(self.opt, told)
+        if self.bar is not None:
+            self.bar.update(self.opt)
+
+    def _abort(self) -> None:
+        """Stop after an interrupt or an error: in-flight trials stay pending."""
+        for future in self.in_flight:
+            future.cancel()
+        if self.owned and isinstance(self.pool, cf.ProcessPoolExecutor):
+            _stop_workers(self.pool)
+        self.opt._close_storage()
+
+    def _warn_if_all_failed(self) -> None:
+        trials = self.opt.trials
+        if trials and all(t.state is TrialState.FAILED for t in trials):
+            warnings.warn(
+                f"minimize(): all {len(trials)} trials failed; the first with: "
+                f"{trials[0].error}. See `result.trials[i].error`.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+
+
+def _error(exc: BaseException) -> tuple[str, str]:
+    return ("error", _describe(exc))
+
+
+# Progress ----------------------------------------------------------------------------------------
+class _Progress:
+    """Trials done, the best value and an ETA on stderr: tqdm when installed, else a line."""
+
+    def __init__(self, total: int, initial: int, maximize: bool, file: TextIO | None = None):
+        self.total, self.done, self.maximize = total, initial, maximize
+        self.file = file if file is not None else sys.stderr
+        self.start, self.start_done = time.monotonic(), initial
+        self.last_draw = -math.inf
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self.tqdm = None
+        else:
+            self.tqdm = tqdm(
+                total=total, initial=initial, desc="bayesopt", unit="trial", file=self.file,
+                dynamic_ncols=True,
+            )  # fmt: skip
+
+    def update(self, opt: AskTell) -> None:
+        done = sum(t.is_finished for t in opt.trials)
+        best = opt.best
+        text = "best=-" if best is None else f"best={best.value:.6g}"
+        if self.tqdm is not None:
+            self.tqdm.update(max(0, min(done, self.total) - self.tqdm.n))
+            self.tqdm.set_postfix_str(text, refresh=True)
+            return
+        self.done = done
+        now = time.monotonic()
+        if now - self.last_draw >= 0.5 or done >= self.total:
+            self.last_draw = now
+            self.file.write(f"\rbayesopt: {done}/{self.total} trials, {text}, ETA {self._eta()}")
+            self.file.flush()
+
+    def _eta(self) -> str:
+        ran = self.done - self.start_done
+        if ran <= 0:
+            return "?"
+        seconds = (time.monotonic() - self.start) / ran * max(0, self.total - self.done)
+        return time.strftime("%H:%M:%S", time.gmtime(round(seconds)))
+
+    def close(self) -> None:
+        if self.tqdm is not None:
+            self.tqdm.close()
+        elif self.last_draw > -math.inf:
+            self.file.write("\n")
+            self.file.flush()
