@@ -78,6 +78,42 @@ _STANDARD_ML = (
     "logreg-breast",
 )
 _VARIANT_PROBLEMS = ("hartmann6", "svr-diabetes")
+_ANCHORS = ("branin", "hartmann6", "ackley5", "rosenbrock4", "levy6")
+_NOISY = ("branin-noisy", "hartmann6-noisy")
+
+
+def _ablation_blocks() -> tuple[Block, ...]:
+    """The factor study in priority order (``python -m benchmarks ablation`` runs the blocks
+    one after the other, so an interrupted study has its most important comparisons)."""
+    model = ("bayesopt-v0+lownoise", "bayesopt-v0+matern", "bayesopt-v0+scale",
+             "bayesopt-v0+lsprior")  # fmt: skip
+    design = (
+        "bayesopt+logei",
+        "bayesopt+init10",
+        "bayesopt+boltzmann",
+        "bayesopt+noinc",
+        "bayesopt+raw2048",
+        "bayesopt+warp",
+        "bayesopt+bilog",
+        "bayesopt+yeojohnson",
+        "bayesopt+rescaled",
+        "bayesopt+uniform",
+        "bayesopt+init5d",
+        "bayesopt+rbf",
+    )
+    return (
+        # The old and the new default on the anchors of ANCHORS.md and the noisy variants
+        # (the new noise model must not regress there).
+        Block(_ANCHORS + _NOISY, ("bayesopt", "bayesopt-v0"), _seeds(10)),
+        # Each model factor alone on top of the old default.
+        Block(("branin", "hartmann6", "rosenbrock4"), model, _seeds(10)),
+        # LogEI against qLogNEI where noise matters.
+        Block(_NOISY, ("bayesopt+logei",), _seeds(10)),
+        # Every other factor alone on top of the new default, most important first.
+        *(Block(("branin", "hartmann6"), (name,), _seeds(10)) for name in design),
+        Block(("mixed-levy",), ("bayesopt", "bayesopt+exh4"), _seeds(10)),
+    )
+
 
 _PRESETS = (
     Preset(
@@ -112,6 +148,16 @@ _PRESETS = (
             ),
             Block(_VARIANT_PROBLEMS, BAYESOPT[1:], _seeds(10)),
         ),
+    ),
+    Preset(
+        "ablation",
+        "The factor study (benchmarks/variants.py), sized for a 2-core machine: the old "
+        "(bayesopt-v0) and the new default on the five anchor problems of ANCHORS.md and the "
+        "two noisy variants; each model factor alone on top of v0 on Branin, Hartmann-6 and "
+        "Rosenbrock-4; LogEI on the noisy problems; every other factor alone on top of the "
+        "new default on Branin and Hartmann-6; discrete search on mixed Levy. 10 seeds. "
+        "`python -m benchmarks ablation` runs the blocks in this order and writes the report.",
+        _ablation_blocks(),
     ),
     Preset(
         "full",

@@ -1,0 +1,206 @@
+"""The factor study's report: every variant against its reference, paired by seed.
+
+``python -m benchmarks ablation`` runs the ``ablation`` preset (resumable; ``--no-run``
+skips that) and writes ``benchmarks/results/ablation/REPORT.md``:
+
+* per factor, one table: each variant's Wilcoxon win/tie/loss count against its reference
+  over the problems both ran, its median final metric beside the reference's on each
+  problem, and its mean seconds per ask beside the reference's (measured in the same run);
+* the new default beside every peer on the committed ``standard`` suite (median final log10
+  regret with quartiles on the problems with a known optimum, mean ranks);
+* ``CONCLUSIONS.md`` from the same folder, verbatim, when it exists (the decisions, written
+  by hand from the tables above).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import store
+from benchmarks.results_table import Results, build
+from benchmarks.stats import Outcome, compare, mean_ranks
+from benchmarks.variants import VARIANTS, Variant
+
+__all__ = ["write_report"]
+
+PEERS = ("bayesopt-v0", "bayesopt", "optuna-gp", "optuna-tpe", "skopt-gp", "random", "random-2x")
+MARK = {Outcome.WIN: "W", Outcome.TIE: "·", Outcome.LOSS: "L"}
+
+
+def _records(suite_dir: Path) -> list[dict[str, Any]]:
+    path = suite_dir / store.RUNS
+    if not path.exists():
+        return []
+    records, _ = store.read(path)
+    return list(store.latest(records).values())
+
+
+def _ask_seconds(records: list[dict[str, Any]]) -> dict[str, float]:
+    asks: dict[str, float] = defaultdict(float)
+    seconds: dict[str, float] = defaultdict(float)
+    for r in records:
+        if r.get("status") == "ok":
+            asks[r["contender"]] += r.get("n_asks", 0)
+            seconds[r["contender"]] += r.get("ask_s", 0.0)
+    return {k: seconds[k] / asks[k] for k in asks if asks[k]}
+
+
+def _median(values: list[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    return float(np.median(finite)) if finite else math.nan
+
+
+def _fmt(x: float) -> str:
+    return "—" if not math.isfinite(x) else f"{x:.2f}"
+
+
+def _variant_rows(res: Results, v: Variant, ask_s: dict[str, float]) -> tuple[str, str]:
+    """The summary row and the per-problem row of one variant."""
+    outcomes, cells = [], []
+    for pr in res.problems.values():
+        if v.name not in pr.final or v.reference not in pr.final:
+            continue
+        a, b = pr.paired(v.name, v.reference)
+        comp = compare(a, b)
+        outcomes.append((pr.label, comp.outcome))
+        va = _median([pr.final[v.name][s] for s in pr.final[v.name]])
+        vb = _median([pr.final[v.reference][s] for s in pr.final[v.reference]])
+        cells.append(f"{pr.label}: {_fmt(va)} / {_fmt(vb)} {MARK[comp.outcome]}")
+    if not outcomes:
+        return f"| {v.name} | {v.reference} | not run | | | | {v.description} |", ""
+    w = [lb for lb, o in outcomes if o is Outcome.WIN]
+    losses = [lb for lb, o in outcomes if o is Outcome.LOSS]
+    t = len(outcomes) - len(w) - len(losses)
+    sa, sb = ask_s.get(v.name, math.nan), ask_s.get(v.reference, math.nan)
+    summary = (
+        f"| {v.name} | {v.reference} | {len(w)}/{t}/{len(losses)} | {', '.join(w) or '—'} | "
+        f"{', '.join(losses) or '—'} | {sa:.3f} / {sb:.3f} | {v.description} |"
+    )
+    return summary, f"| {v.name} | " + "<br>".join(cells) + " |"
+
+
+def _factor_tables(res: Results, records: list[dict[str, Any]]) -> list[str]:
+    ask_s = _ask_seconds(records)
+    factors: dict[str, list[Variant]] = defaultdict(list)
+    for v in VARIANTS:
+        if v.factor != "reference":
+            factors[v.factor].append(v)
+    out = [
+        "## Factors",
+        "",
+        "W/T/L: paired two-sided Wilcoxon signed-rank test over seeds at p < 0.05 on each "
+        "problem, from the variant's side (a win means a lower final log10 regret). Seconds "
+        "per ask are means over every ask of the variant's cells, measured in the same runs "
+        "as its reference's, on a shared 2-core machine (compare ratios, not absolutes).",
+        "",
+    ]
+    for factor, variants in factors.items():
+        out += [
+            f"### {factor}",
+            "",
+            "| variant | against | W/T/L | wins on | losses on | s per ask (variant / "
+            "reference) | what changes |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        details = []
+        for v in variants:
+            summary, detail = _variant_rows(res, v, ask_s)
+            out.append(summary)
+            if detail:
+                details.append(detail)
+        if details:
+            out += [
+                "",
+                "Median final log10 regret, variant / reference, and the test's verdict "
+                "(W win, · tie, L loss):",
+                "",
+                "| variant | per problem |",
+                "|---|---|",
+                *details,
+            ]
+        out.append("")
+    return out
+
+
+def _peer_table(standard: Results) -> list[str]:
+    names = [n for n in PEERS if n in standard.contenders]
+    with_optimum = [pr for pr in standard.problems.values() if pr.has_optimum]
+    out = [
+        "## The new default beside every peer (standard suite)",
+        "",
+        "Median final log10 simple regret [25 %, 75 %] over the seeds, from "
+        "`benchmarks/results/standard/` (lower is better; best median in bold).",
+        "",
+        "| problem | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for pr in with_optimum:
+        medians = {}
+        cells = {}
+        for n in names:
+            vals = [v for v in pr.final.get(n, {}).values() if math.isfinite(v)]
+            if not vals:
+                cells[n] = "—"
+                continue
+            q1, med, q3 = np.percentile(vals, [25, 50, 75])
+            medians[n] = med
+            cells[n] = f"{med:.2f} [{q1:.2f}, {q3:.2f}]"
+        best = min(medians, key=medians.get) if medians else None
+        row = [f"**{cells[n]}**" if n == best else cells[n] for n in names]
+        out.append(f"| {pr.label} | " + " | ".join(row) + " |")
+    every = {
+        pr.label: {n: [pr.loss(pr.final[n].get(s, math.nan)) for s in sorted(pr.final[n])]
+                   for n in pr.contenders if n in names}
+        for pr in standard.problems.values()
+    }
+    ranks = mean_ranks(every)
+    out += [
+        "",
+        "Mean rank over every standard problem each ran on (1 is best; among the contenders "
+        "listed here):",
+        "",
+        "| contender | mean rank |",
+        "|---|---|",
+        *[f"| {n} | {ranks[n]:.2f} |" for n in sorted(ranks, key=ranks.get)],
+        "",
+    ]
+    return out
+
+
+def write_report(suite_dir: Path, command: str, standard_dir: Path | None = None) -> Path:
+    """Write ``REPORT.md`` of the factor study in ``suite_dir``.
+
+    Args:
+        suite_dir: the ablation suite's folder (``runs.jsonl`` inside).
+        command: the command line, printed into the report.
+        standard_dir: the standard suite's folder, for the comparison with the peers.
+
+    Returns:
+        The report's path.
+    """
+    records = _records(suite_dir)
+    res = build(records)
+    problems_run = ", ".join(res.problems) or "none yet"
+    seeds = sorted({int(r["seed"]) for r in records})
+    lines = [
+        "# Factor study: what makes bayesopt's default",
+        "",
+        f"Made by `{command}`. Problems: {problems_run}. Seeds: "
+        f"{seeds[0] if seeds else '-'}–{seeds[-1] if seeds else '-'} ({len(seeds)}). "
+        f"{len(records)} cells. Variants are defined in `benchmarks/variants.py`.",
+        "",
+    ]
+    conclusions = suite_dir / "CONCLUSIONS.md"
+    if conclusions.exists():
+        lines += [conclusions.read_text(encoding="utf-8").rstrip(), ""]
+    lines += _factor_tables(res, records)
+    if standard_dir is not None and (standard_dir / store.RUNS).exists():
+        lines += _peer_table(build(_records(standard_dir)))
+    out = suite_dir / "REPORT.md"
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
