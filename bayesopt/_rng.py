@@ -25,8 +25,11 @@ def seeded_torch(seed: int) -> Iterator[None]:
 
     Some BoTorch routines (fit restarts, QMC samplers) draw from the global generator.
     Inside this block that generator is seeded with ``seed``; on exit its previous state is
-    restored, so the caller's random stream is exactly as it was.
+    restored, so the caller's random stream is exactly as it was. Once CUDA is initialised
+    (an optimiser on a GPU initialises it first), the GPUs' generators are forked too.
     """
-    with torch.random.fork_rng(devices=[]):
+    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    devices = list(range(torch.cuda.device_count())) if cuda else []
+    with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield

@@ -32,6 +32,7 @@ from linear_operator.utils.warnings import NumericalWarning
 from torch import Tensor
 
 from bayesopt import acquisition, propose, surrogate
+from bayesopt._linalg import resolve_device
 from bayesopt._rng import derive_seed, seeded_torch
 from bayesopt.asktell import AskTell
 from bayesopt.space import DTYPE, Space
@@ -81,6 +82,9 @@ class Optimizer(AskTell):
             (independent uniform draws).
         model_options: settings of the GP surrogate (``surrogate.ModelOptions``).
         propose_options: settings of the acquisition optimiser.
+        device: where the GP and the acquisition run: ``"cpu"`` (default), ``"cuda"``,
+            ``"cuda:<i>"`` or ``"auto"`` (a GPU when one is present). Data are kept in
+            float64 on that device; proposals and trials stay on the CPU.
         storage: a journal file: every ask and tell is appended and fsynced before the call
             returns, and an existing journal is resumed (same space and settings; see
             ``bayesopt.storage``).
@@ -106,6 +110,7 @@ class Optimizer(AskTell):
         initial_design: str = "sobol",
         model_options: surrogate.ModelOptions | None = None,
         propose_options: propose.ProposeOptions | None = None,
+        device: str | torch.device | None = "cpu",
         storage: str | os.PathLike | None = None,
     ) -> None:
         super().__init__(space, seed=seed, maximize=maximize, storage=storage)
@@ -132,6 +137,9 @@ class Optimizer(AskTell):
                 f"`propose_options` must be a ProposeOptions, but got {propose_options!r}."
             )
         self.propose_options = propose_options or propose.ProposeOptions()
+        self.device = resolve_device(device)
+        if self.device.type == "cuda":
+            torch.cuda.init()  # so that seeded_torch forks the GPU's generator too
         self._grids = [space.grid(i) for i in range(space.dim)]
 
     # The one hook -----------------------------------------------------------------------
@@ -222,7 +230,10 @@ class Optimizer(AskTell):
                 # BoTorch draws from torch's global RNG in places (baseline pruning when
                 # pending points change, fit restarts): seed it here and restore it after.
                 with seeded_torch(seed), surrogate.exact():
-                    U = self._propose(n, X, y, X_failed, U_pending, seed)
+                    on = self.device
+                    U = self._propose(
+                        n, X.to(on), y.to(on), X_failed.to(on), U_pending.to(on), seed
+                    ).cpu()
         except _NUMERICAL_ERRORS as exc:  # numerical failures fall back; bugs surface
             raise _CannotModel(f"{type(exc).__name__}: {exc}") from exc
         if not bool(torch.isfinite(U).all()):

@@ -129,8 +129,18 @@ def maximize(
     """
     options = options or ProposeOptions()
     d = len(grids)
+    device = _device_of(acqf)
     dtype = torch.float64
-    avoid = torch.empty(0, d, dtype=dtype) if X_avoid is None else X_avoid.to(dtype)
+    grids = [None if g is None else g.to(device) for g in grids]
+    avoid = (
+        torch.empty(0, d, dtype=dtype, device=device)
+        if X_avoid is None
+        else X_avoid.to(device, dtype)
+    )
+    if X_starts is not None:
+        X_starts = X_starts.to(device, dtype)
+    if scales is not None:
+        scales = scales.to(device, dtype)
     base_pending = X_pending if X_pending is not None and len(X_pending) else None
     chosen: list[Tensor] = []
     for j in range(q):
@@ -141,6 +151,13 @@ def maximize(
         chosen.append(x)
         avoid = torch.cat([avoid, x.unsqueeze(0)])
     return torch.stack(chosen)
+
+
+def _device_of(acqf: AcquisitionFunction) -> torch.device:
+    """Where the acquisition's model lives (the CPU for model-free acquisitions)."""
+    model = getattr(acqf, "model", None)
+    inputs = getattr(model, "train_inputs", None)
+    return inputs[0].device if inputs else torch.device("cpu")
 
 
 def _maximize_one(
@@ -156,12 +173,14 @@ def _maximize_one(
     n_points = math.prod(len(g) for g in grids) if all(g is not None for g in grids) else None
     if n_points is not None and n_points <= options.max_enumerate:
         cands = torch.tensor(
-            list(itertools.product(*[g.tolist() for g in grids])), dtype=torch.float64
+            list(itertools.product(*[g.tolist() for g in grids])),
+            dtype=torch.float64,
+            device=avoid.device,
         )
         return _best_allowed(acqf, cands, avoid, options)
 
     engine = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
-    raw = _snap(engine.draw(options.raw_samples, dtype=torch.float64), grids)
+    raw = _snap(engine.draw(options.raw_samples, dtype=torch.float64).to(avoid.device), grids)
     if X_starts is not None and len(X_starts):
         raw = torch.cat([_snap(X_starts.to(raw), grids), raw])
     values = _evaluate(acqf, raw, options.batch_size)
@@ -252,7 +271,7 @@ def _lbfgsb(
     n = len(X)
     base = X.detach().clone()
     s = (
-        torch.ones(len(free), dtype=X.dtype)
+        torch.ones(len(free), dtype=X.dtype, device=X.device)
         if scales is None
         else scales.to(X.dtype)[free].clamp_min(1e-3)
     )
@@ -261,7 +280,8 @@ def _lbfgsb(
     bounds = [(a / float(c), b / float(c)) for a, b, c in zip(lo, hi, s, strict=True)] * n
 
     def f(z: np.ndarray) -> tuple[float, np.ndarray]:
-        zt = torch.tensor(z, dtype=X.dtype).reshape(n, len(free)).requires_grad_(True)
+        zt = torch.tensor(z, dtype=X.dtype, device=X.device).reshape(n, len(free))
+        zt.requires_grad_(True)
         full = base.clone()
         full[:, free] = zt * s
         values = acqf(full.unsqueeze(1))
@@ -270,9 +290,9 @@ def _lbfgsb(
         loss_f = float(loss.detach())
         if not math.isfinite(loss_f):
             return 1e10, np.zeros_like(z)
-        return loss_f, np.nan_to_num(grad.reshape(-1).numpy(), nan=0.0)
+        return loss_f, np.nan_to_num(grad.reshape(-1).cpu().numpy(), nan=0.0)
 
-    z0 = (base[:, free] / s).reshape(-1).numpy()
+    z0 = (base[:, free] / s).reshape(-1).cpu().numpy()
     res = scipy_minimize(
         f,
         z0,
@@ -282,9 +302,10 @@ def _lbfgsb(
         options={"maxiter": maxiter, "ftol": 1e-6},
     )
     out = base.clone()
-    z = torch.as_tensor(res.x, dtype=X.dtype).reshape(n, len(free)) * s
+    z = torch.as_tensor(res.x, dtype=X.dtype, device=X.device).reshape(n, len(free)) * s
     out[:, free] = torch.minimum(
-        torch.maximum(z, torch.tensor(lo, dtype=X.dtype)), torch.tensor(hi, dtype=X.dtype)
+        torch.maximum(z, torch.tensor(lo, dtype=X.dtype, device=X.device)),
+        torch.tensor(hi, dtype=X.dtype, device=X.device),
     )
     # Keep the start where the local search made things worse (e.g. failed line search).
     before = _evaluate(acqf, base, 4096)
@@ -317,7 +338,7 @@ def _discrete_step(
     cands = torch.cat(neighbours)
     values = _evaluate(acqf, torch.cat([X, cands]), options.batch_size)
     current, values = values[: len(X)], values[len(X) :]
-    owner = torch.tensor(owners)
+    owner = torch.tensor(owners, device=X.device)
     X = X.clone()
     for p in range(len(X)):
         mine = (owner == p).nonzero().squeeze(1)
@@ -357,6 +378,10 @@ def thompson(
         A ``q x d`` tensor of unit points.
     """
     d = len(grids)
+    device = model.train_inputs[0].device if hasattr(model, "train_inputs") else None
+    grids = [None if g is None else g.cpu() for g in grids]
+    X_centers = None if X_centers is None else X_centers.cpu()
+    X_avoid = None if X_avoid is None else X_avoid.cpu()
     gen = torch.Generator().manual_seed(seed)
     cands = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed).draw(
         n_candidates, dtype=torch.float64
@@ -366,7 +391,8 @@ def thompson(
         cands = torch.cat([cands, (X_centers.unsqueeze(1) + noise).reshape(-1, d)])
     cands = _snap(cands, grids).unique(dim=0)
     with torch.no_grad(), seeded_torch(seed):
-        samples = model.posterior(cands).rsample(torch.Size([q])).reshape(q, -1)
+        posterior = model.posterior(cands.to(device))
+        samples = posterior.rsample(torch.Size([q])).reshape(q, -1).cpu()
     blocked = torch.zeros(len(cands), dtype=torch.bool)
     if X_avoid is not None and len(X_avoid):
         blocked = torch.cdist(cands, X_avoid.to(cands)).min(dim=1).values < 1e-9

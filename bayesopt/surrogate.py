@@ -49,6 +49,7 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 from torch.distributions import constraints
 
+from bayesopt._linalg import Stationary, stationary
 from bayesopt._rng import seeded_torch
 
 __all__ = [
@@ -146,9 +147,7 @@ class ModelOptions:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"ModelOptions: `{name}` must be an int, but got {value!r}.")
             if value < least:
-                raise ValueError(
-                    f"ModelOptions: `{name} >= {least}` must hold, but got {value}."
-                )
+                raise ValueError(f"ModelOptions: `{name} >= {least}` must hold, but got {value}.")
 
     @classmethod
     def botorch(cls) -> ModelOptions:
@@ -312,7 +311,7 @@ def build(
         input_transform = Warp(
             d,
             indices=warp_dims,
-            bounds=torch.stack([torch.zeros(d), torch.ones(d)]).to(X),
+            bounds=torch.stack([torch.zeros(d), torch.ones(d)]).to(X),  # on X's device
             concentration1_prior=_gamma(3.0, 6.0),
             concentration0_prior=_gamma(3.0, 6.0),
         )
@@ -320,7 +319,7 @@ def build(
             input_transform.register_constraint(f"{name}", Interval(0.1, 10.0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return SingleTaskGP(
+        model = SingleTaskGP(
             X.to(torch.float64),
             y.to(torch.float64).reshape(-1, 1),
             likelihood=_likelihood(options),
@@ -328,6 +327,7 @@ def build(
             input_transform=input_transform,
             outcome_transform=None,
         )
+    return model.to(X.device)
 
 
 def _fit_subset(y: Tensor, m: int, seed: int) -> Tensor:
@@ -335,7 +335,7 @@ def _fit_subset(y: Tensor, m: int, seed: int) -> Tensor:
     order = torch.argsort(y, descending=True, stable=True)
     top, rest = order[: m // 2], order[m // 2 :]
     gen = torch.Generator().manual_seed(seed)
-    pick = rest[torch.randperm(len(rest), generator=gen)[: m - len(top)]]
+    pick = rest[torch.randperm(len(rest), generator=gen).to(rest.device)[: m - len(top)]]
     return torch.sort(torch.cat([top, pick])).values
 
 
@@ -354,12 +354,13 @@ def _neg_log_posterior(model: SingleTaskGP) -> tuple[float, Tensor]:
     if getattr(model, "input_transform", None) is not None:
         X = model.input_transform(X)
     K = model.covar_module(X).to_dense()
-    K = K + model.likelihood.noise.reshape(()) * torch.eye(n, dtype=K.dtype)
+    eye = torch.eye(n, dtype=K.dtype, device=K.device)
+    K = K + model.likelihood.noise.reshape(()) * eye
     mean = model.mean_module(X)
     with torch.no_grad():
         L, info = torch.linalg.cholesky_ex(K)
         if int(info) != 0:
-            L = torch.linalg.cholesky(K + 1e-8 * K.diagonal().mean() * torch.eye(n, dtype=K.dtype))
+            L = torch.linalg.cholesky(K + 1e-8 * K.diagonal().mean() * eye)
         r = (y - mean).unsqueeze(-1)
         a = torch.cholesky_solve(r, L)
         W = torch.cholesky_inverse(L) - a @ a.T
@@ -371,6 +372,88 @@ def _neg_log_posterior(model: SingleTaskGP) -> tuple[float, Tensor]:
         value -= float(log_p.detach())
         surrogate = surrogate - log_p
     return value / n, surrogate / n
+
+
+def _stationary_objective(
+    model: SingleTaskGP, fast: Stationary, params: list[Tensor]
+) -> tuple[float, list[Tensor]] | None:
+    """The MAP objective and its gradient in closed form for a ``Stationary`` kernel.
+
+    Same value and gradient as ``_neg_log_posterior`` (tested), from ``n x n`` array
+    operations only: with ``W = K^-1 - a a^T`` the gradient is ``tr(W dK) / 2`` per
+    parameter, and for a lengthscale ``l_k`` the sum ``sum_ij W_ij k'_ij (x_ik - x_jk)^2``
+    reduces to two matrix-vector products. Returns ``None`` when ``model`` has parameters
+    this form does not cover (the caller then uses autograd).
+    """
+    noise_param = model.likelihood.noise_covar.raw_noise
+    mean = model.mean_module
+    constant = getattr(mean, "raw_constant", None)
+    if (
+        model.likelihood.noise_covar.raw_noise_constraint.enforced
+        or constant is None
+        or getattr(mean, "raw_constant_constraint", None) is not None
+    ):
+        return None
+    known = {id(fast.lengthscale), id(noise_param), id(constant)}
+    if fast.outputscale is not None:
+        known.add(id(fast.outputscale))
+    if any(id(p) not in known for p in params):
+        return None
+    X, y = model.train_inputs[0], model.train_targets
+    n = len(y)
+    with torch.no_grad():
+        ls = fast.lengthscale.reshape(-1)
+        scale = fast.scale
+        r2 = fast.r2(X, X)
+        base = fast.base_of_r2(r2)
+        K = scale * base
+        K.diagonal().add_(noise_param.reshape(()))
+        L, info = torch.linalg.cholesky_ex(K)
+        if int(info) != 0:
+            K.diagonal().add_(1e-8 * float(K.diagonal().mean()))
+            L = torch.linalg.cholesky(K)
+        r = (y - constant).unsqueeze(-1)
+        a = torch.cholesky_solve(r, L)
+        W = torch.cholesky_inverse(L)
+        W -= a @ a.T
+        value = 0.5 * float((r * a).sum()) + float(L.diagonal().log().sum())
+        value += 0.5 * n * math.log(2 * math.pi)
+        M = W * fast.slope_of_r2(r2)
+        Xa = fast.inputs(X)
+        m, S = M.sum(1), M @ Xa
+        quad = 2.0 * ((m.unsqueeze(1) * Xa**2).sum(0) - (Xa * S).sum(0))
+        grads = {
+            id(fast.lengthscale): (0.5 * scale * quad / ls**3).reshape(fast.lengthscale.shape),
+            id(noise_param): (0.5 * W.diagonal().sum()).reshape(noise_param.shape),
+            id(constant): (-a.sum()).reshape(constant.shape),
+        }
+        if fast.outputscale is not None:
+            grads[id(fast.outputscale)] = (0.5 * (W * base).sum()).reshape(())
+    log_prior = sum(
+        (
+            prior.log_prob(closure(module)).sum()
+            for _, module, prior, closure, _ in model.named_priors()
+        ),
+        torch.zeros((), dtype=X.dtype, device=X.device),
+    )
+    prior_grads = torch.autograd.grad(log_prior, params, allow_unused=True)
+    value -= float(log_prior.detach())
+    out = [
+        grads[id(p)] / n - (0 if g is None else g / n)
+        for p, g in zip(params, prior_grads, strict=True)
+    ]
+    return value / n, out
+
+
+def _objective(model: SingleTaskGP, params: list[Tensor]) -> tuple[float, list[Tensor | None]]:
+    """The MAP objective per observation and its gradient with respect to ``params``."""
+    if getattr(model, "input_transform", None) is None:
+        fast = stationary(model.covar_module)
+        out = None if fast is None else _stationary_objective(model, fast, params)
+        if out is not None:
+            return out
+    value, surrogate = _neg_log_posterior(model)
+    return value, list(torch.autograd.grad(surrogate, params, allow_unused=True))
 
 
 def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> float:
@@ -416,16 +499,15 @@ def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> f
         with torch.no_grad():
             chunks = np.split(x, np.cumsum(sizes)[:-1])
             for k, chunk, shape in zip(names, chunks, shapes, strict=True):
-                params[k].copy_(torch.as_tensor(chunk, dtype=params[k].dtype).reshape(shape))
+                params[k].copy_(torch.as_tensor(chunk).reshape(shape))
 
     def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
         x = natural(z)
         assign(x)
-        value, surrogate = _neg_log_posterior(model)
-        grads = torch.autograd.grad(surrogate, [params[k] for k in names], allow_unused=True)
+        value, grads = _objective(model, [params[k] for k in names])
         grad = np.concatenate(
             [
-                np.zeros(sz) if g is None else g.detach().reshape(-1).numpy()
+                np.zeros(sz) if g is None else g.detach().reshape(-1).cpu().numpy()
                 for g, sz in zip(grads, sizes, strict=True)
             ]
         )
@@ -434,7 +516,7 @@ def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> f
             return 1e10, np.zeros_like(z)
         return value, grad
 
-    x0 = np.concatenate([params[k].detach().reshape(-1).numpy() for k in names])
+    x0 = np.concatenate([params[k].detach().reshape(-1).cpu().numpy() for k in names])
     x0 = np.clip(x0, lo, hi)
     z0 = np.where(logged, np.log(np.where(logged, x0, 1.0)), x0)
     model.train()
@@ -492,7 +574,9 @@ def fit(
         with warnings.catch_warnings(), exact():
             warnings.simplefilter("ignore")
             model = build(
-                X[idx] if subset else X, y[idx] if subset else y, cat_dims=cat_dims,
+                X[idx] if subset else X,
+                y[idx] if subset else y,
+                cat_dims=cat_dims,
                 options=options,
             )
             with seeded_torch(seed):
@@ -515,7 +599,7 @@ def lengthscales(model: GPyTorchModel, d: int, cat_dims: Sequence[int] = ()) -> 
     ordinal = [i for i in range(d) if i not in set(cat_dims)]
     for module in model.covar_module.modules():
         if isinstance(module, MaternKernel | RBFKernel) and ordinal:
-            out[ordinal] = module.lengthscale.detach().reshape(-1).to(torch.float64)
+            out[ordinal] = module.lengthscale.detach().reshape(-1).to("cpu", torch.float64)
             break
     return out
 

@@ -67,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
         "--n", type=_seeds, default=[50, 200, 500, 1000, 2000], help="observation counts"
     )
     latency.add_argument("--problems", type=_names, default=["hartmann6", "ackley20"])
-    latency.add_argument("--contenders", type=_names, default=["bayesopt", "optuna-gp", "skopt-gp"])
+    latency.add_argument(
+        "--contenders",
+        type=_names,
+        default=["bayesopt", "botorch-plain", "optuna-gp", "skopt-gp"],
+    )
     latency.add_argument("--repeats", type=int, default=3, help="timed asks per point")
     latency.add_argument("--cap", type=float, default=60.0, help="seconds; skip larger n after")
     latency.add_argument("--threads", type=int, default=1, help="threads of the timing process")

@@ -9,7 +9,14 @@ repeat). Only the step that proposes the next point is timed:
 * skopt-gp: scikit-optimize fits its GP and optimises the acquisition inside ``tell``, so
   ``opt.tell(all_x, all_y)`` followed by ``opt.ask()`` is timed.
 
-Measurements run in one worker process with ``threads`` threads. Once a point's ask takes
+* botorch-plain: the reference loop of ANCHORS.md and issue 6: ``SingleTaskGP`` (BoTorch
+  defaults) + ``fit_gpytorch_mll`` + ``LogExpectedImprovement`` + ``optimize_acqf`` with 10
+  restarts and 512 raw samples, float64, on the unit cube; fit and optimisation are timed.
+
+Every measurement runs in a fresh worker process with ``threads`` threads, so that its
+peak memory can be read: *peak MB* is how far the process's peak resident set grew during
+the timed step (``ru_maxrss`` after minus before), reported beside the size of one ``n x n``
+float64 matrix. Once a point's ask takes
 longer than ``cap_s``, larger ``n`` are skipped for that contender and problem; a
 measurement (pre-loading included) that runs past ``HARD_LIMIT_FACTOR * cap_s +
 HARD_LIMIT_SLACK_S`` is killed.
@@ -42,23 +49,55 @@ def _observations(name: str, n: int, seed: int) -> tuple[Any, list[dict], list[f
     return problem.space, xs, [problem.fn(x) for x in xs]
 
 
-def _bayesopt(acquisition: str) -> Callable[[str, int, int], float]:
-    def measure(name: str, n: int, seed: int) -> float:
+def _peak_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+Step = Callable[[], object]
+"""The timed step of one probe, prepared (observations loaded) and ready to run."""
+
+
+def _bayesopt(acquisition: str, **options: Any) -> Callable[[str, int, int], Step]:
+    def prepare(name: str, n: int, seed: int) -> Step:
         import bayesopt as bo
 
         space, xs, ys = _observations(name, n, seed)
-        opt = bo.Optimizer(space, seed=seed, acquisition=acquisition)
+        opt = bo.Optimizer(space, seed=seed, acquisition=acquisition, **options)
         for x, y in zip(xs, ys, strict=True):
             opt.add(x, y)
-        start = time.perf_counter()
-        opt.ask()
-        return time.perf_counter() - start
+        return opt.ask
 
-    return measure
+    return prepare
 
 
-def _optuna(kind: str) -> Callable[[str, int, int], float]:
-    def measure(name: str, n: int, seed: int) -> float:
+def _botorch_plain(name: str, n: int, seed: int) -> Step:
+    import torch
+    from botorch.acquisition import LogExpectedImprovement
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.optim import optimize_acqf
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    space, xs, ys = _observations(name, n, seed)
+    X = torch.stack([space.to_unit(x) for x in xs]).to(torch.float64)
+    Y = -torch.tensor(ys, dtype=torch.float64).unsqueeze(-1)
+    bounds = torch.stack([torch.zeros(space.dim), torch.ones(space.dim)]).to(X)
+
+    def step() -> object:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = SingleTaskGP(X, Y)
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+            acqf = LogExpectedImprovement(model, best_f=Y.max())
+            return optimize_acqf(acqf, bounds, q=1, num_restarts=10, raw_samples=512)
+
+    return step
+
+
+def _optuna(kind: str) -> Callable[[str, int, int], Step]:
+    def prepare(name: str, n: int, seed: int) -> Step:
         import optuna
 
         from benchmarks.contenders import _optuna_distribution
@@ -75,14 +114,12 @@ def _optuna(kind: str) -> Callable[[str, int, int], float]:
             study.add_trial(
                 optuna.trial.create_trial(params=x, distributions=dists, value=float(y))
             )
-        start = time.perf_counter()
-        study.ask(dists)
-        return time.perf_counter() - start
+        return lambda: study.ask(dists)
 
-    return measure
+    return prepare
 
 
-def _skopt(name: str, n: int, seed: int) -> float:
+def _skopt(name: str, n: int, seed: int) -> Step:
     import skopt
 
     from benchmarks.contenders import _skopt_dimension
@@ -96,29 +133,47 @@ def _skopt(name: str, n: int, seed: int) -> float:
         random_state=seed,
     )
     X = [[x[k] for k in space.names] for x in xs]
-    start = time.perf_counter()
-    opt.tell(X, [float(y) for y in ys])
-    opt.ask()
-    return time.perf_counter() - start
+
+    def step() -> object:
+        opt.tell(X, [float(y) for y in ys])
+        return opt.ask()
+
+    return step
 
 
-LATENCY: dict[str, Callable[[str, int, int], float]] = {
+LATENCY: dict[str, Callable[[str, int, int], Step]] = {
     "bayesopt": _bayesopt("qlognei"),
+    "botorch-plain": _botorch_plain,
+    "bayesopt-cuda": _bayesopt("qlognei", device="cuda"),
     "bayesopt-logei": _bayesopt("logei"),
     "bayesopt-ucb": _bayesopt("ucb"),
     "optuna-gp": _optuna("gp"),
     "optuna-tpe": _optuna("tpe"),
     "skopt-gp": _skopt,
 }
-"""``{contender: (problem, n, seed) -> seconds of the timed step}``."""
+"""``{probe: (problem, n, seed) -> the prepared timed step}``."""
+
+REQUIRES = {"bayesopt-cuda": "a CUDA GPU"}
 
 
-def _measure(contender: str, problem: str, n: int, seed: int) -> float:
-    return LATENCY[contender](problem, n, seed)
+def _measure(contender: str, problem: str, n: int, seed: int) -> tuple[float, int]:
+    """Seconds of the timed step and how far the peak resident set grew during it."""
+    import gc
+
+    step = LATENCY[contender](problem, n, seed)
+    gc.collect()
+    before = _peak_bytes()
+    start = time.perf_counter()
+    step()
+    seconds = time.perf_counter() - start
+    return seconds, max(0, _peak_bytes() - before)
 
 
 def _pool(threads: int) -> Any:
-    return multiprocessing.get_context("spawn").Pool(1, init_worker, (threads,))
+    # One process per measurement: a fresh peak resident set for each.
+    return multiprocessing.get_context("spawn").Pool(
+        1, init_worker, (threads,), maxtasksperchild=1
+    )
 
 
 def run_latency(
@@ -153,10 +208,10 @@ def run_latency(
     for name in contender_names:
         if name not in LATENCY:
             raise KeyError(f"no latency probe for {name!r}; known: {', '.join(LATENCY)}")
-        if contenders.get(name).available():
+        if _available(name):
             names.append(name)
         else:
-            log(f"notice: skipping {name}: {', '.join(contenders.get(name).requires)} missing")
+            log(f"notice: skipping {name}: {_requirement(name)} missing")
     rows: list[dict[str, Any]] = []
     hard_limit = HARD_LIMIT_FACTOR * cap_s + HARD_LIMIT_SLACK_S
     pool = _pool(threads)
@@ -170,11 +225,13 @@ def run_latency(
                         row["skipped"] = f"an ask took > {cap_s:g} s at n={skip_from}"
                         rows.append(row)
                         continue
-                    times = []
+                    times, peaks = [], []
                     for r in range(repeats):
                         job = pool.apply_async(_measure, (name, problem, n, r))
                         try:
-                            times.append(job.get(timeout=hard_limit))
+                            seconds, peak = job.get(timeout=hard_limit)
+                            times.append(seconds)
+                            peaks.append(peak)
                         except multiprocessing.TimeoutError:
                             pool.terminate()
                             pool = _pool(threads)
@@ -183,6 +240,7 @@ def run_latency(
                             break
                     row["seconds"] = [t if math.isfinite(t) else None for t in times]
                     row["median_s"] = statistics.median(times)
+                    row["peak_bytes"] = max(peaks) if peaks else None
                     rows.append(row)
                     log(f"{problem:10s} {name:12s} n={n:5d}: {_seconds(row)}")
                     if max(times) > cap_s:
@@ -198,6 +256,30 @@ def run_latency(
     path = out_dir / "LATENCY.md"
     path.write_text(_markdown(rows, problem_names, names, meta))
     return path
+
+
+def _available(name: str) -> bool:
+    if name == "bayesopt-cuda":
+        import torch
+
+        return torch.cuda.is_available()
+    if name in contenders.registry():
+        return contenders.get(name).available()
+    return True
+
+
+def _requirement(name: str) -> str:
+    if name in REQUIRES:
+        return REQUIRES[name]
+    return ", ".join(contenders.get(name).requires)
+
+
+def _peak(row: dict[str, Any]) -> str:
+    peak = row.get("peak_bytes")
+    if peak is None:
+        return "–"
+    matrix = 8 * row["n"] ** 2
+    return f"{peak / 2**20:,.0f} ({peak / matrix:.1f}×)"
 
 
 def _seconds(row: dict[str, Any], repeats: int = 1) -> str:
@@ -235,9 +317,44 @@ def _markdown(
             "| n | " + " | ".join(names) + " |",
             "|---" * (len(names) + 1) + "|",
         ]
-        for n in sorted({r["n"] for r in rows}):
-            by = {r["contender"]: r for r in rows if r["problem"] == problem and r["n"] == n}
-            cells = [_seconds(by[c], meta["repeats"]) if c in by else "–" for c in names]
+        ns = sorted({r["n"] for r in rows})
+        table = {
+            (r["contender"], r["n"]): r for r in rows if r["problem"] == problem
+        }
+        for n in ns:
+            cells = [
+                _seconds(table[c, n], meta["repeats"]) if (c, n) in table else "–" for c in names
+            ]
+            lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        lines.append("")
+        if "botorch-plain" in names:
+            lines += [
+                "Speed-up of each contender over the plain BoTorch loop (its median time "
+                "divided by theirs, same run):",
+                "",
+                "| n | " + " | ".join(c for c in names if c != "botorch-plain") + " |",
+                "|---" * len(names) + "|",
+            ]
+            for n in ns:
+                ref = table.get(("botorch-plain", n), {}).get("median_s", math.nan)
+                cells = []
+                for c in names:
+                    if c == "botorch-plain":
+                        continue
+                    t = table.get((c, n), {}).get("median_s", math.nan)
+                    ok = math.isfinite(ref) and math.isfinite(t) and t > 0
+                    cells.append(f"{ref / t:.1f}×" if ok else "–")
+                lines.append(f"| {n} | " + " | ".join(cells) + " |")
+            lines.append("")
+        lines += [
+            "Peak memory of the timed step, MiB (growth of the process's peak resident set; "
+            "in brackets, as a multiple of one n × n float64 matrix):",
+            "",
+            "| n | " + " | ".join(names) + " |",
+            "|---" * (len(names) + 1) + "|",
+        ]
+        for n in ns:
+            cells = [_peak(table[c, n]) if (c, n) in table else "–" for c in names]
             lines.append(f"| {n} | " + " | ".join(cells) + " |")
         lines.append("")
         notes = {
