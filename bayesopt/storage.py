@@ -476,6 +476,7 @@ class Journal:
         self._fd: int | None = None
         self._session_fd: int | None = None
         self._dead: set[str] = set()
+        self._pid = os.getpid()  # a forked child must not end its parent's session
         if writable:
             existed = self.path.exists()
             flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
@@ -645,8 +646,9 @@ class Journal:
     def close(self) -> None:
         """Release the session (its pending trials become claimable) and the file."""
         if self._session_fd is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.sessions_dir / str(self.session))
+            if os.getpid() == self._pid:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.sessions_dir / str(self.session))
             os.close(self._session_fd)
             self._session_fd = None
         if self._fd is not None:
