@@ -244,6 +244,7 @@ def _run_python(code: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as a shell job has
     )
 
 
@@ -285,7 +286,7 @@ def test_a_study_killed_with_sigkill_resumes_to_its_budget(tmp_path):
     path = tmp_path / "study.jsonl"
     proc = _run_python(RUN.format(sleep=0.05, n=12, path=str(path), workers=1))
     told = _read_until(proc, 5)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     out, _ = proc.communicate(timeout=30)
     told.update({int(line.split()[1]): float(line.split()[2]) for line in out.splitlines()})
     study = _check_journal(path, told)
@@ -299,11 +300,16 @@ def test_a_study_killed_with_sigkill_resumes_to_its_budget(tmp_path):
 
 
 @pytest.mark.slow  # a subprocess and its pool: ~5 s
-def test_ctrl_c_stops_cleanly_and_leaves_a_consistent_journal(tmp_path):
+@pytest.mark.parametrize("group", [False, True], ids=["main process", "process group"])
+def test_ctrl_c_stops_cleanly_and_leaves_a_consistent_journal(tmp_path, group):
+    """SIGINT to the process running minimize, or (as Ctrl-C in a terminal) to its group."""
     path = tmp_path / "study.jsonl"
     proc = _run_python(RUN.format(sleep=0.3, n=20, path=str(path), workers=2))
     told = _read_until(proc, 3)
-    proc.send_signal(signal.SIGINT)
+    if group:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and out.rstrip().endswith("interrupted"), err
     told.update({int(ln.split()[1]): float(ln.split()[2]) for ln in out.splitlines()[:-1]})
