@@ -177,6 +177,8 @@ def convergence(
         >>> ax.get_xlabel()
         'trial'
     """
+    from matplotlib.ticker import MaxNLocator
+
     groups = _groups(runs)
     if maximize is None:
         maximize = _infer_maximize(groups)
@@ -212,6 +214,7 @@ def convergence(
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("trial")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if optimum is not None:
         ax.set_ylabel("simple regret |best so far - optimum|")
     else:
