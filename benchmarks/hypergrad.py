@@ -798,12 +798,10 @@ def _plot_curves(plt, recs, horizon, path, title) -> None:
         rs = [r for r in recs if r["method"] == m and r["horizon"] >= horizon]
         if not rs:
             continue
-        curves = np.array([_curve(r, grid) for r in rs])
-        with np.errstate(all="ignore"):
-            ok = np.isfinite(curves).sum(0) >= max(1, len(rs) // 2)
-            med = np.where(ok, np.nanmedian(curves, 0), np.nan)
-            lo = np.where(ok, np.nanpercentile(curves, 25, 0), np.nan)
-            hi = np.where(ok, np.nanpercentile(curves, 75, 0), np.nan)
+        # Before its first finite evaluation a seed counts as +inf (worse than anything).
+        curves = np.nan_to_num(np.array([_curve(r, grid) for r in rs]), nan=np.inf)
+        lo, med, hi = np.quantile(curves, [0.25, 0.5, 0.75], axis=0, method="nearest")
+        lo, med, hi = (np.where(np.isfinite(x), x, np.nan) for x in (lo, med, hi))
         ax.plot(grid, med, color=COLOURS[m], label=f"{m} (n={len(rs)})")
         ax.fill_between(grid, lo, hi, color=COLOURS[m], alpha=0.15, lw=0)
     ax.set_xlabel("seconds (wall clock, one thread)")

@@ -96,7 +96,9 @@ def _resolve_groups(
     if groups is None:
         return ["all"], [0] * len(names)
     if groups in ("layer", "tensor"):
-        keys = [n.rpartition(".")[0] or n for n in names] if groups == "layer" else list(names)
+        keys = (
+            [n.rpartition(".")[0] or "<root>" for n in names] if groups == "layer" else list(names)
+        )
         order = list(dict.fromkeys(keys))
         return order, [order.index(k) for k in keys]
     if not isinstance(groups, Mapping):
@@ -133,8 +135,9 @@ class TrainingProblem:
         loss: ``loss(outputs, targets) -> scalar`` minimised by training.
         val_loss: the validation objective; defaults to ``loss``.
         groups: parameter groups for per-group hyperparameters: ``None`` (one group),
-            ``"layer"`` (parameters of one module together), ``"tensor"`` (each tensor
-            alone) or ``{group: [parameter names]}``.
+            ``"layer"`` (parameters of one module together; the model's own parameters
+            form group ``"<root>"``), ``"tensor"`` (each tensor alone) or
+            ``{group: [parameter names]}``.
         seed: seeds the minibatch order.
         init_seed: ``None`` starts from the model's own parameters (times ``init_scale``);
             an int draws the base weights afresh: LeCun normal ``N(0, 1/fan_in)`` for
