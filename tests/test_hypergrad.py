@@ -121,6 +121,23 @@ def test_reverse_checkpointed_equals_stored_equals_unroll(case):
     torch.testing.assert_close(stored.flat(), unroll.flat(), rtol=1e-9, atol=1e-12)
 
 
+def test_batchnorm_model_in_train_mode_is_exact_and_keeps_its_buffers():
+    X, y = _data(40, 4, 3)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.Tanh(), torch.nn.Linear(6, 3)
+    )
+    problem = TrainingProblem(model, (X[:30], y[:30]), (X[30:], y[30:]), n_steps=6,
+                              batch_size=10, init_seed=0)  # fmt: skip
+    hypers = Hyperparameters.create(lr=0.3, momentum=0.5, weight_decay=0.01, init_scale=0.8)
+    rev, unroll = hypergradient(problem, hypers), hypergradient(problem, hypers, method="unroll")
+    torch.testing.assert_close(rev.flat(), unroll.flat(), rtol=1e-9, atol=1e-12)
+    for name in ("lr", "init_scale"):
+        fd = _central_differences(problem, hypers, name)
+        torch.testing.assert_close(rev.grad[name], fd, rtol=1e-6, atol=1e-9)
+    assert int(model[1].num_batches_tracked) == 0
+    assert torch.equal(model[1].running_mean, torch.zeros(6))
+
+
 def test_float32_problem_agrees_with_float64():
     hypers = _schedule_hypers()
     h64 = hypergradient(_tiny_mlp(), hypers)

@@ -126,8 +126,11 @@ class TrainingProblem:
     """A model, its data, and how it is trained; the target of hyperparameter optimisation.
 
     Args:
-        model: any ``torch.nn.Module``; only its structure (and its parameters, when
-            ``init_seed`` is ``None``) is used. Buffers are held fixed.
+        model: any ``torch.nn.Module`` that is a deterministic function of its inputs (no
+            dropout); only its structure (and its parameters, when ``init_seed`` is
+            ``None``) is used. Buffers are held fixed: each call gets a fresh copy, so
+            BatchNorm in train mode normalises by batch statistics and its running
+            statistics never change.
         train_data: ``(inputs, targets)``, tensors or arrays with equal first dimension.
         val_data: ``(inputs, targets)``; the objective is ``val_loss`` on these after training.
         n_steps: number of SGD steps ``T``.
@@ -284,7 +287,10 @@ class TrainingProblem:
 
     def predict(self, w: Tensor, X: Tensor) -> Tensor:
         """Model outputs for inputs ``X`` at flat weights ``w`` (``P``)."""
-        return functional_call(self.model, {**self.unflatten(w), **self._buffers}, (X,))
+        # Buffers are copied per call: in-place updates (BatchNorm's running statistics in
+        # train mode) then never change them, and torch.func transforms allow them.
+        buffers = {n: b.clone() for n, b in self._buffers.items()}
+        return functional_call(self.model, {**self.unflatten(w), **buffers}, (X,))
 
     def batch(self, t: int) -> tuple[Tensor, Tensor]:
         """The minibatch of step ``t``."""
