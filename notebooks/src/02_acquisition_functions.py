@@ -230,8 +230,9 @@ plt.show()
 #
 # ### Checking against BoTorch
 #
-# BoTorch implements the same closed forms. On the same model they must agree to
-# rounding error (BoTorch minimises when `maximize=False`):
+# BoTorch implements the same closed forms (it minimises when `maximize=False`). On the
+# same model they must agree up to tiny numerical differences: here the posterior was
+# computed jointly over the whole grid, BoTorch computes it point by point.
 
 # %%
 grid = xs[:, None, None]  # BoTorch wants batch x q x d
