@@ -177,6 +177,8 @@ def convergence(
         >>> ax.get_xlabel()
         'trial'
     """
+    from matplotlib.ticker import MaxNLocator
+
     groups = _groups(runs)
     if maximize is None:
         maximize = _infer_maximize(groups)
@@ -212,6 +214,7 @@ def convergence(
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("trial")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if optimum is not None:
         ax.set_ylabel("simple regret |best so far - optimum|")
     else:
@@ -425,7 +428,7 @@ class SurrogateView:
         Returns:
             Two ``k`` arrays, in ``units``.
         """
-        with torch.no_grad(), _exact(), _quiet():
+        with torch.no_grad(), surrogate.exact(), _quiet():
             post = self.model.posterior(U.to(DTYPE))
             mean = post.mean.reshape(-1).numpy()
             sd = post.variance.clamp_min(0).sqrt().reshape(-1).numpy()
@@ -451,7 +454,7 @@ class SurrogateView:
         For ``"ts"`` this is one joint posterior sample (standardised, larger is better).
         """
         U = U.to(DTYPE)
-        with torch.no_grad(), _exact(), _quiet(), seeded_torch(self.seed):
+        with torch.no_grad(), surrogate.exact(), _quiet(), seeded_torch(self.seed):
             if self.acquisition_name == "ts":
                 out = self.model.posterior(U).rsample().reshape(-1)
             else:
@@ -463,11 +466,6 @@ class SurrogateView:
     def acquisition_label(self) -> str:
         """A readable name of the acquisition."""
         return _ACQ_LABELS.get(self.acquisition_name, self.acquisition_name)
-
-
-def _exact() -> Any:
-    exact = getattr(surrogate, "exact", None)
-    return exact() if exact is not None else contextlib.nullcontext()
 
 
 @contextlib.contextmanager
@@ -483,7 +481,9 @@ def fit_surrogate(opt: AskTell, *, acquisition: str | None = None, seed: int = 0
     Uses the public pieces the optimiser is built from: ``Space.to_unit``, the output
     standardisation of ``bayesopt.surrogate``, ``surrogate.fit`` with the optimiser's
     model options, and ``acquisition.make``. Complete trials are the data; failed ones are
-    imputed with the worst value; pending ones are pending points of the acquisition.
+    imputed with the worst value; pending ones are pending points of the acquisition. (With
+    more than ``model_options.max_exact`` observations the optimiser fits a local model on
+    a subset; this refit uses all of them.)
 
     Args:
         opt: an ``Optimizer`` (or ``RandomSearch``: it gets the default GP) with at least
@@ -520,15 +520,11 @@ def fit_surrogate(opt: AskTell, *, acquisition: str | None = None, seed: int = 0
     values = np.concatenate([values, np.full(len(bad), worst)])
     X = torch.cat([encode(done), encode(bad)])
     target = torch.as_tensor(values if opt.maximize else -values, dtype=DTYPE)
-    options = getattr(opt, "model_options", None)
-    transform = getattr(surrogate, "transform_outputs", None)
-    if transform is not None and options is not None:
-        y = transform(target, options.output_warp)
-    else:
-        y = surrogate.standardize(target)
-    kwargs = {"options": options} if options is not None else {}
-    with _exact():
-        model = surrogate.fit(X, y, cat_dims=space.categorical_dims, seed=seed, **kwargs)
+    # An Optimizer's own model settings; other optimisers (RandomSearch) get the defaults.
+    options = getattr(opt, "model_options", None) or surrogate.ModelOptions()
+    y = surrogate.transform_outputs(target, options.output_warp)
+    with surrogate.exact():
+        model = surrogate.fit(X, y, cat_dims=space.categorical_dims, seed=seed, options=options)
     pending = [t for t in trials if t.state is TrialState.PENDING]
     return SurrogateView(
         space=space,

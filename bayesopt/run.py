@@ -378,6 +378,9 @@ class _Loop:
                 self._finish(trial, ("error", "CancelledError: the executor cancelled it"))
                 continue
             exc = future.exception()
+            if isinstance(exc, KeyboardInterrupt):  # Ctrl-C reached the worker first
+                self.in_flight[future] = trial  # stays pending, like the others in flight
+                raise KeyboardInterrupt
             if isinstance(exc, BrokenProcessPool):
                 broken.append(trial)
                 continue

@@ -407,8 +407,8 @@ def _dump(record: dict[str, Any], seq: int) -> bytes:
     return head + b',"crc":"%08x"}\n' % zlib.crc32(head)
 
 
-def _check_line(raw: bytes, obj: dict[str, Any], line: int) -> str | None:
-    """What is wrong with a parsed line's checksum or sequence number, if anything."""
+def _damage(raw: bytes, obj: dict[str, Any]) -> str | None:
+    """What is wrong with a parsed line's checksum, if anything (its bytes were changed)."""
     raw = raw.rstrip(b"\n")
     tail = raw[-18:]
     if not (tail.startswith(b',"crc":"') and tail.endswith(b'"}')) or "crc" not in obj:
@@ -419,12 +419,17 @@ def _check_line(raw: bytes, obj: dict[str, Any], line: int) -> str | None:
         return "its checksum is not hexadecimal"
     if crc != zlib.crc32(raw[:-18]):
         return "its checksum does not match: the line was changed after it was written"
-    seq = obj.get("seq")
-    if seq != line or type(seq) is not int:
-        if type(seq) is int and seq > line:
-            return f"its sequence number is {seq}: {seq - line} line(s) before it are missing"
-        return f"its sequence number is {seq!r}: it is repeated or out of place"
     return None
+
+
+def _misplaced(obj: dict[str, Any], line: int) -> str | None:
+    """What is wrong with an intact line's sequence number, if anything."""
+    seq = obj.get("seq")
+    if type(seq) is int and seq == line:
+        return None
+    if type(seq) is int and seq > line:
+        return f"its sequence number is {seq}: {seq - line} line(s) before it are missing"
+    return f"its sequence number is {seq!r}: it is repeated or out of place"
 
 
 def _reject_constant(name: str) -> Any:
@@ -476,6 +481,7 @@ class Journal:
         self._fd: int | None = None
         self._session_fd: int | None = None
         self._dead: set[str] = set()
+        self._pid = os.getpid()  # a forked child must not end its parent's session
         if writable:
             existed = self.path.exists()
             flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
@@ -582,19 +588,21 @@ class Journal:
             raw = data[start:end]
             lines += 1
             obj = _parse(raw)
-            is_last = end == len(data)
-            if obj is None:
-                torn = is_last and (lines > 1 or _looks_torn(raw))
-                if not torn:
-                    raise JournalError(
-                        f"{self.path}, line {lines}: not a JSON object ({raw[:80]!r}). A crash "
-                        "can only tear the last line; this one was changed by something else."
-                    )
-                self._skip_tail(offset + start, lines, len(raw))
-                return records, Position(offset + start, lines - 1, unterminated)
-            problem = _check_line(raw, obj, lines)
-            if problem is not None:
-                raise JournalError(f"{self.path}, line {lines}: {problem}.")
+            damage = "not a JSON object" if obj is None else _damage(raw, obj)
+            if damage is not None:
+                # Only the last line can be torn by a crash. (A first line is only taken for
+                # a torn one when it starts like a journal: another file is left alone.)
+                if end == len(data) and (lines > 1 or _looks_torn(raw)):
+                    self._skip_tail(offset + start, lines, len(raw))
+                    return records, Position(offset + start, lines - 1, unterminated)
+                raise JournalError(
+                    f"{self.path}, line {lines}: {damage} ({raw[:60]!r}...). A crash can only "
+                    "tear the last line; this one was changed by something else."
+                )
+            assert obj is not None
+            misplaced = _misplaced(obj, lines)
+            if misplaced is not None:
+                raise JournalError(f"{self.path}, line {lines}: {misplaced}.")
             records.append((lines, obj))
             unterminated = newline < 0
             start = end
@@ -645,8 +653,9 @@ class Journal:
     def close(self) -> None:
         """Release the session (its pending trials become claimable) and the file."""
         if self._session_fd is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self.sessions_dir / str(self.session))
+            if os.getpid() == self._pid:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.sessions_dir / str(self.session))
             os.close(self._session_fd)
             self._session_fd = None
         if self._fd is not None:

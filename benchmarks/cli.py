@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmarks {list,run,report,latency}``."""
+"""Command line: ``python -m benchmarks {list,run,report,latency,hypergrad}``."""
 
 from __future__ import annotations
 
@@ -75,6 +75,34 @@ def _parser() -> argparse.ArgumentParser:
     latency.add_argument("--repeats", type=int, default=3, help="timed asks per point")
     latency.add_argument("--cap", type=float, default=60.0, help="seconds; skip larger n after")
     latency.add_argument("--threads", type=int, default=1, help="threads of the timing process")
+
+    hyper = sub.add_parser(
+        "hypergrad",
+        help="hypergradients vs BO vs random search on digits (wall-clock budgets)",
+        description="Defaults are the full issue settings: experiments A,B; models logreg,mlp; "
+        "seeds 0-9; budgets 60,300 s (hours of CPU). Resumable; see benchmarks/hypergrad.py.",
+    )
+    hyper.add_argument(
+        "action", nargs="?", default="all", choices=["all", "run", "memory", "report"],
+        help="run cells, measure memory, write the report, or all three (default)",
+    )  # fmt: skip
+    hyper.add_argument("--experiments", type=_names, default=["A", "B"], help="A, B")
+    hyper.add_argument("--models", type=_names, default=["logreg", "mlp"], help="logreg, mlp")
+    hyper.add_argument("--methods", type=_names, default=["hypergrad", "bayesopt", "random",
+                       "sgd-hd"], help="runners (random also gives random-2x)")  # fmt: skip
+    hyper.add_argument("--seeds", type=_seeds, default=list(range(10)), help="e.g. 0-9")
+    hyper.add_argument("--budgets", type=lambda t: [float(x) for x in _names(t)],
+                       default=[60.0, 300.0], help="seconds, e.g. 60,300")  # fmt: skip
+    hyper.add_argument("--workers", type=int, default=1, help="worker processes (1 thread each)")
+    hyper.add_argument("--steps", type=_seeds, default=[50, 100, 200, 400, 800],
+                       help="T values of the memory measurement")  # fmt: skip
+    hyper.add_argument("--out", type=Path, help="output folder (default: <results>/hypergrad)")
+    ablation = sub.add_parser(
+        "ablation", help="run the factor study (preset 'ablation') and write its report"
+    )
+    ablation.add_argument("--no-run", action="store_true", help="only write the report")
+    ablation.add_argument("--workers", type=int, default=1, help="worker processes")
+    ablation.add_argument("--threads", type=int, default=1, help="threads per worker")
     return parser
 
 
@@ -83,7 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     args.command_line = "python -m benchmarks " + shlex.join(argv)
-    return {"list": _list, "run": _run, "report": _report, "latency": _latency}[args.command](args)
+    commands = {"list": _list, "run": _run, "report": _report, "latency": _latency}
+    commands["hypergrad"] = _hypergrad
+    commands["ablation"] = _ablation
+    return commands[args.command](args)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -208,6 +239,35 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ablation(args: argparse.Namespace) -> int:
+    from benchmarks import ablation
+
+    if not args.no_run:  # block by block: the most important comparisons come first
+        from benchmarks import runner
+
+        path = store.suite_dir("ablation", args.results) / store.RUNS
+        for i, block in enumerate(presets.get("ablation").blocks):
+            cells = drop_unavailable(block.cells())
+            todo, _ = runner.pending_cells(cells, path)
+            print(f"ablation block {i + 1}: {len(todo)} of {len(cells)} cells to run", flush=True)
+            if todo:
+                runner.run(
+                    cells,
+                    path,
+                    workers=args.workers,
+                    threads=args.threads,
+                    meta=runner.run_meta("ablation"),
+                    progress=False,
+                )
+    out = ablation.write_report(
+        store.suite_dir("ablation", args.results),
+        args.command_line,
+        standard_dir=store.suite_dir("standard", args.results),
+    )
+    print(f"wrote {out}")
+    return 0
+
+
 def _latency(args: argparse.Namespace) -> int:
     from benchmarks import latency
 
@@ -223,3 +283,10 @@ def _latency(args: argparse.Namespace) -> int:
     )
     print(f"wrote {out}")
     return 0
+
+
+def _hypergrad(args: argparse.Namespace) -> int:
+    from benchmarks import hypergrad
+
+    args.out = args.out or args.results / "hypergrad"
+    return hypergrad.main_hypergrad(args)

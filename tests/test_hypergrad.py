@@ -121,6 +121,23 @@ def test_reverse_checkpointed_equals_stored_equals_unroll(case):
     torch.testing.assert_close(stored.flat(), unroll.flat(), rtol=1e-9, atol=1e-12)
 
 
+def test_batchnorm_model_in_train_mode_is_exact_and_keeps_its_buffers():
+    X, y = _data(40, 4, 3)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torch.nn.Tanh(), torch.nn.Linear(6, 3)
+    )
+    problem = TrainingProblem(model, (X[:30], y[:30]), (X[30:], y[30:]), n_steps=6,
+                              batch_size=10, init_seed=0)  # fmt: skip
+    hypers = Hyperparameters.create(lr=0.3, momentum=0.5, weight_decay=0.01, init_scale=0.8)
+    rev, unroll = hypergradient(problem, hypers), hypergradient(problem, hypers, method="unroll")
+    torch.testing.assert_close(rev.flat(), unroll.flat(), rtol=1e-9, atol=1e-12)
+    for name in ("lr", "init_scale"):
+        fd = _central_differences(problem, hypers, name)
+        torch.testing.assert_close(rev.grad[name], fd, rtol=1e-6, atol=1e-9)
+    assert int(model[1].num_batches_tracked) == 0
+    assert torch.equal(model[1].running_mean, torch.zeros(6))
+
+
 def test_float32_problem_agrees_with_float64():
     hypers = _schedule_hypers()
     h64 = hypergradient(_tiny_mlp(), hypers)
@@ -389,6 +406,9 @@ def test_problem_groups_batches_and_initial_weights():
         groups={"weights": ["0.weight", "2.weight"], "biases": ["0.bias", "2.bias"]}
     )
     assert explicit.group_names == ["weights", "biases"]
+    X, y = _data(10, 3, 2)
+    root = TrainingProblem(torch.nn.Linear(3, 2), (X, y), (X, y), n_steps=2, groups="layer")
+    assert root.group_names == ["<root>"]
     # Minibatches: fixed by seed, every example once per epoch.
     again = _tiny_mlp()
     assert torch.equal(problem._batches, again._batches)
@@ -495,3 +515,57 @@ def test_global_rng_and_threads_are_left_alone():
     sgd_hd(problem, Hyperparameters.create())
     assert torch.equal(torch.random.get_rng_state(), state)
     assert torch.get_num_threads() == threads
+
+
+# -- the benchmark and the README ------------------------------------------------------------
+
+
+def test_benchmark_cells_and_report_run_end_to_end(tmp_path, monkeypatch):
+    """``python -m benchmarks hypergrad`` machinery on a shrunken problem (20 SGD steps)."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    from benchmarks import cli
+    from benchmarks import hypergrad as bench
+
+    monkeypatch.setattr(bench, "N_STEPS", 20)
+    monkeypatch.setattr(bench, "FRESH_SEEDS", 2)
+    monkeypatch.setattr(bench, "SGD_HD_BETAS", (0.01, 0.1))
+    args = cli._parser().parse_args(
+        ["hypergrad", "run", "--experiments", "A,B", "--models", "logreg", "--seeds", "0",
+         "--budgets", "0.3,0.6", "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert args.seeds == [0] and args.budgets == [0.3, 0.6] and args.action == "run"
+    assert bench.run_cells(tmp_path, ["A", "B"], ["logreg"], [0], [0.3, 0.6]) == 8
+    records = bench.read_runs(tmp_path / bench.RUNS)
+    assert {r["method"] for r in records} == set(bench.METHODS)
+    assert all(r.get("status") != "error" for r in records), records
+    for r in records:
+        for chosen in r["chosen"].values():
+            if chosen is not None:
+                assert len(chosen["test_errors"]) == 2
+                assert all(0 <= e <= 1 for e in chosen["test_errors"])
+    hg_b = next(r for r in records if r["method"] == "hypergrad" and r["experiment"] == "B")
+    lr = hg_b["chosen"]["0.6"]["params"]["lr"]
+    assert len(lr) == bench.N_BLOCKS and len(lr[0]) == 1  # logreg: one layer
+    # Resuming skips finished cells; the report and figures are written.
+    assert bench.run_cells(tmp_path, ["A", "B"], ["logreg"], [0], [0.3, 0.6]) == 0
+    report = bench.write_report(tmp_path, "test").read_text()
+    assert "(A) logreg" in report and "(B) logreg" in report and "random-2x" in report
+    assert (tmp_path / "curves_A_logreg.png").exists()
+    assert (tmp_path / "schedule_B_logreg.png").exists()
+
+
+def test_readme_hypergradient_example_runs():
+    from pathlib import Path
+
+    pytest.importorskip("sklearn")
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Gradient-based hyperparameter optimisation", 1)
+    if len(section) < 2:
+        pytest.skip("README has no hypergradient section")
+    block = section[1].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    hd = namespace["hd"]
+    assert len(hd.trials) == 10 and hd.best.value < hd.trials[0].value
+    assert hd.best_hypers.lr.shape == (5, 2)

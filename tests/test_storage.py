@@ -292,6 +292,8 @@ TEARS = {
     "zeros and newline": lambda last: b"\0" * 40 + b"\n",
     "garbage": lambda last: b"\x93\xff garbage }{ \n",
     "half then zeros": lambda last: last[:20] + b"\0" * 30,
+    "a changed digit": lambda last: last.replace(b'"id":5', b'"id":4'),
+    "no checksum": lambda last: last.replace(b',"crc"', b',"crd"'),
 }
 
 

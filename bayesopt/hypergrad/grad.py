@@ -9,9 +9,10 @@ Two methods compute the same number:
   one segment of ``k`` steps at a time: the segment's states are recomputed forward from its
   checkpoint, and each step is reversed with a Hessian-vector product from ``torch.func``
   (``vjp`` of ``grad``). With ``k = ceil(sqrt(T))`` at most about ``2 sqrt(T)`` states are
-  held at once; ``k = 1`` stores the whole trajectory. States are stored, not recovered by
-  reversing the arithmetic, so the result is exact in any dtype (the paper's exactly
-  reversible fixed-point arithmetic is not implemented).
+  held at once; ``k = 1`` stores the whole trajectory. States are stored or recomputed,
+  not recovered by reversing the arithmetic, so the result equals ``"unroll"`` up to
+  rounding in any dtype (the paper's exactly reversible fixed-point arithmetic, which
+  needs no checkpoints, is not implemented).
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ class Hypergradient:
         method: ``"reverse"`` or ``"unroll"``.
         checkpoint_every: ``k`` of ``"reverse"``; ``None`` for ``"unroll"``.
         peak_states: most ``(w, v)`` state pairs held at once (``"reverse"`` only).
-        stored_bytes: peak bytes of trajectory memory: the states held by ``"reverse"``, or
-            every tensor the autograd graph of ``"unroll"`` saved for the backward pass
-            (counted with ``torch.autograd.graph.saved_tensors_hooks``).
+        stored_bytes: peak bytes held for the backward pass: the ``(w, v)`` states of
+            ``"reverse"``, or the live tensors the autograd graph of ``"unroll"`` saved
+            (counted with ``torch.autograd.graph.saved_tensors_hooks``). Transient buffers
+            of a single step are not counted.
         train_losses: ``T'`` minibatch losses of the training run.
         seconds: wall time of the call.
     """
@@ -293,6 +295,16 @@ class _Ledger:
 
 
 def _reverse(problem: TrainingProblem, hypers: Hyperparameters, k: int) -> _Raw:
+    """Algorithm 2, with adjoints ``dw = df/dw_{t+1}``, ``dv = df/dv_{t+1}``. Step ``t``
+    (``v' = m v - (1 - m) g(w)``, ``w' = w + a v'``) is reversed as
+
+        d lr_t  = dw . v'              dv <- dv + a dw
+        d m_t   = dv . (v + g)         u  = (1 - m) dv
+        dw     <- dw - (H + diag(lam)) u,   d lam -= w . u,   dv <- m dv
+
+    with ``H`` the minibatch Hessian at ``w_t`` (a ``vjp`` of ``grad``); per-element values
+    are summed per group. Natural per-step gradients are chained to the raw tensors last.
+    """
     T = problem.n_steps
     with torch.no_grad():
         sched = problem.schedule(hypers.raw)

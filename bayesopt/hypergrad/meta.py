@@ -280,6 +280,8 @@ class HypergradientDescent:
             self.step()
             done += 1
             record = self.history[-1]
+            # The callback sees every iteration, including the one that ends the run.
+            stop_asked = callback is not None and bool(callback(record))
             if record.diverged and (
                 self._streak >= self.max_divergences or self._last_good is None
             ):
@@ -288,7 +290,7 @@ class HypergradientDescent:
             if not record.diverged and record.grad_norm is not None and record.grad_norm < self.tol:
                 self.stop_reason = "converged"
                 break
-            if callback is not None and callback(record):
+            if stop_asked:
                 self.stop_reason = "callback"
                 break
         return self.best

@@ -96,7 +96,9 @@ def _resolve_groups(
     if groups is None:
         return ["all"], [0] * len(names)
     if groups in ("layer", "tensor"):
-        keys = [n.rpartition(".")[0] or n for n in names] if groups == "layer" else list(names)
+        keys = (
+            [n.rpartition(".")[0] or "<root>" for n in names] if groups == "layer" else list(names)
+        )
         order = list(dict.fromkeys(keys))
         return order, [order.index(k) for k in keys]
     if not isinstance(groups, Mapping):
@@ -124,8 +126,11 @@ class TrainingProblem:
     """A model, its data, and how it is trained; the target of hyperparameter optimisation.
 
     Args:
-        model: any ``torch.nn.Module``; only its structure (and its parameters, when
-            ``init_seed`` is ``None``) is used. Buffers are held fixed.
+        model: any ``torch.nn.Module`` that is a deterministic function of its inputs (no
+            dropout); only its structure (and its parameters, when ``init_seed`` is
+            ``None``) is used. Buffers are held fixed: each call gets a fresh copy, so
+            BatchNorm in train mode normalises by batch statistics and its running
+            statistics never change.
         train_data: ``(inputs, targets)``, tensors or arrays with equal first dimension.
         val_data: ``(inputs, targets)``; the objective is ``val_loss`` on these after training.
         n_steps: number of SGD steps ``T``.
@@ -133,8 +138,9 @@ class TrainingProblem:
         loss: ``loss(outputs, targets) -> scalar`` minimised by training.
         val_loss: the validation objective; defaults to ``loss``.
         groups: parameter groups for per-group hyperparameters: ``None`` (one group),
-            ``"layer"`` (parameters of one module together), ``"tensor"`` (each tensor
-            alone) or ``{group: [parameter names]}``.
+            ``"layer"`` (parameters of one module together; the model's own parameters
+            form group ``"<root>"``), ``"tensor"`` (each tensor alone) or
+            ``{group: [parameter names]}``.
         seed: seeds the minibatch order.
         init_seed: ``None`` starts from the model's own parameters (times ``init_scale``);
             an int draws the base weights afresh: LeCun normal ``N(0, 1/fan_in)`` for
@@ -281,7 +287,10 @@ class TrainingProblem:
 
     def predict(self, w: Tensor, X: Tensor) -> Tensor:
         """Model outputs for inputs ``X`` at flat weights ``w`` (``P``)."""
-        return functional_call(self.model, {**self.unflatten(w), **self._buffers}, (X,))
+        # Buffers are copied per call: in-place updates (BatchNorm's running statistics in
+        # train mode) then never change them, and torch.func transforms allow them.
+        buffers = {n: b.clone() for n, b in self._buffers.items()}
+        return functional_call(self.model, {**self.unflatten(w), **buffers}, (X,))
 
     def batch(self, t: int) -> tuple[Tensor, Tensor]:
         """The minibatch of step ``t``."""
