@@ -433,13 +433,16 @@ class AskTell:
     # Storage ----------------------------------------------------------------------------
     def _settings(self) -> dict[str, Any]:
         """The constructor's keyword arguments other than seed, maximize and storage, as
-        resolved by this instance (the attribute of the same name), for the journal."""
+        resolved by this instance (the attribute of the same name), for the journal.
+
+        ``device`` is left out too: where the GP runs is not part of a study, which may be
+        created on a GPU and resumed on a CPU (the asks agree up to float rounding)."""
         params = inspect.signature(type(self).__init__).parameters.values()
         names = [
             p.name
             for p in params
             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-            and p.name not in ("self", "space", "seed", "maximize", "storage")
+            and p.name not in ("self", "space", "seed", "maximize", "storage", "device")
         ]
         missing = [n for n in names if not hasattr(self, n)]
         if missing:

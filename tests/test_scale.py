@@ -167,3 +167,13 @@ def test_cuda_asks_match_cpu_asks(branin_space, branin):
     cpu, gpu = run("cpu"), run("cuda")
     assert torch.equal(cpu[:5], gpu[:5])  # the Sobol design
     assert torch.allclose(cpu, gpu, atol=1e-3)  # the model's asks, up to float rounding
+
+
+def test_device_is_not_part_of_a_stored_study(tmp_path, branin_space, branin):
+    path = tmp_path / "study.jsonl"
+    opt = bo.Optimizer(branin_space, seed=1, storage=path, device="cpu")
+    t = opt.ask()
+    opt.tell(t, branin(t.params))
+    resumed = bo.Optimizer(branin_space, seed=1, storage=path, device="auto")
+    assert [x.params for x in resumed.trials] == [t.params]
+    assert bo.load(path).device == torch.device("cpu")
