@@ -114,6 +114,12 @@ VARIANTS: tuple[Variant, ...] = (
         optimizer={"n_initial": _n_fixed(10)},
     ),
     _new(
+        "bayesopt+init10u",
+        "initial design",
+        "new default with 10 uniform random initial points (Optuna's GPSampler's design)",
+        optimizer={"n_initial": _n_fixed(10), "initial_design": "random"},
+    ),
+    _new(
         "bayesopt+init5d",
         "initial design",
         "new default with 5 + d initial points",
