@@ -217,12 +217,14 @@ def run_latency(
     pool = _pool(threads)
     try:
         for problem in problem_names:
-            for name in names:
-                skip_from = None
-                for n in sorted(ns):
+            # n-major order: every contender is measured at one n before any moves on, so
+            # a shared machine's load changes affect all of them alike (ratios stay fair).
+            skip_from: dict[str, int] = {}
+            for n in sorted(ns):
+                for name in names:
                     row: dict[str, Any] = {"problem": problem, "contender": name, "n": n}
-                    if skip_from is not None:
-                        row["skipped"] = f"an ask took > {cap_s:g} s at n={skip_from}"
+                    if name in skip_from:
+                        row["skipped"] = f"an ask took > {cap_s:g} s at n={skip_from[name]}"
                         rows.append(row)
                         continue
                     times, peaks = [], []
@@ -242,9 +244,9 @@ def run_latency(
                     row["median_s"] = statistics.median(times)
                     row["peak_bytes"] = max(peaks) if peaks else None
                     rows.append(row)
-                    log(f"{problem:10s} {name:12s} n={n:5d}: {_seconds(row)}")
+                    log(f"{problem:10s} {name:14s} n={n:6d}: {_seconds(row)}")
                     if max(times) > cap_s:
-                        skip_from = n
+                        skip_from[name] = n
     finally:
         pool.terminate()
     out_dir.mkdir(parents=True, exist_ok=True)
