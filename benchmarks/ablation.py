@@ -87,6 +87,15 @@ def _variant_rows(res: Results, v: Variant, ask_s: dict[str, float]) -> tuple[st
 def _factor_tables(res: Results, records: list[dict[str, Any]]) -> list[str]:
     ask_s = _ask_seconds(records)
     factors: dict[str, list[Variant]] = defaultdict(list)
+    factors["combination"].append(
+        Variant(
+            "bayesopt",
+            "combination",
+            "bayesopt-v0",
+            "the new default against the old: Matérn 5/2 x learned output scale, bounded "
+            "lengthscale prior, noise floor 1e-6 with Gamma(1.1, 30), lean MAP fit",
+        )
+    )
     for v in VARIANTS:
         if v.factor != "reference":
             factors[v.factor].append(v)
