@@ -622,7 +622,8 @@ def _wilcoxon(a: Sequence[float], b: Sequence[float]) -> str:
 
 
 def write_report(out_dir: Path, command: str = "") -> Path:
-    """``REPORT.md`` and figures from ``runs.jsonl`` and ``memory.json``."""
+    """``REPORT.md`` and figures from ``runs.jsonl``, ``memory.json`` and, verbatim after the
+    set-up, the hand-written ``FINDINGS.md`` if there is one."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -669,6 +670,9 @@ def write_report(out_dir: Path, command: str = "") -> Path:
         "`hypergrad` counts against its budget.",
         "",
     ]
+    findings = out_dir / "FINDINGS.md"  # hand-written reading of the results, if any
+    if findings.exists():
+        lines += [findings.read_text(encoding="utf-8").strip(), ""]
     figures = []
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in records:
@@ -794,6 +798,7 @@ COLOURS = {"hypergrad": "C3", "bayesopt": "C0", "random": "C7", "random-2x": "C2
 def _plot_curves(plt, recs, horizon, path, title) -> None:
     grid = np.linspace(0, horizon, 241)[1:]
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    floor, finals = np.inf, []
     for m in METHODS:
         rs = [r for r in recs if r["method"] == m and r["horizon"] >= horizon]
         if not rs:
@@ -802,11 +807,16 @@ def _plot_curves(plt, recs, horizon, path, title) -> None:
         curves = np.nan_to_num(np.array([_curve(r, grid) for r in rs]), nan=np.inf)
         lo, med, hi = np.quantile(curves, [0.25, 0.5, 0.75], axis=0, method="nearest")
         lo, med, hi = (np.where(np.isfinite(x), x, np.nan) for x in (lo, med, hi))
+        floor = min(floor, float(np.nanmin(lo)) if np.isfinite(lo).any() else np.inf)
+        finals.append(float(med[-1]))
         ax.plot(grid, med, color=COLOURS[m], label=f"{m} (n={len(rs)})")
         ax.fill_between(grid, lo, hi, color=COLOURS[m], alpha=0.15, lw=0)
     ax.set_xlabel("seconds (wall clock, one thread)")
     ax.set_ylabel("best validation loss so far")
     ax.set_yscale("log")
+    finite = [f for f in finals if math.isfinite(f)]
+    if finite and math.isfinite(floor):  # zoom on where the methods differ
+        ax.set_ylim(0.95 * floor, 2.5 * max(finite))
     ax.set_title(f"{title}: median and 25-75 % over seeds")
     ax.legend(fontsize=8)
     fig.tight_layout()
