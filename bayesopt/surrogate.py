@@ -44,6 +44,7 @@ from botorch.optim.utils import get_parameters_and_bounds
 from gpytorch.constraints import GreaterThan, Interval
 from gpytorch.kernels import Kernel, MaternKernel, RBFKernel, ScaleKernel
 from gpytorch.likelihoods import GaussianLikelihood
+from gpytorch.means import ConstantMean, ZeroMean
 from gpytorch.priors import GammaPrior, Prior
 from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
@@ -55,6 +56,7 @@ from bayesopt._rng import seeded_torch
 __all__ = [
     "EXACT_CHOLESKY_LIMIT",
     "KERNELS",
+    "MEANS",
     "LENGTHSCALE_PRIORS",
     "NOISE_MODELS",
     "OUTPUT_WARPS",
@@ -74,6 +76,7 @@ KERNELS = ("matern52", "rbf")
 LENGTHSCALE_PRIORS = ("bounded", "dim-scaled")
 NOISE_MODELS = ("low", "botorch")
 OUTPUT_WARPS = ("none", "bilog", "yeo-johnson")
+MEANS = ("constant", "zero")
 
 EXACT_CHOLESKY_LIMIT = 10**6
 """GPyTorch switches from Cholesky to conjugate gradients above 800 points by default,
@@ -113,6 +116,8 @@ class ModelOptions:
         max_exact: the GP conditions on at most this many observations; beyond, on the
             ``max_exact`` nearest to the best ones (a local model; see ``Optimizer``).
         fit_maxiter: L-BFGS-B iterations of the hyperparameter fit.
+        mean: ``"constant"`` (a learned constant, BoTorch's default) or ``"zero"`` (the
+            standardised outputs' mean, as Optuna's GP sampler has it).
     """
 
     kernel: str = "matern52"
@@ -124,6 +129,7 @@ class ModelOptions:
     fit_points: int = 512
     max_exact: int = 20_000
     fit_maxiter: int = 200
+    mean: str = "constant"
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -131,6 +137,7 @@ class ModelOptions:
             ("lengthscale_prior", LENGTHSCALE_PRIORS),
             ("noise", NOISE_MODELS),
             ("output_warp", OUTPUT_WARPS),
+            ("mean", MEANS),
         ):
             value = getattr(self, name)
             if value not in allowed:
@@ -324,6 +331,7 @@ def build(
             y.to(torch.float64).reshape(-1, 1),
             likelihood=_likelihood(options),
             covar_module=_kernel(d, cat_dims, options),
+            mean_module=ZeroMean() if options.mean == "zero" else ConstantMean(),
             input_transform=input_transform,
             outcome_transform=None,
         )
@@ -387,10 +395,11 @@ def _stationary_objective(
     """
     noise_param = model.likelihood.noise_covar.raw_noise
     mean = model.mean_module
-    constant = getattr(mean, "raw_constant", None)
+    zero_mean = isinstance(mean, ZeroMean)
+    constant = None if zero_mean else getattr(mean, "raw_constant", None)
     if (
         model.likelihood.noise_covar.raw_noise_constraint.enforced
-        or constant is None
+        or (constant is None and not zero_mean)
         or getattr(mean, "raw_constant_constraint", None) is not None
     ):
         return None
@@ -412,7 +421,7 @@ def _stationary_objective(
         if int(info) != 0:
             K.diagonal().add_(1e-8 * float(K.diagonal().mean()))
             L = torch.linalg.cholesky(K)
-        r = (y - constant).unsqueeze(-1)
+        r = (y if constant is None else y - constant).unsqueeze(-1)
         a = torch.cholesky_solve(r, L)
         W = torch.cholesky_inverse(L)
         W -= a @ a.T
@@ -425,8 +434,9 @@ def _stationary_objective(
         grads = {
             id(fast.lengthscale): (0.5 * scale * quad / ls**3).reshape(fast.lengthscale.shape),
             id(noise_param): (0.5 * W.diagonal().sum()).reshape(noise_param.shape),
-            id(constant): (-a.sum()).reshape(constant.shape),
         }
+        if constant is not None:
+            grads[id(constant)] = (-a.sum()).reshape(constant.shape)
         if fast.outputscale is not None:
             grads[id(fast.outputscale)] = (0.5 * (W * base).sum()).reshape(())
     log_prior = sum(

@@ -161,3 +161,24 @@ def test_lengthscales_map_to_coordinates():
     base = model.covar_module.base_kernel.kernels[0]
     assert torch.allclose(ls[[0, 2]], base.lengthscale.detach().reshape(-1))
     assert all(math.isfinite(v) and v > 0 for v in ls.tolist())
+
+
+def test_zero_mean_option_has_no_mean_parameter_and_keeps_the_fast_objective():
+    from gpytorch.means import ZeroMean
+
+    X, y = _data(30, seed=6)
+    model = surrogate.build(X, y, options=ModelOptions(mean="zero"))
+    assert isinstance(model.mean_module, ZeroMean)
+    assert not any("mean_module" in name for name, _ in model.named_parameters())
+    from botorch.optim.utils import get_parameters_and_bounds
+
+    params = list(get_parameters_and_bounds(model, requires_grad=True)[0].values())
+    model.train()
+    value, grads = surrogate._objective(model, params)
+    ref_value, ref = surrogate._neg_log_posterior(model)
+    ref_grads = torch.autograd.grad(ref, params, allow_unused=True)
+    assert value == pytest.approx(ref_value, abs=1e-10)
+    for g, r in zip(grads, ref_grads, strict=True):
+        assert torch.allclose(g, r, atol=1e-9)
+    with pytest.raises(ValueError, match="`mean` must be one of"):
+        ModelOptions(mean="linear")
