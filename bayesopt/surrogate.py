@@ -56,8 +56,8 @@ from bayesopt._rng import seeded_torch
 __all__ = [
     "EXACT_CHOLESKY_LIMIT",
     "KERNELS",
-    "MEANS",
     "LENGTHSCALE_PRIORS",
+    "MEANS",
     "NOISE_MODELS",
     "OUTPUT_WARPS",
     "ModelOptions",
