@@ -118,6 +118,8 @@ def _ablation_blocks() -> tuple[Block, ...]:
         # Every other factor alone on top of the new default, most important first.
         *(Block(("branin", "hartmann6"), (name,), _seeds(10)) for name in design),
         Block(("mixed-levy",), ("bayesopt", "bayesopt+exh4"), _seeds(10)),
+        # What the local model beyond max_exact costs in regret (issue 6).
+        Block(("hartmann6", "ackley5"), ("bayesopt+local32",), _seeds(10)),
     )
 
 
