@@ -162,11 +162,13 @@ def _peer_table(standard: Results) -> list[str]:
         best = min(medians, key=medians.get) if medians else None
         row = [f"**{cells[n]}**" if n == best else cells[n] for n in names]
         out.append(f"| {pr.label} | " + " | ".join(row) + " |")
-    every = {
-        pr.label: {n: [pr.loss(pr.final[n].get(s, math.nan)) for s in sorted(pr.final[n])]
-                   for n in pr.contenders if n in names}
-        for pr in standard.problems.values()
-    }
+    every = {}
+    for pr in standard.problems.values():
+        present = [n for n in pr.contenders if n in names]
+        seeds = sorted({s for n in present for s in pr.final[n]})
+        every[pr.label] = {
+            n: [pr.loss(pr.final[n].get(s, math.nan)) for s in seeds] for n in present
+        }
     ranks = mean_ranks(every)
     out += [
         "",
