@@ -121,3 +121,14 @@ def test_qlognei_closed_form_uses_the_cache(model):
     assert isinstance(acqf, acquisition.CachedLogEI)
     with torch.no_grad():
         assert acqf.best_f == pytest.approx(float(m.posterior(X).mean.max()))
+
+
+def test_many_observations_use_the_closed_form_even_when_noisy():
+    g = torch.Generator().manual_seed(5)
+    X = torch.rand(acquisition.MC_BASELINE_LIMIT + 1, 2, generator=g, dtype=torch.float64)
+    y = surrogate.standardize(torch.sin(6 * X[:, 0]) + 0.3 * torch.randn(len(X), generator=g))
+    m = surrogate.fit(X, y)
+    noisy = dict(X_baseline=X, best_f=float(y.max()), noise_fraction=0.2)
+    assert isinstance(acquisition.make("qlognei", m, **noisy), acquisition.CachedLogEI)
+    few = dict(X_baseline=X[:20], best_f=float(y.max()), noise_fraction=0.2)
+    assert not isinstance(acquisition.make("qlognei", m, **few), acquisition.CachedLogEI)
