@@ -136,6 +136,40 @@ def _factor_tables(res: Results, records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def _old_vs_new(standard: Results) -> list[str]:
+    """The new default against the pre-study default on every standard problem."""
+    out = [
+        "## The new default against the old one (standard suite, all 15 problems)",
+        "",
+        "`bayesopt-v0` here is the pre-study default as it ran for the committed standard "
+        "report (commit 0253d6b); the new default's cells ran at the commits listed in that "
+        "report. Paired Wilcoxon over 10 seeds; final log10 regret (lower is better) or "
+        "normalised score (higher is better), median new / old.",
+        "",
+        "| problem | verdict for the new default | p | median new / old |",
+        "|---|---|---|---|",
+    ]
+    counts = {o: 0 for o in Outcome}
+    for pr in standard.problems.values():
+        if "bayesopt" not in pr.final or "bayesopt-v0" not in pr.final:
+            continue
+        comp = compare(*pr.paired("bayesopt", "bayesopt-v0"))
+        counts[comp.outcome] += 1
+        new = _median(list(pr.final["bayesopt"].values()))
+        old = _median(list(pr.final["bayesopt-v0"].values()))
+        digits = 2 if pr.has_optimum else 3
+        out.append(
+            f"| {pr.label} | {comp.outcome.value} | {comp.p_value:.3g} | "
+            f"{new:.{digits}f} / {old:.{digits}f} |"
+        )
+    out += [
+        "",
+        f"Win/tie/loss: {counts[Outcome.WIN]}/{counts[Outcome.TIE]}/{counts[Outcome.LOSS]}.",
+        "",
+    ]
+    return out
+
+
 def _peer_table(standard: Results) -> list[str]:
     names = [n for n in PEERS if n in standard.contenders]
     with_optimum = [pr for pr in standard.problems.values() if pr.has_optimum]
@@ -211,7 +245,9 @@ def write_report(suite_dir: Path, command: str, standard_dir: Path | None = None
         lines += [conclusions.read_text(encoding="utf-8").rstrip(), ""]
     lines += _factor_tables(res, records)
     if standard_dir is not None and (standard_dir / store.RUNS).exists():
-        lines += _peer_table(build(_records(standard_dir)))
+        standard = build(_records(standard_dir))
+        lines += _old_vs_new(standard)
+        lines += _peer_table(standard)
     out = suite_dir / "REPORT.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out
