@@ -835,12 +835,13 @@ def _plot_schedules(plt, recs, horizon, path, model) -> bool:
     for g in range(n_layers):
         ax = axes[0, g]
         for s in range(len(hg)):
-            ax.stairs(lrs[s, :, g], edges, color="C3", alpha=0.25, lw=0.8)
+            ax.stairs(lrs[s, :, g], edges, color="C3", alpha=0.25, lw=0.8, baseline=None)
         ax.stairs(
             np.exp(np.log(lrs[:, :, g]).mean(0)),
             edges,
             color="C3",
             lw=2.2,
+            baseline=None,
             label="hypergrad (per block)",
         )
         for m in ("bayesopt", "random"):
@@ -855,6 +856,7 @@ def _plot_schedules(plt, recs, horizon, path, model) -> bool:
                     color=COLOURS[m],
                     ls="--",
                     lw=1.5,
+                    baseline=None,
                     label=f"{m} (parametric)",
                 )
         ax.set_yscale("log")
