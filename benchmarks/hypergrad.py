@@ -928,6 +928,16 @@ def _memory_section(out_dir: Path, plt) -> list[str]:
 
 def main_hypergrad(args: Any) -> int:
     """Run the ``hypergrad`` subcommand (``args`` from ``benchmarks.cli``)."""
+    for name, given, known in (
+        ("--experiments", args.experiments, EXPERIMENTS),
+        ("--models", args.models, MODELS),
+        ("--methods", args.methods, RUNNERS),
+    ):
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            raise SystemExit(f"{name}: unknown {unknown}; choose from {list(known)}")
+    if not args.budgets or min(args.budgets) <= 0:
+        raise SystemExit(f"--budgets must be positive seconds, got {args.budgets}")
     out_dir = args.out
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     t0 = time.perf_counter()
