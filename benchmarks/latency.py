@@ -369,6 +369,12 @@ def _markdown(
         }
         lines += [f"- {c}: larger n skipped ({why})." for c, why in notes.items()]
         lines.append("")
+    if "bayesopt-cuda" not in names:
+        lines += [
+            "GPU figures (`bayesopt-cuda`, `Optimizer(device=\"cuda\")`) are not measured in "
+            "this run: no CUDA GPU was available. They are still unmeasured on an H100/H200.",
+            "",
+        ]
     lines.append("![latency](latency.png)")
     return "\n".join(lines) + "\n"
 
