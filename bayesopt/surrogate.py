@@ -446,7 +446,11 @@ def _stationary_objective(
         ),
         torch.zeros((), dtype=X.dtype, device=X.device),
     )
-    prior_grads = torch.autograd.grad(log_prior, params, allow_unused=True)
+    prior_grads = (
+        torch.autograd.grad(log_prior, params, allow_unused=True)
+        if log_prior.requires_grad
+        else [None] * len(params)
+    )
     value -= float(log_prior.detach())
     out = [
         grads[id(p)] / n - (0 if g is None else g / n)
