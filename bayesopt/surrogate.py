@@ -41,7 +41,7 @@ from botorch.models.utils.gpytorch_modules import (
     get_gaussian_likelihood_with_lognormal_prior,
 )
 from botorch.optim.utils import get_parameters_and_bounds
-from gpytorch.constraints import GreaterThan, Interval
+from gpytorch.constraints import GreaterThan
 from gpytorch.kernels import Kernel, MaternKernel, RBFKernel, ScaleKernel
 from gpytorch.likelihoods import GaussianLikelihood
 from gpytorch.means import ConstantMean, ZeroMean
@@ -50,7 +50,7 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 from torch.distributions import constraints
 
-from bayesopt._linalg import Stationary, stationary
+from bayesopt._linalg import JITTERS, Stationary, stationary
 from bayesopt._rng import seeded_torch
 
 __all__ = [
@@ -322,8 +322,6 @@ def build(
             concentration1_prior=_gamma(3.0, 6.0),
             concentration0_prior=_gamma(3.0, 6.0),
         )
-        for name in ("concentration0", "concentration1"):
-            input_transform.register_constraint(f"{name}", Interval(0.1, 10.0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = SingleTaskGP(
@@ -366,9 +364,7 @@ def _neg_log_posterior(model: SingleTaskGP) -> tuple[float, Tensor]:
     K = K + model.likelihood.noise.reshape(()) * eye
     mean = model.mean_module(X)
     with torch.no_grad():
-        L, info = torch.linalg.cholesky_ex(K)
-        if int(info) != 0:
-            L = torch.linalg.cholesky(K + 1e-8 * K.diagonal().mean() * eye)
+        L = _robust_cholesky(K)
         r = (y - mean).unsqueeze(-1)
         a = torch.cholesky_solve(r, L)
         W = torch.cholesky_inverse(L) - a @ a.T
@@ -380,6 +376,18 @@ def _neg_log_posterior(model: SingleTaskGP) -> tuple[float, Tensor]:
         value -= float(log_p.detach())
         surrogate = surrogate - log_p
     return value / n, surrogate / n
+
+
+def _robust_cholesky(K: Tensor) -> Tensor:
+    """The Cholesky factor of ``K``, with growing diagonal jitter (``JITTERS``, relative to
+    the mean diagonal) when it is numerically singular, e.g. warped inputs that collapse."""
+    scale = float(K.diagonal().mean())
+    for jitter in JITTERS:
+        eye = torch.eye(len(K), dtype=K.dtype, device=K.device)
+        L, info = torch.linalg.cholesky_ex(K + jitter * scale * eye if jitter else K)
+        if int(info) == 0:
+            return L
+    raise torch.linalg.LinAlgError("kernel matrix is not positive definite even with jitter")
 
 
 def _stationary_objective(
@@ -417,10 +425,7 @@ def _stationary_objective(
         base = fast.base_of_r2(r2)
         K = scale * base
         K.diagonal().add_(noise_param.reshape(()))
-        L, info = torch.linalg.cholesky_ex(K)
-        if int(info) != 0:
-            K.diagonal().add_(1e-8 * float(K.diagonal().mean()))
-            L = torch.linalg.cholesky(K)
+        L = _robust_cholesky(K)
         r = (y if constant is None else y - constant).unsqueeze(-1)
         a = torch.cholesky_solve(r, L)
         W = torch.cholesky_inverse(L)

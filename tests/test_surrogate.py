@@ -182,3 +182,16 @@ def test_zero_mean_option_has_no_mean_parameter_and_keeps_the_fast_objective():
         assert torch.allclose(g, r, atol=1e-9)
     with pytest.raises(ValueError, match="`mean` must be one of"):
         ModelOptions(mean="linear")
+
+
+def test_warped_fit_keeps_concentrations_positive_on_a_hard_function():
+    """Regression: an extra Interval constraint on the Kumaraswamy concentrations let them
+    go negative in the fit (NaN inputs, a failed Cholesky and a fallback every ask)."""
+    from botorch.test_functions import Hartmann
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(30, 6, generator=g, dtype=torch.float64)
+    y = surrogate.standardize(-Hartmann(dim=6)(X))
+    model = surrogate.fit(X, y, options=ModelOptions(warp=True))
+    for name in ("concentration0", "concentration1"):
+        assert bool((getattr(model.input_transform, name) > 0).all())
