@@ -123,6 +123,70 @@ class CachedLogEI(AcquisitionFunction):
         mean, sigma = self.mean_and_sigma(X.squeeze(-2))
         return _log_ei_helper((mean - self.best_f) / sigma) + sigma.log()
 
+    @property
+    def has_gradient(self) -> bool:
+        """Whether ``value_and_gradient`` is available (a ``Stationary`` kernel)."""
+        return self._fast is not None
+
+    @torch.no_grad()
+    def value_and_gradient(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """LogEI at ``b x d`` points and its gradient in ``X``, in closed form.
+
+        The same numbers as autograd through ``forward`` (tested), without building a
+        graph: the acquisition search's gradient steps are its inner loop, and at a few
+        hundred observations autograd's backward pass was about 40 % of their time.
+        With ``k_j = s g(r2_j)`` and ``dk_j/dx = -s g~(r2_j) (x - x_j) / l^2``
+        (``g~ = -2 dg/dr2``), the mean's gradient is ``sum_j alpha_j dk_j/dx``, the
+        variance's is ``-2 sum_j w_j dk_j/dx`` with ``w = L^-T L^-1 k``, and
+        ``d log h(z) / dz = Phi(z) / h(z)`` for LogEI's ``h(z) = phi(z) + z Phi(z)``.
+
+        Args:
+            X: ``b x d`` points.
+
+        Returns:
+            ``(values, gradients)`` of shapes ``b`` and ``b x d``.
+
+        Raises:
+            RuntimeError: the kernel has no closed form (``has_gradient`` is false).
+        """
+        if not self.has_gradient:
+            raise RuntimeError("CachedLogEI.value_and_gradient needs a Stationary kernel")
+        fast = self._fast
+        scale = fast.scale
+        ls2 = fast.lengthscale.reshape(-1) ** 2
+        r2 = fast.r2(X, self._X)  # b x n
+        k = scale * fast.base_of_r2(r2)
+        mean = self.model.mean_module(X) + k @ self._alpha
+        v = torch.linalg.solve_triangular(self._L, k.mT, upper=False)  # n x b
+        raw_var = scale - (v**2).sum(-2)
+        var = raw_var.clamp_min(1e-12)
+        sigma = var.sqrt()
+        z = (mean - self.best_f) / sigma
+        log_h = _log_ei_helper(z)
+        value = log_h + sigma.log()
+        # dk_j/dx = c_j (x - x_j) / l^2 with c_j = -s g~(r2_j); contract over j first.
+        c = -scale * fast.slope_of_r2(r2)  # b x n
+        w = torch.linalg.solve_triangular(self._L.mT, v, upper=True).mT  # b x n
+        inv = 1.0 / ls2
+        Xa, Xt = fast.inputs(X), fast.inputs(self._X)
+
+        def contract(weights: Tensor) -> Tensor:  # sum_j weights_j dk_j/dx, b x d
+            cw = c * weights
+            active = (cw.sum(-1, keepdim=True) * Xa - cw @ Xt) * inv
+            if fast.active is None:
+                return active
+            out = torch.zeros_like(X)
+            out[:, fast.active.to(X.device)] = active
+            return out
+
+        d_mean = contract(self._alpha.expand_as(c))
+        d_var = torch.where((raw_var > 1e-12).unsqueeze(-1), -2.0 * contract(w), 0.0)
+        d_sigma = d_var / (2.0 * sigma.unsqueeze(-1))
+        dlogh_dz = torch.exp(torch.special.log_ndtr(z) - log_h)
+        d_z = (d_mean - z.unsqueeze(-1) * d_sigma) / sigma.unsqueeze(-1)
+        grad = dlogh_dz.unsqueeze(-1) * d_z + d_sigma / sigma.unsqueeze(-1)
+        return value, grad
+
 
 def _analytic_logei(model: Model, best_f: float) -> AcquisitionFunction:
     if CachedLogEI.supports(model):

@@ -279,14 +279,23 @@ def _lbfgsb(
     hi = [1.0 if grids[i] is None else float(grids[i][-1]) for i in free]
     bounds = [(a / float(c), b / float(c)) for a, b, c in zip(lo, hi, s, strict=True)] * n
 
+    closed_form = getattr(acqf, "has_gradient", False)
+
     def f(z: np.ndarray) -> tuple[float, np.ndarray]:
         zt = torch.tensor(z, dtype=X.dtype, device=X.device).reshape(n, len(free))
-        zt.requires_grad_(True)
-        full = base.clone()
-        full[:, free] = zt * s
-        values = acqf(full.unsqueeze(1))
-        loss = -values.sum()
-        (grad,) = torch.autograd.grad(loss, zt)
+        if closed_form:  # e.g. CachedLogEI: the same gradient without autograd
+            full = base.clone()
+            full[:, free] = zt * s
+            values, grad_x = acqf.value_and_gradient(full)
+            loss = -values.sum()
+            grad = -grad_x[:, free] * s
+        else:
+            zt.requires_grad_(True)
+            full = base.clone()
+            full[:, free] = zt * s
+            values = acqf(full.unsqueeze(1))
+            loss = -values.sum()
+            (grad,) = torch.autograd.grad(loss, zt)
         loss_f = float(loss.detach())
         if not math.isfinite(loss_f):
             return 1e10, np.zeros_like(z)

@@ -115,6 +115,39 @@ def test_cached_logei_equals_botorchs_logei(cat_dims):
     assert torch.allclose(ga, gb, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("options", "cat_dims"),
+    [
+        (surrogate.ModelOptions(), ()),
+        (surrogate.ModelOptions(kernel="rbf"), ()),
+        (surrogate.ModelOptions(outputscale=False), ()),
+        (surrogate.ModelOptions(), (1,)),
+    ],
+)
+def test_cached_logei_closed_form_gradient_equals_autograd(options, cat_dims):
+    g = torch.Generator().manual_seed(4)
+    X = torch.rand(40, 3, generator=g, dtype=torch.float64)
+    if cat_dims:
+        X[:, 1] = (X[:, 1] * 3).floor() / 3 + 1 / 6
+    y = surrogate.standardize(torch.sin(6 * X[:, 0]) + X[:, 1] - X[:, 2] ** 2)
+    m = surrogate.fit(X, y, cat_dims=cat_dims, options=options)
+    acqf = acquisition.CachedLogEI(m, float(y.max()))
+    assert acqf.has_gradient is (not cat_dims)  # the Hamming product has no closed form
+    if cat_dims:
+        with pytest.raises(RuntimeError, match="Stationary"):
+            acqf.value_and_gradient(X[:2])
+        return
+    # Random points and points far in the tail (LogEI ~ -100), where the gradient is small.
+    T = torch.cat([torch.rand(32, 3, generator=g, dtype=torch.float64), X[y.argmin()][None]])
+    values, grads = acqf.value_and_gradient(T)
+    leaf = T.clone().requires_grad_(True)
+    expected = acqf(leaf.unsqueeze(1))
+    (expected_grads,) = torch.autograd.grad(expected.sum(), leaf)
+    assert values.shape == (33,) and grads.shape == (33, 3)
+    assert torch.allclose(values, expected.detach(), rtol=1e-12, atol=1e-12)
+    assert torch.allclose(grads, expected_grads, rtol=1e-8, atol=1e-10)
+
+
 def test_qlognei_closed_form_uses_the_cache(model):
     m, X, y = model
     acqf = acquisition.make("qlognei", m, X_baseline=X, best_f=float(y.max()), noise_fraction=0.0)

@@ -127,3 +127,30 @@ def test_new_propose_options_are_validated():
         propose.ProposeOptions(n_incumbents=-1)
     with pytest.raises(TypeError, match="`rescale` must be a bool"):
         propose.ProposeOptions(rescale=1)
+
+
+class _AutogradOnly(AcquisitionFunction):
+    """Wraps an acquisition and hides its closed-form gradient."""
+
+    def __init__(self, inner: AcquisitionFunction) -> None:
+        super().__init__(inner.model)
+        self.inner = inner
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.inner(X)
+
+
+def test_closed_form_gradient_search_proposes_what_the_autograd_search_does():
+    from bayesopt.acquisition import CachedLogEI
+
+    g = torch.Generator().manual_seed(2)
+    X = torch.rand(25, 3, generator=g, dtype=torch.float64)
+    y = surrogate.standardize(-((X - 0.4) ** 2).sum(-1) + 0.3 * torch.sin(9 * X[:, 0]))
+    acqf = CachedLogEI(surrogate.fit(X, y), float(y.max()))
+    assert acqf.has_gradient
+    grids = [None, None, None]
+    fast = propose.maximize(acqf, grids, seed=3, X_avoid=X)
+    slow = propose.maximize(_AutogradOnly(acqf), grids, seed=3, X_avoid=X)
+    assert torch.allclose(fast, slow, atol=1e-6)
+    with torch.no_grad():
+        assert float(acqf(fast.unsqueeze(1))) >= float(acqf(slow.unsqueeze(1))) - 1e-9
