@@ -32,6 +32,7 @@ from linear_operator.utils.warnings import NumericalWarning
 from torch import Tensor
 
 from bayesopt import acquisition, propose, surrogate
+from bayesopt import trust_region as trust_region_module
 from bayesopt._linalg import resolve_device
 from bayesopt._rng import derive_seed, seeded_torch
 from bayesopt.asktell import AskTell
@@ -88,6 +89,11 @@ class Optimizer(AskTell):
         storage: a journal file: every ask and tell is appended and fsynced before the call
             returns, and an existing journal is resumed (same space and settings; see
             ``bayesopt.storage``).
+        trust_region: ``"auto"`` (default) searches the acquisition inside a TuRBO-style
+            trust region around the best point when the space has at least
+            ``trust_region.MIN_DIMS`` (10) non-categorical coordinates, and globally
+            otherwise; ``"always"`` and ``"never"`` force either (see
+            ``bayesopt.trust_region``). Thompson sampling always searches globally.
 
     Example:
         >>> import bayesopt as bo
@@ -112,6 +118,7 @@ class Optimizer(AskTell):
         propose_options: propose.ProposeOptions | None = None,
         device: str | torch.device | None = "cpu",
         storage: str | os.PathLike | None = None,
+        trust_region: str = "auto",
     ) -> None:
         super().__init__(space, seed=seed, maximize=maximize, storage=storage)
         self.acquisition = _acq_name(acquisition)
@@ -137,6 +144,12 @@ class Optimizer(AskTell):
                 f"`propose_options` must be a ProposeOptions, but got {propose_options!r}."
             )
         self.propose_options = propose_options or propose.ProposeOptions()
+        if trust_region not in trust_region_module.MODES:
+            raise ValueError(
+                f"`trust_region` must be one of {trust_region_module.MODES}, "
+                f"but got {trust_region!r}."
+            )
+        self.trust_region = trust_region
         self.device = resolve_device(device)
         if self.device.type == "cuda":
             torch.cuda.init()  # so that seeded_torch forks the GPU's generator too
@@ -268,17 +281,61 @@ class Optimizer(AskTell):
             seed=seed,
             noise_fraction=noise,
         )
-        return propose.maximize(
-            acqf,
-            self._grids,
+        scales = surrogate.lengthscales(model, self.space.dim, self.space.categorical_dims)
+        if not self._uses_trust_region():
+            return propose.maximize(
+                acqf,
+                self._grids,
+                q=n,
+                seed=seed,
+                X_pending=U_pending,
+                X_avoid=X_avoid,
+                X_starts=X_best,
+                options=self.propose_options,
+                scales=scales,
+            )
+        region = self.region()
+        centre = X[int(torch.argmax(y))]
+        lo, hi = trust_region_module.box(
+            centre, region.length, scales.to(centre), self.space.categorical_dims
+        )
+        boxed = trust_region_module.BoxAcquisition(acqf, lo, hi)
+        grids = [
+            trust_region_module.box_grid(g if g is None else g.to(lo), float(a), float(b))
+            for g, a, b in zip(self._grids, lo, hi, strict=True)
+        ]
+        inside = ((X_best >= lo) & (X_best <= hi)).all(dim=1)
+        U = propose.maximize(
+            boxed,
+            grids,
             q=n,
             seed=seed,
-            X_pending=U_pending,
-            X_avoid=X_avoid,
-            X_starts=X_best,
+            X_pending=boxed.to_box(U_pending),
+            X_avoid=boxed.to_box(X_avoid),
+            X_starts=boxed.to_box(X_best[inside]),
             options=self.propose_options,
-            scales=surrogate.lengthscales(model, self.space.dim, self.space.categorical_dims),
+            scales=scales.to(lo) / (hi - lo).clamp_min(1e-12),
         )
+        return self.space.snap(boxed.to_cube(U).clamp(0.0, 1.0))
+
+    def _uses_trust_region(self) -> bool:
+        if self.trust_region == "never" or self.acquisition == "ts":
+            return False
+        if self.trust_region == "always":
+            return True
+        ordinal = self.space.dim - len(self.space.categorical_dims)
+        return ordinal >= trust_region_module.MIN_DIMS
+
+    def region(self) -> trust_region_module.TrustRegion:
+        """The trust region's state after the finished trials (meaningful when the
+        optimiser uses one; see ``trust_region``)."""
+        finished = [t for t in self._trials if t.state is not TrialState.PENDING]
+        losses = [
+            self._loss(t.value) if t.state is TrialState.COMPLETE else float("nan")
+            for t in finished
+        ]
+        counts = [t.source in ("model", "fallback") for t in finished]
+        return trust_region_module.replay(losses, counts, self.space.dim)
 
     def _local_data(self, X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """At most ``model_options.max_exact`` observations: beyond, those nearest the best.

@@ -170,6 +170,54 @@ def _old_vs_new(standard: Results) -> list[str]:
     return out
 
 
+HARTMANN6_SECOND_BASIN = -3.25
+"""Final values above this are in Hartmann-6's second-best basin (f = -3.2032) or worse;
+the global minimum is -3.3224."""
+
+
+def _basin_table(records: list[dict[str, Any]]) -> list[str]:
+    """How often each contender ends Hartmann-6 outside the global basin, over all seeds."""
+    finals: dict[str, dict[int, float]] = defaultdict(dict)
+    for r in records:
+        if r["problem"] == "hartmann6" and r.get("status") == "ok" and r.get("trace"):
+            finals[r["contender"]][int(r["seed"])] = float(r["trace"][-1])
+    names = [n for n in ("bayesopt", "optuna-gp") if len(finals.get(n, {})) >= 20]
+    if len(names) < 2:
+        return []
+    seeds = sorted(set(finals[names[0]]) & set(finals[names[1]]))
+    out = [
+        "## Hartmann-6: how often the run ends in the second basin",
+        "",
+        f"Seeds {seeds[0]}–{seeds[-1]} ({len(seeds)}), 80 evaluations. A run is trapped when "
+        f"its best value is above {HARTMANN6_SECOND_BASIN} (the second-best basin is at "
+        "-3.2032, the global minimum -3.3224). Fisher's exact test compares the counts.",
+        "",
+        "| contender | trapped | trapped seeds |",
+        "|---|---|---|",
+    ]
+    counts = {}
+    for n in names:
+        trapped = [s for s in seeds if finals[n][s] > HARTMANN6_SECOND_BASIN]
+        counts[n] = len(trapped)
+        out.append(f"| {n} | {len(trapped)}/{len(seeds)} | {', '.join(map(str, trapped))} |")
+    from scipy.stats import fisher_exact
+
+    a, b = counts[names[0]], counts[names[1]]
+    p = float(fisher_exact([[a, len(seeds) - a], [b, len(seeds) - b]]).pvalue)
+    first10 = [s for s in seeds if s < 10]
+    out += [
+        "",
+        f"Two-sided p = {p:.2g}. Seeds 0–9 alone (the anchor cell): "
+        + ", ".join(
+            f"{n} {sum(finals[n][s] > HARTMANN6_SECOND_BASIN for s in first10)}/{len(first10)}"
+            for n in names
+        )
+        + ".",
+        "",
+    ]
+    return out
+
+
 def _peer_table(standard: Results) -> list[str]:
     names = [n for n in PEERS if n in standard.contenders]
     with_optimum = [pr for pr in standard.problems.values() if pr.has_optimum]
@@ -244,6 +292,7 @@ def write_report(suite_dir: Path, command: str, standard_dir: Path | None = None
     if conclusions.exists():
         lines += [conclusions.read_text(encoding="utf-8").rstrip(), ""]
     lines += _factor_tables(res, records)
+    lines += _basin_table(records)
     if standard_dir is not None and (standard_dir / store.RUNS).exists():
         standard = build(_records(standard_dir))
         lines += _old_vs_new(standard)

@@ -171,6 +171,19 @@ VARIANTS: tuple[Variant, ...] = (
         model={"max_exact": 32},
     ),
     _new(
+        "bayesopt+notr",
+        "trust region (d >= 10)",
+        "new default without the trust region (trust_region='never'); the default uses one "
+        "from 10 non-categorical dimensions",
+        optimizer={"trust_region": "never"},
+    ),
+    _new(
+        "bayesopt+tr",
+        "trust region (d >= 10)",
+        "new default with the trust region in every dimension (trust_region='always')",
+        optimizer={"trust_region": "always"},
+    ),
+    _new(
         "bayesopt+logei",
         "acquisition",
         "new default with analytic LogEI (best observed value as incumbent) instead of "

@@ -84,6 +84,7 @@ def synthetic_problems() -> list[Problem]:
         p("ackley20", Ackley(dim=20), 100, description="Ackley, 20-D (latency benchmark)"),
         p("rosenbrock4", Rosenbrock(dim=4), 60, description="Rosenbrock, 4-D on [-5, 10]^4"),
         p("levy6", Levy(dim=6), 80, description="Levy, 6-D on [-10, 10]^6"),
+        p("levy12", Levy(dim=12), 100, description="Levy, 12-D on [-10, 10]^12"),
         p("styblinski8", StyblinskiTang(dim=8), 100, description="Styblinski-Tang, 8-D"),
         p("michalewicz5", Michalewicz(dim=5), 80, description="Michalewicz, 5-D, steep ridges"),
         p(
