@@ -44,6 +44,7 @@ from botorch.acquisition.analytic import LogProbabilityOfImprovement, _log_ei_he
 from botorch.models import SingleTaskGP
 from botorch.models.model import Model
 from botorch.sampling import SobolQMCNormalSampler
+from gpytorch.means import ConstantMean, ZeroMean
 from torch import Tensor
 
 from bayesopt._linalg import cholesky_of_kernel, stationary
@@ -90,6 +91,21 @@ class CachedLogEI(AcquisitionFunction):
         self._noise = noise
         self._fast = stationary(model.covar_module)
         self.best_f = float(best_f)
+        mean = model.mean_module
+        # GPyTorch's module call costs more than the rest of a small posterior: keep the
+        # constant (``None`` for other means, which are called).
+        self._constant = (
+            mean.constant.detach().reshape(())
+            if isinstance(mean, ConstantMean)
+            else torch.zeros((), dtype=X.dtype, device=X.device)
+            if isinstance(mean, ZeroMean)
+            else None
+        )
+
+    def _prior_mean(self, X: Tensor) -> Tensor:
+        if self._constant is None:
+            return self.model.mean_module(X)
+        return self._constant.expand(X.shape[:-1])
 
     def mean_at_training_points(self) -> Tensor:
         """The posterior mean at the training inputs, in ``O(n)``: ``y - noise * alpha``."""
@@ -113,7 +129,7 @@ class CachedLogEI(AcquisitionFunction):
         else:
             k = self.model.covar_module(X, self._X).to_dense()
             prior = self.model.covar_module(X, diag=True)
-        mean = self.model.mean_module(X) + k @ self._alpha
+        mean = self._prior_mean(X) + k @ self._alpha
         v = torch.linalg.solve_triangular(self._L, k.transpose(-1, -2), upper=False)
         var = (prior - (v**2).sum(-2)).clamp_min(1e-12)
         return mean, var.sqrt()
@@ -125,8 +141,9 @@ class CachedLogEI(AcquisitionFunction):
 
     @property
     def has_gradient(self) -> bool:
-        """Whether ``value_and_gradient`` is available (a ``Stationary`` kernel)."""
-        return self._fast is not None
+        """Whether ``value_and_gradient`` is available: a ``Stationary`` kernel and a
+        constant (or zero) prior mean."""
+        return self._fast is not None and self._constant is not None
 
     @torch.no_grad()
     def value_and_gradient(self, X: Tensor) -> tuple[Tensor, Tensor]:
@@ -156,7 +173,7 @@ class CachedLogEI(AcquisitionFunction):
         ls2 = fast.lengthscale.reshape(-1) ** 2
         r2 = fast.r2(X, self._X)  # b x n
         k = scale * fast.base_of_r2(r2)
-        mean = self.model.mean_module(X) + k @ self._alpha
+        mean = self._prior_mean(X) + k @ self._alpha
         v = torch.linalg.solve_triangular(self._L, k.mT, upper=False)  # n x b
         raw_var = scale - (v**2).sum(-2)
         var = raw_var.clamp_min(1e-12)
