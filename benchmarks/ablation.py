@@ -175,15 +175,16 @@ HARTMANN6_SECOND_BASIN = -3.25
 the global minimum is -3.3224."""
 
 
+BASIN_CONTENDERS = ("bayesopt", "optuna-gp", "optuna-gp+our-design", "bayesopt+init10u")
+
+
 def _basin_table(records: list[dict[str, Any]]) -> list[str]:
     """How often each contender ends Hartmann-6 outside the global basin, over all seeds."""
     finals: dict[str, dict[int, float]] = defaultdict(dict)
     for r in records:
         if r["problem"] == "hartmann6" and r.get("status") == "ok" and r.get("trace"):
             finals[r["contender"]][int(r["seed"])] = float(r["trace"][-1])
-    names = [
-        n for n in ("bayesopt", "optuna-gp", "optuna-gp+our-design") if len(finals.get(n, {})) >= 20
-    ]
+    names = [n for n in BASIN_CONTENDERS if len(finals.get(n, {})) >= 20]
     if len(names) < 2 or names[0] != "bayesopt":
         return []
     seeds = sorted(set.intersection(*(set(finals[n]) for n in names)))

@@ -123,7 +123,11 @@ def _ablation_blocks() -> tuple[Block, ...]:
         ),
         # Hartmann-6's second basin (f = -3.20) on 30 seeds: how often the default and
         # Optuna's GPSampler end there (the anchor cell has only seeds 0-9).
-        Block(("hartmann6",), ("bayesopt", "optuna-gp", "optuna-gp+our-design"), _seeds(30)),
+        Block(
+            ("hartmann6",),
+            ("bayesopt", "optuna-gp", "optuna-gp+our-design", "bayesopt+init10u"),
+            _seeds(30),
+        ),
         # The trust region: the default uses it from d = 10 (against bayesopt+notr there),
         # and the same region below 10 dimensions (bayesopt+tr) shows what it costs there.
         Block(("ackley10", "ackley20", "levy12"), ("bayesopt", "bayesopt+notr"), _seeds(10)),
