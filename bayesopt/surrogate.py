@@ -390,6 +390,37 @@ def _robust_cholesky(K: Tensor) -> Tensor:
     raise torch.linalg.LinAlgError("kernel matrix is not positive definite even with jitter")
 
 
+def _closed_form_log_prior(
+    model: SingleTaskGP, params: list[Tensor]
+) -> tuple[Tensor, list[Tensor | None]] | None:
+    """The log prior and its gradient without autograd, for the default model's priors.
+
+    Each prior must act directly on one of ``params`` (no transform in between) and be a
+    ``GammaPrior`` (gradient ``(c - 1) / x - r``) or a ``BoundedLengthscalePrior``
+    (``-a (2 x - 2 / x**3)``). Returns ``None`` otherwise (the caller uses autograd).
+    At 200 points autograd's pass through GPyTorch's prior closures was a quarter of
+    the fit's time.
+    """
+    index = {id(p): i for i, p in enumerate(params)}
+    grads: list[Tensor | None] = [None] * len(params)
+    total = torch.zeros((), dtype=params[0].dtype, device=params[0].device)
+    with torch.no_grad():
+        for _, module, prior, closure, _ in model.named_priors():
+            x = closure(module)
+            i = index.get(id(x))
+            if i is None:
+                return None
+            if isinstance(prior, BoundedLengthscalePrior):
+                grad = -prior.a * (2.0 * x - 2.0 * x.pow(-3))
+            elif isinstance(prior, GammaPrior):
+                grad = (prior.concentration - 1.0) / x - prior.rate
+            else:
+                return None
+            total = total + prior.log_prob(x).sum()
+            grads[i] = grad if grads[i] is None else grads[i] + grad
+    return total, grads
+
+
 def _stationary_objective(
     model: SingleTaskGP, fast: Stationary, params: list[Tensor]
 ) -> tuple[float, list[Tensor]] | None:
@@ -444,18 +475,22 @@ def _stationary_objective(
             grads[id(constant)] = (-a.sum()).reshape(constant.shape)
         if fast.outputscale is not None:
             grads[id(fast.outputscale)] = (0.5 * (W * base).sum()).reshape(())
-    log_prior = sum(
-        (
-            prior.log_prob(closure(module)).sum()
-            for _, module, prior, closure, _ in model.named_priors()
-        ),
-        torch.zeros((), dtype=X.dtype, device=X.device),
-    )
-    prior_grads = (
-        torch.autograd.grad(log_prior, params, allow_unused=True)
-        if log_prior.requires_grad
-        else [None] * len(params)
-    )
+    closed = _closed_form_log_prior(model, params)
+    if closed is not None:
+        log_prior, prior_grads = closed
+    else:
+        log_prior = sum(
+            (
+                prior.log_prob(closure(module)).sum()
+                for _, module, prior, closure, _ in model.named_priors()
+            ),
+            torch.zeros((), dtype=X.dtype, device=X.device),
+        )
+        prior_grads = (
+            torch.autograd.grad(log_prior, params, allow_unused=True)
+            if log_prior.requires_grad
+            else [None] * len(params)
+        )
     value -= float(log_prior.detach())
     out = [
         grads[id(p)] / n - (0 if g is None else g / n)

@@ -195,3 +195,33 @@ def test_warped_fit_keeps_concentrations_positive_on_a_hard_function():
     model = surrogate.fit(X, y, options=ModelOptions(warp=True))
     for name in ("concentration0", "concentration1"):
         assert bool((getattr(model.input_transform, name) > 0).all())
+
+
+@pytest.mark.parametrize(
+    ("options", "closed"),
+    [
+        (ModelOptions(), True),
+        (ModelOptions(kernel="rbf", outputscale=False), True),
+        (ModelOptions.botorch(), False),  # LogNormal priors: autograd
+    ],
+)
+def test_closed_form_objective_and_prior_gradients_equal_autograd(options, closed):
+    from botorch.optim.utils import get_parameters_and_bounds
+
+    X, y = _data(30, seed=8)
+    model = surrogate.build(X, y, options=options)
+    params = list(get_parameters_and_bounds(model, requires_grad=True)[0].values())
+    assert (surrogate._closed_form_log_prior(model, params) is not None) is closed
+    model.train()
+    for step in range(2):  # at the initial values and after moving every parameter
+        value, grads = surrogate._objective(model, params)
+        ref_value, ref = surrogate._neg_log_posterior(model)
+        ref_grads = torch.autograd.grad(ref, params, allow_unused=True)
+        assert value == pytest.approx(ref_value, abs=1e-10)
+        for g, r in zip(grads, ref_grads, strict=True):
+            assert (g is None) == (r is None) or float(g.abs().max()) == 0.0
+            if r is not None:
+                assert torch.allclose(g, r, atol=1e-9)
+        with torch.no_grad():
+            for p in params:
+                p.mul_(1.3).add_(0.01 * step)
