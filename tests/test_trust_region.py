@@ -141,3 +141,29 @@ def test_trust_region_finds_the_optimum_of_a_10d_sphere():
         trial = opt.ask()
         opt.tell(trial, f(trial.params))
     assert opt.best.value < 0.05
+
+
+def test_mixed_space_batches_inside_the_region_are_valid_and_distinct():
+    params = {f"x{i}": bo.Real(-1.0, 1.0) for i in range(8)}
+    params["n"] = bo.Integer(1, 50)
+    params["k"] = bo.Integer(0, 3)
+    params["c"] = bo.Categorical(["a", "b", "c"])
+    space = bo.Space(params)
+
+    def f(p):
+        return sum((p[f"x{i}"] - 0.2) ** 2 for i in range(8)) + (p["n"] - 20) ** 2 / 400 + (
+            0.0 if p["c"] == "b" else 0.5
+        )
+
+    opt = bo.Optimizer(space, seed=1)
+    assert opt._uses_trust_region()  # 10 non-categorical coordinates
+    for _ in range(opt.n_initial + 2):
+        trial = opt.ask()
+        opt.tell(trial, f(trial.params))
+    batch = opt.ask(3)
+    keys = {tuple(sorted(t.params.items())) for t in batch}
+    assert len(keys) == 3
+    for t in batch:
+        assert isinstance(t.params["n"], int) and 1 <= t.params["n"] <= 50
+        assert t.params["k"] in range(4) and t.params["c"] in ("a", "b", "c")
+        assert t.source == "model"
