@@ -151,8 +151,10 @@ def test_mixed_space_batches_inside_the_region_are_valid_and_distinct():
     space = bo.Space(params)
 
     def f(p):
-        return sum((p[f"x{i}"] - 0.2) ** 2 for i in range(8)) + (p["n"] - 20) ** 2 / 400 + (
-            0.0 if p["c"] == "b" else 0.5
+        return (
+            sum((p[f"x{i}"] - 0.2) ** 2 for i in range(8))
+            + (p["n"] - 20) ** 2 / 400
+            + (0.0 if p["c"] == "b" else 0.5)
         )
 
     opt = bo.Optimizer(space, seed=1)
