@@ -68,8 +68,9 @@ def _variant_rows(res: Results, v: Variant, ask_s: dict[str, float]) -> tuple[st
         a, b = pr.paired(v.name, v.reference)
         comp = compare(a, b)
         outcomes.append((pr.label, comp.outcome))
-        va = _median([pr.final[v.name][s] for s in pr.final[v.name]])
-        vb = _median([pr.final[v.reference][s] for s in pr.final[v.reference]])
+        seeds = sorted(set(pr.final[v.name]) & set(pr.final[v.reference]))
+        va = _median([pr.final[v.name][s] for s in seeds])
+        vb = _median([pr.final[v.reference][s] for s in seeds])
         cells.append(f"{pr.label}: {_fmt(va)} / {_fmt(vb)} {MARK[comp.outcome]}")
     if not outcomes:
         return f"| {v.name} | {v.reference} | not run | | | | {v.description} |", ""
@@ -125,8 +126,8 @@ def _factor_tables(res: Results, records: list[dict[str, Any]]) -> list[str]:
         if details:
             out += [
                 "",
-                "Median final log10 regret, variant / reference, and the test's verdict "
-                "(W win, · tie, L loss):",
+                "Median final log10 regret over the seeds both ran, variant / reference, and "
+                "the test's verdict (W win, · tie, L loss):",
                 "",
                 "| variant | per problem |",
                 "|---|---|",
