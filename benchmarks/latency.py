@@ -176,9 +176,7 @@ def _measure(contender: str, problem: str, n: int, seed: int) -> tuple[float, in
 
 def _pool(threads: int) -> Any:
     # One process per measurement: a fresh peak resident set for each.
-    return multiprocessing.get_context("spawn").Pool(
-        1, init_worker, (threads,), maxtasksperchild=1
-    )
+    return multiprocessing.get_context("spawn").Pool(1, init_worker, (threads,), maxtasksperchild=1)
 
 
 def run_latency(
@@ -325,9 +323,7 @@ def _markdown(
             "|---" * (len(names) + 1) + "|",
         ]
         ns = sorted({r["n"] for r in rows})
-        table = {
-            (r["contender"], r["n"]): r for r in rows if r["problem"] == problem
-        }
+        table = {(r["contender"], r["n"]): r for r in rows if r["problem"] == problem}
         for n in ns:
             cells = [
                 _seconds(table[c, n], meta["repeats"]) if (c, n) in table else "–" for c in names
@@ -371,7 +367,7 @@ def _markdown(
         lines.append("")
     if "bayesopt-cuda" not in names:
         lines += [
-            "GPU figures (`bayesopt-cuda`, `Optimizer(device=\"cuda\")`) are not measured in "
+            'GPU figures (`bayesopt-cuda`, `Optimizer(device="cuda")`) are not measured in '
             "this run: no CUDA GPU was available. They are still unmeasured on an H100/H200.",
             "",
         ]

@@ -88,27 +88,28 @@ def _ablation_blocks() -> tuple[Block, ...]:
     model = ("bayesopt-v0+lownoise", "bayesopt-v0+matern", "bayesopt-v0+scale",
              "bayesopt-v0+lsprior")  # fmt: skip
     design = (
-        "bayesopt+logei",
-        "bayesopt+boltzmann",
-        "bayesopt+noinc",
-        "bayesopt+raw2048",
-        "bayesopt+warp",
-        "bayesopt+bilog",
-        "bayesopt+yeojohnson",
-        "bayesopt+rescaled",
-        "bayesopt+uniform",
-        "bayesopt+init5d",
-        "bayesopt+rbf",
+        "bayesopt-v1+logei",
+        "bayesopt-v1+boltzmann",
+        "bayesopt-v1+noinc",
+        "bayesopt-v1+raw2048",
+        "bayesopt-v1+warp",
+        "bayesopt-v1+bilog",
+        "bayesopt-v1+yeojohnson",
+        "bayesopt-v1+rescaled",
+        "bayesopt-v1+uniform",
+        "bayesopt-v1+init5d",
+        "bayesopt-v1+rbf",
     )
     return (
-        # The old and the new default on the anchors of ANCHORS.md and the noisy variants
+        # The old default (v0), the study's first default (v1) and the adopted one on the
+        # anchors of ANCHORS.md and the noisy variants
         # (the new noise model must not regress there).
-        Block(_ANCHORS + _NOISY, ("bayesopt", "bayesopt-v0"), _seeds(10)),
+        Block(_ANCHORS + _NOISY, ("bayesopt", "bayesopt-v0", "bayesopt-v1"), _seeds(10)),
         # The initial design: the new default gets trapped in Hartmann-6's second-best basin
         # (f = -3.20) on some seeds; Optuna's GPSampler starts from 10 uniform points.
         Block(
             ("hartmann6", "branin", "levy6"),
-            ("bayesopt+init10", "bayesopt+uniform", "bayesopt+init10u"),
+            ("bayesopt-v1+init10", "bayesopt-v1+uniform", "bayesopt-v1+init10u"),
             _seeds(10),
         ),
         # Each model factor alone on top of the old default.
@@ -118,34 +119,43 @@ def _ablation_blocks() -> tuple[Block, ...]:
         # Boltzmann starts or LogEI change it ("random" anchors the normalised score).
         Block(
             ("rf-wine",),
-            ("bayesopt", "bayesopt-v0", *model, "bayesopt+boltzmann", "bayesopt+logei", "random"),
+            (
+                "bayesopt",
+                "bayesopt-v1",
+                "bayesopt-v0",
+                *model,
+                "bayesopt-v1+boltzmann",
+                "bayesopt-v1+logei",
+                "random",
+            ),
             _seeds(10),
         ),
         # Hartmann-6's second basin (f = -3.20) on 30 seeds: how often the default and
         # Optuna's GPSampler end there (the anchor cell has only seeds 0-9).
         Block(
             ("hartmann6",),
-            ("bayesopt", "optuna-gp", "optuna-gp+our-design", "bayesopt+init10u"),
+            ("bayesopt-v1", "bayesopt", "optuna-gp", "optuna-gp+our-design", "bayesopt-v1+init10u"),
             _seeds(30),
         ),
         # The trust region: the default uses it from d = 10 (against bayesopt+notr there),
         # and the same region below 10 dimensions (bayesopt+tr) shows what it costs there.
-        Block(("ackley10", "ackley20", "levy12"), ("bayesopt", "bayesopt+notr"), _seeds(10)),
-        Block(("hartmann6", "ackley5", "levy6"), ("bayesopt+tr",), _seeds(10)),
+        Block(("ackley10", "ackley20", "levy12"), ("bayesopt-v1", "bayesopt-v1+notr"), _seeds(10)),
+        Block(("hartmann6", "ackley5", "levy6"), ("bayesopt-v1+tr",), _seeds(10)),
         # Yeo-Johnson outputs won on Hartmann-6 (final precision in the global basin) and
         # tied on Branin: the other anchors, the noisy and mixed problems and RF-wine.
         Block(
             ("ackley5", "rosenbrock4", "levy6", *_NOISY, "mixed-levy", "rf-wine"),
-            ("bayesopt+yeojohnson",),
+            ("bayesopt-v1+yeojohnson",),
             _seeds(10),
         ),
         # LogEI against qLogNEI where noise matters.
-        Block(_NOISY, ("bayesopt+logei",), _seeds(10)),
-        # Every other factor alone on top of the new default, most important first.
+        Block(_NOISY, ("bayesopt-v1+logei",), _seeds(10)),
+        # Every other factor alone on top of v1 (the default before Yeo-Johnson outputs),
+        # most important first.
         *(Block(("branin", "hartmann6"), (name,), _seeds(10)) for name in design),
-        Block(("mixed-levy",), ("bayesopt", "bayesopt+exh4"), _seeds(10)),
+        Block(("mixed-levy",), ("bayesopt-v1", "bayesopt-v1+exh4"), _seeds(10)),
         # What the local model beyond max_exact costs in regret (issue 6).
-        Block(("hartmann6", "ackley5"), ("bayesopt+local32",), _seeds(10)),
+        Block(("hartmann6", "ackley5"), ("bayesopt-v1+local32",), _seeds(10)),
     )
 
 
@@ -186,10 +196,12 @@ _PRESETS = (
     Preset(
         "ablation",
         "The factor study (benchmarks/variants.py), sized for a 2-core machine: the old "
-        "(bayesopt-v0) and the new default on the five anchor problems of ANCHORS.md and the "
-        "two noisy variants; each model factor alone on top of v0 on Branin, Hartmann-6 and "
-        "Rosenbrock-4; LogEI on the noisy problems; every other factor alone on top of the "
-        "new default on Branin and Hartmann-6; discrete search on mixed Levy. 10 seeds. "
+        "default (bayesopt-v0), the study's first default (bayesopt-v1) and the adopted one "
+        "on the five anchor problems of ANCHORS.md and the two noisy variants; each model "
+        "factor alone on top of v0 on Branin, Hartmann-6, Rosenbrock-4 and RF-wine; every "
+        "other factor alone on top of v1 on Branin and Hartmann-6 (Yeo-Johnson outputs and "
+        "Boltzmann starts on more); Hartmann-6 on 30 seeds; discrete search on mixed Levy; "
+        "the trust region on Ackley-10/20 and Levy-12. 10 seeds unless stated. "
         "`python -m benchmarks ablation` runs the blocks in this order and writes the report.",
         _ablation_blocks(),
     ),

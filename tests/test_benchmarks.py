@@ -391,19 +391,23 @@ def test_ablation_report_counts_the_hartmann6_basin_and_pairs_seeds(tmp_path: Pa
     from benchmarks import ablation
 
     suite = tmp_path / "ablation"
-    trapped = {"bayesopt": {1, 3, 5}, "optuna-gp": {2}}
+    trapped = {"bayesopt": {1, 3, 5}, "bayesopt-v1": {1, 3, 5}, "optuna-gp": {2}}
     for seed in range(20):
         for name, bad in trapped.items():
             final = -3.2032 if seed in bad else -3.3220
             store.append(suite / "runs.jsonl", _fake("hartmann6", name, seed, final))
         if seed < 10:  # a variant on 10 of the default's 20 seeds
-            store.append(suite / "runs.jsonl", _fake("hartmann6", "bayesopt+rbf", seed, -3.0))
+            store.append(suite / "runs.jsonl", _fake("hartmann6", "bayesopt-v1+rbf", seed, -3.0))
     ablation.write_report(suite, "python -m benchmarks ablation --no-run")
     text = (suite / "REPORT.md").read_text()
     assert "## Hartmann-6: how often the run ends in the second basin" in text
     assert "| bayesopt | 3/20 | — | 1, 3, 5 |" in text
     assert "| optuna-gp | 1/20 | 0.6 | 2 |" in text
-    assert "Seeds 0–9 alone (the anchor cell): bayesopt 3/10, optuna-gp 1/10." in text
+    assert "| bayesopt-v1 | 3/20 | 1 | 1, 3, 5 |" in text
+    assert (
+        "Seeds 0–9 alone (the anchor cell): bayesopt 3/10, bayesopt-v1 3/10, optuna-gp 1/10."
+        in text
+    )
     # Medians over the 10 paired seeds: the default's are seeds 0-9 only.
     regret = math.log10(-3.2032 + 3.32237)
     paired = sorted([regret] * 3 + [math.log10(-3.3220 + 3.32237)] * 7)

@@ -46,6 +46,31 @@ def test_default_noise_floor_is_1e_6_with_gamma_prior():
     assert (float(prior.concentration), float(prior.rate)) == (1.1, 30.0)
 
 
+def test_default_output_transform_is_yeo_johnson_and_the_optimizer_uses_it():
+    assert ModelOptions().output_warp == "yeo-johnson"
+    assert ModelOptions.botorch().output_warp == "none"
+    # A heavy tail of bad values (losses up to 1e4, most near 1) is pulled in: the
+    # transformed outputs are far less skewed than the plain standardised ones.
+    g = torch.Generator().manual_seed(0)
+    loss = torch.exp(3 * torch.rand(40, generator=g, dtype=torch.float64) ** 2) ** 3
+    plain = surrogate.transform_outputs(-loss, "none")
+    warped = surrogate.transform_outputs(-loss, "yeo-johnson")
+
+    def skew(v):
+        return float(((v - v.mean()) ** 3).mean() / v.std() ** 3)
+
+    assert abs(skew(warped)) < 0.5 * abs(skew(plain))
+    assert torch.equal(torch.argsort(warped), torch.argsort(plain))  # order kept
+    import bayesopt as bo
+
+    opt = bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0, n_initial=3)
+    for t in opt.ask(3):
+        opt.tell(t, float(torch.exp(torch.tensor(9 * t.params["x"]))))
+    _, y, _ = opt._training_data()
+    losses = torch.tensor([-t.value for t in opt.trials], dtype=torch.float64)
+    assert torch.allclose(y, surrogate.transform_outputs(losses, "yeo-johnson"))
+
+
 def test_botorch_options_reproduce_botorch_defaults():
     X, y = _data(10)
     model = surrogate.build(X, y, options=ModelOptions.botorch())
