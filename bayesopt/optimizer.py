@@ -26,6 +26,7 @@ import warnings
 from typing import Any
 
 import torch
+from botorch.acquisition import AcquisitionFunction
 from botorch.exceptions.errors import BotorchError, ModelFittingError
 from botorch.exceptions.warnings import BotorchWarning
 from linear_operator.utils.warnings import NumericalWarning
@@ -282,23 +283,39 @@ class Optimizer(AskTell):
             noise_fraction=noise,
         )
         scales = surrogate.lengthscales(model, self.space.dim, self.space.categorical_dims)
-        if not self._uses_trust_region():
-            return propose.maximize(
-                acqf,
-                self._grids,
-                q=n,
-                seed=seed,
-                X_pending=U_pending,
-                X_avoid=X_avoid,
-                X_starts=X_best,
-                options=self.propose_options,
-                scales=scales,
+        if self._uses_trust_region():
+            centre = X[int(torch.argmax(y))]
+            lo, hi = trust_region_module.box(
+                centre, self.region().length, scales.to(centre), self.space.categorical_dims
             )
-        region = self.region()
-        centre = X[int(torch.argmax(y))]
-        lo, hi = trust_region_module.box(
-            centre, region.length, scales.to(centre), self.space.categorical_dims
+            return self._maximize_in_box(
+                acqf, lo, hi, n, seed, U_pending, X_avoid, X_best, scales.to(lo)
+            )
+        return propose.maximize(
+            acqf,
+            self._grids,
+            q=n,
+            seed=seed,
+            X_pending=U_pending,
+            X_avoid=X_avoid,
+            X_starts=X_best,
+            options=self.propose_options,
+            scales=scales,
         )
+
+    def _maximize_in_box(
+        self,
+        acqf: AcquisitionFunction,
+        lo: Tensor,
+        hi: Tensor,
+        n: int,
+        seed: int,
+        U_pending: Tensor,
+        X_avoid: Tensor,
+        X_best: Tensor,
+        scales: Tensor,
+    ) -> Tensor:
+        """``propose.maximize`` restricted to the box ``[lo, hi]`` (the trust region)."""
         boxed = trust_region_module.BoxAcquisition(acqf, lo, hi)
         grids = [
             trust_region_module.box_grid(g if g is None else g.to(lo), float(a), float(b))
@@ -314,7 +331,7 @@ class Optimizer(AskTell):
             X_avoid=boxed.to_box(X_avoid),
             X_starts=boxed.to_box(X_best[inside]),
             options=self.propose_options,
-            scales=scales.to(lo) / (hi - lo).clamp_min(1e-12),
+            scales=scales / (hi - lo).clamp_min(1e-12),
         )
         return self.space.snap(boxed.to_cube(U).clamp(0.0, 1.0))
 
