@@ -355,8 +355,11 @@ plt.show()
 #    (log-scaled ones in log space), so a lengthscale of 0.2 means "a fifth of the range"
 #    whatever the units. Here $x \in [0, 5]$, so a unit-cube lengthscale is 5 times
 #    smaller than the same lengthscale in $x$.
-# 2. **Outputs are standardised** by `surrogate.standardize`: exactly
-#    $(y - \bar y) / s_y$ as above, computed in a way that cannot overflow.
+# 2. **Outputs are standardised** by `surrogate.standardize` (centred and scaled as above,
+#    computed in a way that cannot overflow), then passed through a Yeo-Johnson power
+#    transform fitted to them, and standardised again (`surrogate.transform_outputs`).
+#    The transform keeps the order of the values and pulls in a long tail of bad ones;
+#    it won the factor study in `benchmarks/results/ablation/`.
 # 3. **Hyperparameters get priors.** `surrogate.fit` maximises the marginal likelihood
 #    *plus* the log prior density of the hyperparameters (a maximum a posteriori
 #    estimate). With a handful of points the likelihood alone can pick absurd
