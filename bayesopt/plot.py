@@ -368,8 +368,9 @@ class SurrogateView:
         trials: the optimiser's trials.
         maximize: whether larger values are better.
         acquisition_name: the acquisition drawn by ``acquisition``.
-        units: ``"objective"`` when predictions are in objective units, else
-            ``"standardised"`` (larger is better; when a non-affine output warp was used).
+        units: ``"objective"`` when predictions are in objective units (always, when the
+            output transform's inverse is known, as it is from ``fit_surrogate``), else
+            ``"standardised"`` (the model's units, larger is better).
     """
 
     def __init__(
@@ -386,6 +387,7 @@ class SurrogateView:
         maximize: bool,
         acquisition_name: str,
         seed: int,
+        inverse: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.space = space
         self.model = model
@@ -409,14 +411,19 @@ class SurrogateView:
             affine = np.allclose(a * t + b, y_np, atol=1e-6 * max(1.0, np.abs(y_np).max()))
         else:
             a, b, affine = 1.0, float(np.mean(y_np - t)), True
-        self.units = "objective" if affine else "standardised"
+        # A non-affine transform (Yeo-Johnson, the default) is shown through its inverse.
+        self._inverse = None if affine or inverse is None else inverse
+        self._sign = sign
+        self.units = "objective" if affine or self._inverse is not None else "standardised"
         self._a = sign * a if affine else 1.0
         self._b = b if affine else 0.0
-        self.display_values = values if affine else y_np
-        """``values`` in ``units`` (the standardised targets when not affine)."""
+        self.display_values = values if self.units == "objective" else y_np
+        """``values`` in ``units`` (the standardised targets when not objective)."""
 
     def to_units(self, y: np.ndarray) -> np.ndarray:
-        """Map standardised targets to display units (objective values where affine)."""
+        """Map model-space targets to display units (objective values when known)."""
+        if self._inverse is not None:
+            return self._sign * self._inverse(np.asarray(y, dtype=float))
         return (np.asarray(y) - self._b) / self._a
 
     def predict(self, U: Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -426,13 +433,21 @@ class SurrogateView:
             U: ``k x d`` unit points.
 
         Returns:
-            Two ``k`` arrays, in ``units``.
+            Two ``k`` arrays, in ``units``: the mean (through a non-affine output
+            transform, the posterior median) and the standard deviation (its
+            first-order image there).
         """
         with torch.no_grad(), surrogate.exact(), _quiet():
             post = self.model.posterior(U.to(DTYPE))
             mean = post.mean.reshape(-1).numpy()
             sd = post.variance.clamp_min(0).sqrt().reshape(-1).numpy()
-        return self.to_units(mean), sd / abs(self._a)
+        if self._inverse is None:
+            return self.to_units(mean), sd / abs(self._a)
+        # Through a monotone warp: the mean maps to the posterior median in objective
+        # units, and the s.d. to its first-order (delta-method) image there.
+        h = 1e-5
+        slope = np.abs(self.to_units(mean + h) - self.to_units(mean - h)) / (2 * h)
+        return self.to_units(mean), sd * slope
 
     def _acquisition_function(self) -> Any:
         if self._acqf is None:
@@ -522,7 +537,7 @@ def fit_surrogate(opt: AskTell, *, acquisition: str | None = None, seed: int = 0
     target = torch.as_tensor(values if opt.maximize else -values, dtype=DTYPE)
     # An Optimizer's own model settings; other optimisers (RandomSearch) get the defaults.
     options = getattr(opt, "model_options", None) or surrogate.ModelOptions()
-    y = surrogate.transform_outputs(target, options.output_warp)
+    y, inverse = surrogate.fit_output_transform(target, options.output_warp)
     with surrogate.exact():
         model = surrogate.fit(X, y, cat_dims=space.categorical_dims, seed=seed, options=options)
     pending = [t for t in trials if t.state is TrialState.PENDING]
@@ -538,6 +553,7 @@ def fit_surrogate(opt: AskTell, *, acquisition: str | None = None, seed: int = 0
         maximize=opt.maximize,
         acquisition_name=name,
         seed=seed,
+        inverse=inverse,
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import gpytorch
@@ -200,6 +200,102 @@ def standardize(y: Tensor) -> Tensor:
     return y / sd if bool(sd > 0) else torch.zeros_like(y)
 
 
+def _standardizer(y: Tensor) -> tuple[float, float]:
+    """``(shift, scale)`` with ``standardize(y) == (y - shift) / scale`` (scale 0: constant)."""
+    y = y.to(torch.float64)
+    median = float(y.median())
+    spread = float((y - median).abs().max())
+    if not spread > 0:
+        return median, 0.0
+    u = (y - median) / spread
+    mean = float(u.mean())
+    sd = float(u.std()) if len(u) > 1 else 1.0
+    if not sd > 0:
+        return median, 0.0
+    return median + spread * mean, spread * sd
+
+
+def _yeo_johnson_inverse(x: np.ndarray, lam: float) -> np.ndarray:
+    """The inverse of the Yeo-Johnson transform with parameter ``lam``."""
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    pos = x >= 0
+    with np.errstate(all="ignore"):
+        if abs(lam) < 1e-12:
+            out[pos] = np.expm1(x[pos])
+        else:
+            out[pos] = np.power(np.maximum(lam * x[pos] + 1.0, 0.0), 1.0 / lam) - 1.0
+        if abs(lam - 2.0) < 1e-12:
+            out[~pos] = -np.expm1(-x[~pos])
+        else:
+            base = np.maximum(1.0 - (2.0 - lam) * x[~pos], 0.0)
+            out[~pos] = 1.0 - np.power(base, 1.0 / (2.0 - lam))
+    return out
+
+
+def fit_output_transform(
+    y: Tensor, warp: str = "none"
+) -> tuple[Tensor, Callable[[np.ndarray], np.ndarray]]:
+    """``transform_outputs`` together with its inverse (model units back to ``y``'s).
+
+    Args:
+        y: ``n`` finite values (larger is better).
+        warp: one of ``OUTPUT_WARPS``.
+
+    Returns:
+        The transformed values and a function mapping an array of model-space values back
+        to ``y``'s units: exact (up to rounding) within the range of the transformed
+        values, continued linearly beyond it, monotone everywhere.
+    """
+    if warp not in OUTPUT_WARPS:
+        raise ValueError(f"`warp` must be one of {OUTPUT_WARPS}, but got {warp!r}.")
+    y = y.to(torch.float64)
+    shift1, scale1 = _standardizer(y)
+    z = standardize(y)
+
+    def first_inverse(v: np.ndarray) -> np.ndarray:
+        return shift1 + scale1 * np.asarray(v, dtype=float)
+
+    if warp == "none" or len(z) < 3 or not bool(z.abs().max() > 0):
+        return z, first_inverse
+    if warp == "bilog":
+        warped = torch.sign(z) * torch.log1p(z.abs())
+
+        def unwarp(u: np.ndarray) -> np.ndarray:
+            return np.sign(u) * np.expm1(np.abs(u))
+
+    else:  # yeo-johnson
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out, lam = scipy.stats.yeojohnson(z.numpy())
+        warped = torch.as_tensor(np.asarray(out, dtype=np.float64))
+        if not bool(torch.isfinite(warped).all()):
+            return z, first_inverse
+
+        def unwarp(u: np.ndarray) -> np.ndarray:
+            return _yeo_johnson_inverse(u, float(lam))
+
+    shift2, scale2 = _standardizer(warped)
+    values = standardize(warped)
+
+    def exact_inverse(v: np.ndarray) -> np.ndarray:
+        return first_inverse(unwarp(shift2 + scale2 * np.asarray(v, dtype=float)))
+
+    # A power transform can have a bounded range (Yeo-Johnson with lambda > 2 or < 0), so
+    # the exact inverse is used within the data's range and continued linearly beyond it.
+    lo, hi = float(values.min()), float(values.max())
+    step = 1e-6 * max(hi - lo, 1e-12)
+    f_lo, f_hi = exact_inverse(np.array([lo, lo + step, hi - step, hi])).reshape(2, 2)
+    slope_lo, slope_hi = (f_lo[1] - f_lo[0]) / step, (f_hi[1] - f_hi[0]) / step
+
+    def inverse(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, dtype=float)
+        inside = exact_inverse(np.clip(v, lo, hi))
+        return inside + slope_lo * np.minimum(v - lo, 0.0) + slope_hi * np.maximum(v - hi, 0.0)
+
+    return values, inverse
+
+
 def transform_outputs(y: Tensor, warp: str = "none") -> Tensor:
     """Standardise ``y``, optionally warp it, and standardise again.
 
@@ -210,20 +306,7 @@ def transform_outputs(y: Tensor, warp: str = "none") -> Tensor:
     Returns:
         ``n`` values with mean 0 and s.d. 1 (zeros for a constant input), order preserved.
     """
-    z = standardize(y)
-    if warp == "none" or len(z) < 3 or not bool(z.abs().max() > 0):
-        return z
-    if warp == "bilog":
-        return standardize(torch.sign(z) * torch.log1p(z.abs()))
-    if warp == "yeo-johnson":
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = scipy.stats.yeojohnson(z.numpy())[0]
-        out_t = torch.as_tensor(np.asarray(out, dtype=np.float64))
-        if bool(torch.isfinite(out_t).all()):
-            return standardize(out_t)
-        return z
-    raise ValueError(f"`warp` must be one of {OUTPUT_WARPS}, but got {warp!r}.")
+    return fit_output_transform(y, warp)[0]
 
 
 class BoundedLengthscalePrior(Prior):

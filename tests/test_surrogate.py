@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from botorch.optim.fit import fit_gpytorch_mll_scipy
@@ -250,3 +251,17 @@ def test_closed_form_objective_and_prior_gradients_equal_autograd(options, close
         with torch.no_grad():
             for p in params:
                 p.mul_(1.3).add_(0.01 * step)
+
+
+@pytest.mark.parametrize("warp", ["none", "bilog", "yeo-johnson"])
+def test_output_transform_inverse_round_trips_and_is_monotone(warp):
+    g = torch.Generator().manual_seed(1)
+    y = -torch.exp(3 * torch.rand(40, generator=g, dtype=torch.float64)) ** 3
+    values, inverse = surrogate.fit_output_transform(y, warp)
+    assert torch.equal(values, surrogate.transform_outputs(y, warp))
+    back = inverse(values.numpy())
+    assert np.allclose(back, y.numpy(), rtol=1e-10, atol=1e-10 * float(y.abs().max()))
+    grid = np.linspace(float(values.min()) - 1, float(values.max()) + 1, 200)
+    assert np.all(np.diff(inverse(grid)) > 0)  # monotone, also beyond the data
+    with pytest.raises(ValueError, match="`warp` must be one of"):
+        surrogate.fit_output_transform(y, "log")
