@@ -121,18 +121,26 @@ class CachedLogEI(AcquisitionFunction):
             and model.num_outputs == 1
         )
 
-    def mean_and_sigma(self, X: Tensor) -> tuple[Tensor, Tensor]:
-        """Posterior mean and s.d. of the latent function at ``n x d`` points."""
+    def _posterior(self, X: Tensor) -> tuple[Tensor | None, Tensor, Tensor, Tensor]:
+        """``(r2, mean, v, prior variance - |v|^2)`` at ``b x d`` points, where
+        ``v = L^-1 k(X_train, X)`` and ``r2`` are the scaled squared distances to the
+        training points (``None`` without a closed-form kernel)."""
+        r2 = None
         if self._fast is not None:  # closed-form stationary kernel: same values, less overhead
-            k = self._fast.matrix(X, self._X)
-            prior = self._fast.scale.expand(X.shape[:-1])
+            r2 = self._fast.r2(X, self._X)
+            k = self._fast.scale * self._fast.base_of_r2(r2)
+            prior = self._fast.scale
         else:
             k = self.model.covar_module(X, self._X).to_dense()
             prior = self.model.covar_module(X, diag=True)
         mean = self._prior_mean(X) + k @ self._alpha
-        v = torch.linalg.solve_triangular(self._L, k.transpose(-1, -2), upper=False)
-        var = (prior - (v**2).sum(-2)).clamp_min(1e-12)
-        return mean, var.sqrt()
+        v = torch.linalg.solve_triangular(self._L, k.mT, upper=False)
+        return r2, mean, v, prior - (v**2).sum(-2)
+
+    def mean_and_sigma(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """Posterior mean and s.d. of the latent function at ``n x d`` points."""
+        _, mean, _, var = self._posterior(X)
+        return mean, var.clamp_min(1e-12).sqrt()
 
     def forward(self, X: Tensor) -> Tensor:
         """LogEI at ``b x 1 x d`` points, as a ``b`` tensor."""
@@ -171,13 +179,8 @@ class CachedLogEI(AcquisitionFunction):
         fast = self._fast
         scale = fast.scale
         ls2 = fast.lengthscale.reshape(-1) ** 2
-        r2 = fast.r2(X, self._X)  # b x n
-        k = scale * fast.base_of_r2(r2)
-        mean = self._prior_mean(X) + k @ self._alpha
-        v = torch.linalg.solve_triangular(self._L, k.mT, upper=False)  # n x b
-        raw_var = scale - (v**2).sum(-2)
-        var = raw_var.clamp_min(1e-12)
-        sigma = var.sqrt()
+        r2, mean, v, raw_var = self._posterior(X)  # r2: b x n, v: n x b
+        sigma = raw_var.clamp_min(1e-12).sqrt()
         z = (mean - self.best_f) / sigma
         log_h = _log_ei_helper(z)
         value = log_h + sigma.log()

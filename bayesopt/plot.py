@@ -368,9 +368,8 @@ class SurrogateView:
         trials: the optimiser's trials.
         maximize: whether larger values are better.
         acquisition_name: the acquisition drawn by ``acquisition``.
-        units: ``"objective"`` when predictions are in objective units (always, when the
-            output transform's inverse is known, as it is from ``fit_surrogate``), else
-            ``"standardised"`` (the model's units, larger is better).
+        units: ``"objective"``: predictions are mapped back through the inverse of the
+            optimiser's output transform (``surrogate.fit_output_transform``).
     """
 
     def __init__(
@@ -387,7 +386,7 @@ class SurrogateView:
         maximize: bool,
         acquisition_name: str,
         seed: int,
-        inverse: Callable[[np.ndarray], np.ndarray] | None = None,
+        inverse: Callable[[np.ndarray], np.ndarray],
     ) -> None:
         self.space = space
         self.model = model
@@ -401,30 +400,16 @@ class SurrogateView:
         self.acquisition_name = acquisition_name
         self.seed = seed
         self._acqf: Any = None
-        # y = a * value + b when the output transform is affine (it is without a warp).
-        sign = 1.0 if maximize else -1.0
-        t = sign * values
-        y_np = y.numpy()
-        if np.ptp(t) > 0 and np.ptp(y_np) > 0:
-            a = np.ptp(y_np) / np.ptp(t) * np.sign(np.corrcoef(t, y_np)[0, 1])
-            b = float(np.mean(y_np - a * t))
-            affine = np.allclose(a * t + b, y_np, atol=1e-6 * max(1.0, np.abs(y_np).max()))
-        else:
-            a, b, affine = 1.0, float(np.mean(y_np - t)), True
-        # A non-affine transform (Yeo-Johnson, the default) is shown through its inverse.
-        self._inverse = None if affine or inverse is None else inverse
-        self._sign = sign
-        self.units = "objective" if affine or self._inverse is not None else "standardised"
-        self._a = sign * a if affine else 1.0
-        self._b = b if affine else 0.0
-        self.display_values = values if self.units == "objective" else y_np
-        """``values`` in ``units`` (the standardised targets when not objective)."""
+        self._sign = 1.0 if maximize else -1.0
+        self._inverse = inverse
+        self.units = "objective"
+        self.display_values = values
+        """``values``, in the units predictions are shown in."""
 
     def to_units(self, y: np.ndarray) -> np.ndarray:
-        """Map model-space targets to display units (objective values when known)."""
-        if self._inverse is not None:
-            return self._sign * self._inverse(np.asarray(y, dtype=float))
-        return (np.asarray(y) - self._b) / self._a
+        """Map model-space targets (standardised, transformed, larger is better) back to
+        objective values, through the inverse of the optimiser's output transform."""
+        return self._sign * self._inverse(np.asarray(y, dtype=float))
 
     def predict(self, U: Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the latent function.
@@ -433,7 +418,7 @@ class SurrogateView:
             U: ``k x d`` unit points.
 
         Returns:
-            Two ``k`` arrays, in ``units``: the mean (through a non-affine output
+            Two ``k`` arrays in objective units: the mean (through a non-affine output
             transform, the posterior median) and the standard deviation (its
             first-order image there).
         """
@@ -441,10 +426,9 @@ class SurrogateView:
             post = self.model.posterior(U.to(DTYPE))
             mean = post.mean.reshape(-1).numpy()
             sd = post.variance.clamp_min(0).sqrt().reshape(-1).numpy()
-        if self._inverse is None:
-            return self.to_units(mean), sd / abs(self._a)
-        # Through a monotone warp: the mean maps to the posterior median in objective
-        # units, and the s.d. to its first-order (delta-method) image there.
+        # Through a monotone transform the mean maps to the posterior median in objective
+        # units, and the s.d. to its first-order (delta-method) image there (both exact
+        # for an affine transform, i.e. without a warp).
         h = 1e-5
         slope = np.abs(self.to_units(mean + h) - self.to_units(mean - h)) / (2 * h)
         return self.to_units(mean), sd * slope
@@ -729,9 +713,7 @@ def posterior_slice(
             label="pending" if j == 0 else None,
         )
     _label_axis(ax, space, name, "x")
-    ax.set_ylabel(
-        "objective" if view.units == "objective" else "standardised objective (larger is better)"
-    )
+    ax.set_ylabel("objective")
     if space.dim > 1:
         others = ", ".join(f"{k}={_short(v)}" for k, v in base.items() if k != name)
         ax.set_title(f"slice at {others}", fontsize="small")

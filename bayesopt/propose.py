@@ -283,18 +283,15 @@ def _lbfgsb(
 
     def f(z: np.ndarray) -> tuple[float, np.ndarray]:
         zt = torch.tensor(z, dtype=X.dtype, device=X.device).reshape(n, len(free))
+        zt.requires_grad_(not closed_form)
+        full = base.clone()
+        full[:, free] = zt * s
         if closed_form:  # e.g. CachedLogEI: the same gradient without autograd
-            full = base.clone()
-            full[:, free] = zt * s
             values, grad_x = acqf.value_and_gradient(full)
             loss = -values.sum()
             grad = -grad_x[:, free] * s
         else:
-            zt.requires_grad_(True)
-            full = base.clone()
-            full[:, free] = zt * s
-            values = acqf(full.unsqueeze(1))
-            loss = -values.sum()
+            loss = -acqf(full.unsqueeze(1)).sum()
             (grad,) = torch.autograd.grad(loss, zt)
         loss_f = float(loss.detach())
         if not math.isfinite(loss_f):

@@ -178,6 +178,20 @@ def exact() -> gpytorch.settings.max_cholesky_size:
     return gpytorch.settings.max_cholesky_size(EXACT_CHOLESKY_LIMIT)
 
 
+def _standardizer(y: Tensor) -> tuple[float, float, float, float]:
+    """``(median, spread, mean, sd)`` with ``standardize(y)`` equal to
+    ``((y - median) / spread - mean) / sd``; ``spread`` or ``sd`` is 0 for a constant."""
+    y = y.to(torch.float64)
+    median = float(y.median())
+    spread = float((y - median).abs().max())
+    if not spread > 0:
+        return median, 0.0, 0.0, 0.0
+    u = (y - median) / spread
+    mean = float(u.mean())
+    sd = float((u - mean).std()) if len(u) > 1 else 1.0
+    return median, spread, mean, sd
+
+
 def standardize(y: Tensor) -> Tensor:
     """Centre and scale ``n`` values to mean 0 and s.d. 1 without overflow.
 
@@ -189,30 +203,17 @@ def standardize(y: Tensor) -> Tensor:
     Returns:
         ``n`` standardised values.
     """
-    y = y.to(torch.float64)
-    y = y - y.median()
-    scale = y.abs().max()
-    if not bool(scale > 0):
-        return torch.zeros_like(y)
-    y = y / scale
-    y = y - y.mean()
-    sd = y.std() if len(y) > 1 else torch.ones(())
-    return y / sd if bool(sd > 0) else torch.zeros_like(y)
+    median, spread, mean, sd = _standardizer(y)
+    if not (spread > 0 and sd > 0):
+        return torch.zeros_like(y, dtype=torch.float64)
+    return ((y.to(torch.float64) - median) / spread - mean) / sd
 
 
-def _standardizer(y: Tensor) -> tuple[float, float]:
-    """``(shift, scale)`` with ``standardize(y) == (y - shift) / scale`` (scale 0: constant)."""
-    y = y.to(torch.float64)
-    median = float(y.median())
-    spread = float((y - median).abs().max())
-    if not spread > 0:
-        return median, 0.0
-    u = (y - median) / spread
-    mean = float(u.mean())
-    sd = float(u.std()) if len(u) > 1 else 1.0
-    if not sd > 0:
-        return median, 0.0
-    return median + spread * mean, spread * sd
+def _unstandardize(params: tuple[float, float, float, float], v: np.ndarray) -> np.ndarray:
+    """The inverse of ``standardize`` with ``_standardizer``'s parameters (a constant input
+    maps everything back to its value)."""
+    median, spread, mean, sd = params
+    return median + spread * (mean + sd * np.asarray(v, dtype=float))
 
 
 def _yeo_johnson_inverse(x: np.ndarray, lam: float) -> np.ndarray:
@@ -250,14 +251,10 @@ def fit_output_transform(
     if warp not in OUTPUT_WARPS:
         raise ValueError(f"`warp` must be one of {OUTPUT_WARPS}, but got {warp!r}.")
     y = y.to(torch.float64)
-    shift1, scale1 = _standardizer(y)
+    first = _standardizer(y)
     z = standardize(y)
-
-    def first_inverse(v: np.ndarray) -> np.ndarray:
-        return shift1 + scale1 * np.asarray(v, dtype=float)
-
     if warp == "none" or len(z) < 3 or not bool(z.abs().max() > 0):
-        return z, first_inverse
+        return z, lambda v: _unstandardize(first, v)
     if warp == "bilog":
         warped = torch.sign(z) * torch.log1p(z.abs())
 
@@ -270,27 +267,26 @@ def fit_output_transform(
             out, lam = scipy.stats.yeojohnson(z.numpy())
         warped = torch.as_tensor(np.asarray(out, dtype=np.float64))
         if not bool(torch.isfinite(warped).all()):
-            return z, first_inverse
+            return z, lambda v: _unstandardize(first, v)
 
         def unwarp(u: np.ndarray) -> np.ndarray:
             return _yeo_johnson_inverse(u, float(lam))
 
-    shift2, scale2 = _standardizer(warped)
     values = standardize(warped)
-
-    def exact_inverse(v: np.ndarray) -> np.ndarray:
-        return first_inverse(unwarp(shift2 + scale2 * np.asarray(v, dtype=float)))
-
-    # A power transform can have a bounded range (Yeo-Johnson with lambda > 2 or < 0), so
-    # the exact inverse is used within the data's range and continued linearly beyond it.
     lo, hi = float(values.min()), float(values.max())
-    step = 1e-6 * max(hi - lo, 1e-12)
-    f_lo, f_hi = exact_inverse(np.array([lo, lo + step, hi - step, hi])).reshape(2, 2)
-    slope_lo, slope_hi = (f_lo[1] - f_lo[0]) / step, (f_hi[1] - f_hi[0]) / step
+
+    def exact(v: np.ndarray) -> np.ndarray:
+        return _unstandardize(first, unwarp(_unstandardize(_standardizer(warped), v)))
 
     def inverse(v: np.ndarray) -> np.ndarray:
+        # A power transform can have a bounded range (Yeo-Johnson with lambda > 2 or
+        # < 0): exact within the data's range, continued linearly beyond it. Computed
+        # only when called (by plots), so the ask path pays nothing for it.
+        step = 1e-6 * max(hi - lo, 1e-12)
+        f = exact(np.array([lo, lo + step, hi - step, hi]))
+        slope_lo, slope_hi = (f[1] - f[0]) / step, (f[3] - f[2]) / step
         v = np.asarray(v, dtype=float)
-        inside = exact_inverse(np.clip(v, lo, hi))
+        inside = exact(np.clip(v, lo, hi))
         return inside + slope_lo * np.minimum(v - lo, 0.0) + slope_hi * np.maximum(v - hi, 0.0)
 
     return values, inverse
