@@ -8,7 +8,7 @@ Example:
     >>> _ = opt.tell(trial, trial.params["x"] ** 2 + trial.params["n"])
 """
 
-from bayesopt.optimizer import FallbackWarning, Optimizer
+from bayesopt.optimizer import FallbackReason, FallbackWarning, Optimizer
 from bayesopt.propose import ProposeOptions
 from bayesopt.random import RandomSearch
 from bayesopt.run import Result, maximize, minimize
@@ -18,6 +18,7 @@ from bayesopt.trial import Trial, TrialState
 
 __all__ = [
     "Categorical",
+    "FallbackReason",
     "FallbackWarning",
     "Integer",
     "JournalError",

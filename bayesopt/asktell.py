@@ -115,6 +115,10 @@ def _typed(params: Mapping[str, Any]) -> list[tuple[str, type, Any]]:
 _State = tuple[list[Trial], list[dict[str, Any]], dict[int, Any]]
 
 
+_RUNTIME = ("self", "space", "seed", "maximize", "storage", "device", "threads")
+"""Constructor arguments that are not settings of the study recorded in a journal."""
+
+
 class AskTell:
     """Base class: the ask/tell life cycle over a ``Space``.
 
@@ -435,14 +439,14 @@ class AskTell:
         """The constructor's keyword arguments other than seed, maximize and storage, as
         resolved by this instance (the attribute of the same name), for the journal.
 
-        ``device`` is left out too: where the GP runs is not part of a study, which may be
-        created on a GPU and resumed on a CPU (the asks agree up to float rounding)."""
+        ``device`` and ``threads`` are left out too: where and on how many threads the GP
+        runs is not part of a study, which may be created on a GPU and resumed on a CPU (the
+        asks agree up to float rounding)."""
         params = inspect.signature(type(self).__init__).parameters.values()
         names = [
             p.name
             for p in params
-            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-            and p.name not in ("self", "space", "seed", "maximize", "storage", "device")
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in _RUNTIME
         ]
         missing = [n for n in names if not hasattr(self, n)]
         if missing:

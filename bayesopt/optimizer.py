@@ -20,6 +20,7 @@ the ask falls back to a space-filling Sobol point, far from every asked point, a
 
 from __future__ import annotations
 
+import enum
 import numbers
 import os
 import warnings
@@ -27,8 +28,9 @@ from typing import Any
 
 import torch
 from botorch.acquisition import AcquisitionFunction
-from botorch.exceptions.errors import BotorchError, ModelFittingError
+from botorch.exceptions.errors import ModelFittingError
 from botorch.exceptions.warnings import BotorchWarning
+from linear_operator.utils.errors import NotPSDError
 from linear_operator.utils.warnings import NumericalWarning
 from torch import Tensor
 
@@ -36,11 +38,12 @@ from bayesopt import acquisition, propose, surrogate
 from bayesopt import trust_region as trust_region_module
 from bayesopt._linalg import resolve_device
 from bayesopt._rng import derive_seed, seeded_torch
+from bayesopt._threads import Threads, check_threads, limited_threads, threads_for
 from bayesopt.asktell import AskTell
 from bayesopt.space import DTYPE, Space
 from bayesopt.trial import TrialState
 
-__all__ = ["FallbackWarning", "Optimizer", "default_n_initial"]
+__all__ = ["FallbackReason", "FallbackWarning", "Optimizer", "default_n_initial"]
 
 NOISY_FRACTION = 0.05
 NOISY_MIN_TRIALS = 10
@@ -54,8 +57,29 @@ FINITE_DEDUP_LIMIT = 100_000
 """In finite spaces with at most this many points the initial design skips repeats."""
 
 
+class FallbackReason(enum.Enum):
+    """Why an ask could not use the GP."""
+
+    TOO_FEW_COMPLETE = "too_few_complete"
+    """Fewer than two complete trials (failed ones are imputed once one is complete)."""
+    NOT_PSD = "not_psd"
+    """A kernel matrix could not be factorised, even with jitter."""
+    FIT_FAILED = "fit_failed"
+    """BoTorch's fitting routine gave up (``ModelFittingError``)."""
+    NON_FINITE = "non_finite"
+    """Non-finite training data, hyperparameters or proposed points."""
+
+
 class FallbackWarning(UserWarning):
-    """The GP could not be used for an ask; a space-filling point was proposed instead."""
+    """The GP could not be used for an ask; a space-filling point was proposed instead.
+
+    Attributes:
+        reason: why, as a ``FallbackReason``.
+    """
+
+    def __init__(self, message: str, reason: FallbackReason) -> None:
+        super().__init__(message)
+        self.reason = FallbackReason(reason)
 
 
 def default_n_initial(space: Space) -> int:
@@ -95,6 +119,13 @@ class Optimizer(AskTell):
             ``trust_region.MIN_DIMS`` (10) non-categorical coordinates, and globally
             otherwise; ``"always"`` and ``"never"`` force either (see
             ``bayesopt.trust_region``). Thompson sampling always searches globally.
+        threads: the thread limit of the GP fit and the acquisition search, restored after
+            every ask. ``"auto"`` (default) runs asks on fewer than
+            ``bayesopt._threads.LARGE_N`` (3,000) observations on one thread, which is
+            fastest for small GPs and does not stall when other processes keep the cores
+            busy, and larger ones with the caller's thread count; an int fixes the limit;
+            ``None`` leaves torch's and BLAS's threads alone. Torch's thread count is
+            process-wide, so other threads of the process see the limit during an ask.
 
     Example:
         >>> import bayesopt as bo
@@ -120,6 +151,7 @@ class Optimizer(AskTell):
         device: str | torch.device | None = "cpu",
         storage: str | os.PathLike | None = None,
         trust_region: str = "auto",
+        threads: Threads = "auto",
     ) -> None:
         super().__init__(space, seed=seed, maximize=maximize, storage=storage)
         self.acquisition = _acq_name(acquisition)
@@ -152,6 +184,7 @@ class Optimizer(AskTell):
             )
         self.trust_region = trust_region
         self.device = resolve_device(device)
+        self.threads = check_threads(threads)
         if self.device.type == "cuda":
             torch.cuda.init()  # so that seeded_torch forks the GPU's generator too
         self._grids = [space.grid(i) for i in range(space.dim)]
@@ -174,9 +207,11 @@ class Optimizer(AskTell):
                 source = "model"
             except _CannotModel as exc:
                 warnings.warn(
-                    f"bayesopt: the GP could not be used for this ask ({exc}); "
-                    "proposing a space-filling point instead.",
-                    FallbackWarning,
+                    FallbackWarning(
+                        f"bayesopt: the GP could not be used for this ask ({exc}); "
+                        "proposing a space-filling point instead.",
+                        exc.reason,
+                    ),
                     stacklevel=3,
                 )
                 U = self._space_filling(n_model, U_pending, seed)
@@ -225,7 +260,10 @@ class Optimizer(AskTell):
         done = [t for t in self._trials if t.state is TrialState.COMPLETE]
         failed = [t for t in self._trials if t.state is TrialState.FAILED]
         if len(done) < 2:
-            raise _CannotModel(f"{len(done)} complete trial(s), the GP needs at least 2")
+            raise _CannotModel(
+                f"{len(done)} complete trial(s), the GP needs at least 2",
+                FallbackReason.TOO_FEW_COMPLETE,
+            )
         X = self._encode([t.params for t in done])
         loss = torch.tensor([self._loss(t.value) for t in done], dtype=DTYPE)
         X_failed = self._encode([t.params for t in failed])
@@ -243,15 +281,23 @@ class Optimizer(AskTell):
                 warnings.simplefilter("ignore", BotorchWarning)
                 # BoTorch draws from torch's global RNG in places (baseline pruning when
                 # pending points change, fit restarts): seed it here and restore it after.
-                with seeded_torch(seed), surrogate.exact():
+                n_fit = min(len(X), self.model_options.max_exact)
+                limit = threads_for(self.threads, n_fit)
+                with seeded_torch(seed), surrogate.exact(), limited_threads(limit):
                     on = self.device
                     U = self._propose(
                         n, X.to(on), y.to(on), X_failed.to(on), U_pending.to(on), seed
                     ).cpu()
-        except _NUMERICAL_ERRORS as exc:  # numerical failures fall back; bugs surface
-            raise _CannotModel(f"{type(exc).__name__}: {exc}") from exc
+        except (NotPSDError, torch.linalg.LinAlgError) as exc:  # numerical failures fall back;
+            raise _CannotModel(f"{type(exc).__name__}: {exc}", FallbackReason.NOT_PSD) from exc
+        except ModelFittingError as exc:  # anything else is a bug, and surfaces
+            raise _CannotModel(f"{type(exc).__name__}: {exc}", FallbackReason.FIT_FAILED) from exc
+        except surrogate.SurrogateError as exc:
+            raise _CannotModel(str(exc), FallbackReason.NON_FINITE) from exc
         if not bool(torch.isfinite(U).all()):
-            raise _CannotModel("the acquisition optimiser returned non-finite points")
+            raise _CannotModel(
+                "the acquisition optimiser returned non-finite points", FallbackReason.NON_FINITE
+            )
         return U
 
     def _propose(
@@ -386,13 +432,12 @@ class Optimizer(AskTell):
         return torch.stack(chosen)
 
 
-_NUMERICAL_ERRORS = (ArithmeticError, RuntimeError, ValueError, BotorchError, ModelFittingError)
-"""What a GP fit or an acquisition search raises on bad numerics: non-PSD matrices
-(``NotPSDError`` is a ``RuntimeError``), failed fits, NaNs reaching scipy (``ValueError``)."""
-
-
 class _CannotModel(Exception):
-    """Internal: this ask cannot use the GP."""
+    """Internal: this ask cannot use the GP, for ``reason``."""
+
+    def __init__(self, message: str, reason: FallbackReason) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _key(u: Tensor) -> tuple[float, ...]:

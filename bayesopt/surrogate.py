@@ -87,7 +87,7 @@ BOTORCH_NOISE_FLOOR = 1e-4
 
 
 class SurrogateError(RuntimeError):
-    """The GP could not be built or fitted on this data."""
+    """Non-finite training data, or a fit that produced non-finite hyperparameters."""
 
 
 @dataclass(frozen=True)
@@ -704,7 +704,9 @@ def fit(
         A fitted BoTorch model in eval mode.
 
     Raises:
-        SurrogateError: the data or the fit is numerically unusable.
+        SurrogateError: non-finite training data or fitted hyperparameters.
+        linear_operator.utils.errors.NotPSDError, torch.linalg.LinAlgError: a kernel matrix
+            could not be factorised.
     """
     options = options or ModelOptions()
     X = X.to(torch.float64)
@@ -713,23 +715,22 @@ def fit(
         raise SurrogateError("non-finite training data")
     subset = len(y) > options.fit_points
     idx = _fit_subset(y, options.fit_points, seed) if subset else None
-    try:
-        with warnings.catch_warnings(), exact():
-            warnings.simplefilter("ignore")
-            model = build(
-                X[idx] if subset else X,
-                y[idx] if subset else y,
-                cat_dims=cat_dims,
-                options=options,
-            )
-            with seeded_torch(seed):
-                map_fit(model, maxiter=options.fit_maxiter)
-            if subset:
-                fitted = model
-                model = build(X, y, cat_dims=cat_dims, options=options)
-                model.load_state_dict(fitted.state_dict(), strict=True)
-    except Exception as exc:  # numerical failures of any kind: the caller falls back
-        raise SurrogateError(f"GP fit failed: {type(exc).__name__}: {exc}") from exc
+    # Numerical failures (NotPSDError, LinAlgError, ModelFittingError) propagate with their
+    # own types, for the caller to handle; so does every other error, which is a bug.
+    with warnings.catch_warnings(), exact():
+        warnings.simplefilter("ignore")
+        model = build(
+            X[idx] if subset else X,
+            y[idx] if subset else y,
+            cat_dims=cat_dims,
+            options=options,
+        )
+        with seeded_torch(seed):
+            map_fit(model, maxiter=options.fit_maxiter)
+        if subset:
+            fitted = model
+            model = build(X, y, cat_dims=cat_dims, options=options)
+            model.load_state_dict(fitted.state_dict(), strict=True)
     model.eval()
     if any(not bool(torch.isfinite(p).all()) for p in model.parameters()):
         raise SurrogateError("GP fit produced non-finite hyperparameters")

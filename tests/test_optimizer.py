@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from botorch.exceptions.errors import ModelFittingError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from linear_operator.utils.errors import NotPSDError
 
 import bayesopt as bo
+from bayesopt import acquisition, propose, surrogate
 from bayesopt.optimizer import default_n_initial
 
 FAST = bo.ProposeOptions(raw_samples=128, n_restarts=3, lbfgs_maxiter=30)
@@ -296,21 +300,78 @@ def test_all_failed_falls_back_with_one_warning(space2):
     space2.validate(t.params)
 
 
-def test_numerical_failure_falls_back(space2, monkeypatch):
-    from bayesopt import surrogate
-
-    def broken_fit(*args, **kwargs):
-        raise surrogate.SurrogateError("not positive definite")
-
-    opt = bo.Optimizer(space2, seed=0, n_initial=3)
+def _three_told(space) -> bo.Optimizer:
+    opt = bo.Optimizer(space, seed=0, n_initial=3)
     for _ in range(3):
         t = opt.ask()
         opt.tell(t, quad(t.params))
-    monkeypatch.setattr(surrogate, "fit", broken_fit)
-    with pytest.warns(bo.FallbackWarning, match="not positive definite"):
+    return opt
+
+
+def _raiser(exc: BaseException):
+    def broken(*args, **kwargs):
+        raise exc
+
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        (torch.linalg.LinAlgError("not positive definite"), bo.FallbackReason.NOT_PSD),
+        (NotPSDError("not positive definite"), bo.FallbackReason.NOT_PSD),
+        (ModelFittingError("gave up"), bo.FallbackReason.FIT_FAILED),
+        (surrogate.SurrogateError("non-finite training data"), bo.FallbackReason.NON_FINITE),
+    ],
+)
+def test_numerical_failure_falls_back_with_its_reason(space2, monkeypatch, exc, reason):
+    opt = _three_told(space2)
+    monkeypatch.setattr(surrogate, "fit", _raiser(exc))
+    with pytest.warns(bo.FallbackWarning, match=str(exc)) as record:
         batch = opt.ask(2)
+    assert [w.message.reason for w in record] == [reason]
     assert [t.source for t in batch] == ["fallback", "fallback"]
     assert batch[0].params != batch[1].params
+
+
+def test_a_failed_cholesky_in_the_search_falls_back(space2, monkeypatch):
+    opt = _three_told(space2)
+    monkeypatch.setattr(propose, "maximize", _raiser(NotPSDError("Matrix not positive definite")))
+    with pytest.warns(bo.FallbackWarning) as record:
+        assert opt.ask().source == "fallback"
+    assert record[0].message.reason is bo.FallbackReason.NOT_PSD
+
+
+def test_too_few_complete_trials_is_a_reason(space2):
+    opt = bo.Optimizer(space2, seed=0, n_initial=2)
+    for _ in range(2):
+        opt.tell(opt.ask(), failed=True)
+    with pytest.warns(bo.FallbackWarning) as record:
+        opt.ask()
+    assert record[0].message.reason is bo.FallbackReason.TOO_FEW_COMPLETE
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "exc"),
+    [
+        (surrogate, "build", AttributeError("'NoneType' object has no attribute 'shape'")),
+        (surrogate, "map_fit", TypeError("map_fit() got an unexpected keyword")),
+        (surrogate, "fit", ValueError("a plain bug")),
+        (acquisition, "make", TypeError("make() missing 1 required argument")),
+        (propose, "maximize", AttributeError("no attribute 'grids'")),
+        (propose, "maximize", RuntimeError("a plain bug in the search")),
+    ],
+)
+def test_bugs_surface_instead_of_falling_back(space2, monkeypatch, module, name, exc):
+    """Only numerical failures fall back: a bug in the GP path must not turn the optimiser
+    into a space-filling design behind a warning."""
+    opt = _three_told(space2)
+    monkeypatch.setattr(module, name, _raiser(exc))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bo.FallbackWarning)
+        with pytest.raises(type(exc), match=re.escape(str(exc))):
+            opt.ask()
+    assert len(opt.trials) == 3  # the failed ask changed nothing
 
 
 @pytest.mark.parametrize("acq", ["qlognei", "logei", "ucb", "pi", "ts"])
