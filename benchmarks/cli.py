@@ -74,12 +74,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     latency.add_argument("--repeats", type=int, default=3, help="timed asks per point")
     latency.add_argument("--cap", type=float, default=60.0, help="seconds; skip larger n after")
-    latency.add_argument("--threads", type=int, default=1, help="threads of the timing process")
+    latency.add_argument(
+        "--threads",
+        type=int,
+        help="threads of the timing process (default: no setting, as a user's script runs)",
+    )
+    latency.add_argument(
+        "--loads", type=_names, default=["idle", "loaded"], help="idle, loaded (default both)"
+    )
+    latency.add_argument(
+        "--loop",
+        action="store_true",
+        help="time model asks inside full seeded runs (LOOP.md) instead of one ask after n",
+    )
+    latency.add_argument("--seeds", type=_seeds, default=[0, 1, 2], help="runs of --loop")
+    latency.add_argument("--out", type=Path, help="output folder (default: <results>/latency)")
 
     hyper = sub.add_parser(
         "hypergrad",
         help="hypergradients vs BO vs random search on digits (wall-clock budgets)",
-        description="Defaults are the full issue settings: experiments A,B; models logreg,mlp; "
+        description="Defaults are the full experiment: experiments A,B; models logreg,mlp; "
         "seeds 0-9; budgets 60,300 s (hours of CPU). Resumable; see benchmarks/hypergrad.py.",
     )
     hyper.add_argument(
@@ -269,18 +283,15 @@ def _ablation(args: argparse.Namespace) -> int:
 
 
 def _latency(args: argparse.Namespace) -> int:
-    from benchmarks import latency
+    from benchmarks import latency, loop_latency
 
-    out = latency.run_latency(
-        args.results / "latency",
-        problem_names=args.problems,
-        contender_names=args.contenders,
-        ns=args.n,
-        repeats=args.repeats,
-        cap_s=args.cap,
-        threads=args.threads,
-        command=args.command_line,
-    )
+    folder = args.out or args.results / "latency"
+    common = {"problem_names": args.problems, "contender_names": args.contenders}
+    common |= {"threads": args.threads, "loads": args.loads, "command": args.command_line}
+    if args.loop:
+        out = loop_latency.run_loop(folder, seeds=args.seeds, **common)
+    else:
+        out = latency.run_latency(folder, ns=args.n, repeats=args.repeats, cap_s=args.cap, **common)
     print(f"wrote {out}")
     return 0
 

@@ -82,15 +82,15 @@ class AskTellSession:
         self.optimizer = optimizer
         self._trial: bo.Trial | None = None
         self._sources: Counter[str] = Counter()
-        self._fallback_messages: Counter[str] = Counter()
+        self._fallback_reasons: Counter[str] = Counter()
 
     def ask(self) -> dict[str, Any]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", bo.FallbackWarning)
             self._trial = self.optimizer.ask()
         for w in caught:
-            if issubclass(w.category, bo.FallbackWarning):
-                self._fallback_messages[_reason(str(w.message))] += 1
+            if isinstance(w.message, bo.FallbackWarning):
+                self._fallback_reasons[w.message.reason.value] += 1
         self._sources[self._trial.source] += 1
         return dict(self._trial.params)
 
@@ -101,15 +101,9 @@ class AskTellSession:
 
     def info(self) -> dict[str, Any]:
         out: dict[str, Any] = {"sources": dict(self._sources)}
-        if self._fallback_messages:
-            out["fallbacks"] = dict(self._fallback_messages)
+        if self._fallback_reasons:
+            out["fallbacks"] = dict(self._fallback_reasons)
         return out
-
-
-def _reason(message: str) -> str:
-    """The part of a FallbackWarning message inside the first parentheses, shortened."""
-    start, end = message.find("("), message.rfind(")")
-    return (message[start + 1 : end] if 0 <= start < end else message)[:160]
 
 
 def _bayesopt(acquisition: str) -> Callable[[bo.Space, int], Session]:
@@ -248,6 +242,82 @@ def _skopt_gp(space: bo.Space, seed: int) -> Session:
     return SkoptSession(space, seed)
 
 
+# Plain BoTorch ----------------------------------------------------------------------------
+def botorch_plain_step(X: Any, Y: Any, seed: int) -> Any:
+    """One model-based step of the plain BoTorch loop: ``SingleTaskGP`` (BoTorch's
+    defaults) + ``fit_gpytorch_mll`` + ``LogExpectedImprovement`` + ``optimize_acqf`` with
+    10 restarts and 512 raw samples, float64, on the unit cube.
+
+    Args:
+        X: ``n x d`` unit-cube points.
+        Y: ``n x 1`` values to maximise.
+        seed: seeds torch's global generator for the call (restored after).
+
+    Returns:
+        A ``1 x d`` tensor: the next unit point.
+    """
+    import torch
+    from botorch.acquisition import LogExpectedImprovement
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.optim import optimize_acqf
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    bounds = torch.stack([torch.zeros(X.shape[-1]), torch.ones(X.shape[-1])]).to(X)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = SingleTaskGP(X, Y)
+        fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        acqf = LogExpectedImprovement(model, best_f=Y.max())
+        U, _ = optimize_acqf(acqf, bounds, q=1, num_restarts=10, raw_samples=512)
+    return U
+
+
+class BotorchPlainSession:
+    """The plain BoTorch loop a user would write from BoTorch's tutorials: a scrambled
+    Sobol design of ``2 d + 1`` points, then ``botorch_plain_step`` on the complete
+    evaluations (failed ones are dropped). Categoricals are treated as ordinal coordinates
+    of the unit cube, decoded by ``Space.from_unit``."""
+
+    def __init__(self, space: bo.Space, seed: int) -> None:
+        import torch
+
+        self._torch = torch
+        self.space = space
+        self.seed = seed
+        n_initial = 2 * space.dim + 1
+        self._design = list(space.sample_unit(n_initial, seed=seed))
+        self._X: list[Any] = []
+        self._y: list[float] = []
+        self._u: Any = None
+
+    def ask(self) -> dict[str, Any]:
+        torch = self._torch
+        if self._design:
+            self._u = self._design.pop(0)
+        elif len(self._y) < 2:
+            self._u = self.space.sample_unit(1, seed=self.seed + 7919 * len(self._X))[0]
+        else:
+            X = torch.stack(self._X).to(torch.float64)
+            Y = -torch.tensor(self._y, dtype=torch.float64).unsqueeze(-1)
+            self._u = botorch_plain_step(X, Y, self.seed + len(self._X))[0]
+        self._u = self.space.snap(self._u.unsqueeze(0))[0]
+        return self.space.from_unit(self._u)
+
+    def tell(self, value: float) -> None:
+        if math.isfinite(value):
+            self._X.append(self._u)
+            self._y.append(float(value))
+        self._u = None
+
+    def info(self) -> dict[str, Any]:
+        return {}
+
+
+def _botorch_plain(space: bo.Space, seed: int) -> Session:
+    return BotorchPlainSession(space, seed)
+
+
 # Registry ---------------------------------------------------------------------------------
 def _gp_cost(base: float, per_obs: float, d_scale: float = 10.0) -> Callable[[int, int], float]:
     """A rough ask-latency model ``base + per_obs * n * (1 + d / d_scale)`` in seconds.
@@ -298,6 +368,13 @@ _CONTENDERS = (
         requires=("optuna", "torch"),
         ask_cost=_gp_cost(0.02, 0.0006),
         description="optuna GPSampler(seed), default settings",
+    ),
+    Contender(
+        "botorch-plain",
+        _botorch_plain,
+        requires=("botorch",),
+        ask_cost=_gp_cost(0.15, 0.004, d_scale=20.0),
+        description="plain BoTorch loop: SingleTaskGP, LogEI, optimize_acqf 10 x 512, Sobol 2d+1",
     ),
     Contender(
         "skopt-gp",

@@ -8,28 +8,32 @@ repeat). Only the step that proposes the next point is timed:
   is timed (the GP is fitted inside).
 * skopt-gp: scikit-optimize fits its GP and optimises the acquisition inside ``tell``, so
   ``opt.tell(all_x, all_y)`` followed by ``opt.ask()`` is timed.
-
-* botorch-plain: the reference loop of ANCHORS.md and issue 6: ``SingleTaskGP`` (BoTorch
+* botorch-plain: the plain BoTorch loop a user would write: ``SingleTaskGP`` (BoTorch
   defaults) + ``fit_gpytorch_mll`` + ``LogExpectedImprovement`` + ``optimize_acqf`` with 10
   restarts and 512 raw samples, float64, on the unit cube; fit and optimisation are timed.
 
-Every measurement runs in a fresh worker process with ``threads`` threads, so that its
-peak memory can be read: *peak MB* is how far the process's peak resident set grew during
-the timed step (``ru_maxrss`` after minus before), reported beside the size of one ``n x n``
-float64 matrix. Once a point's ask takes
-longer than ``cap_s``, larger ``n`` are skipped for that contender and problem; a
-measurement (pre-loading included) that runs past ``HARD_LIMIT_FACTOR * cap_s +
-HARD_LIMIT_SLACK_S`` is killed.
+Every measurement runs in a fresh worker process, so that its peak memory can be read:
+*peak MB* is how far the process's peak resident set grew during the timed step
+(``ru_maxrss`` after minus before), reported beside the size of one ``n x n`` float64
+matrix. By default the worker makes no thread setting, so each library runs as a user's
+script would run it (bayesopt and Optuna limit their own threads during an ask; the plain
+BoTorch loop does not). Each point is measured under each load of ``LOADS``: idle, and
+beside one busy-loop process per core but one. Once a point's ask takes longer than
+``cap_s``, larger ``n`` are skipped for that contender, problem and load; a measurement
+(pre-loading included) that runs past ``HARD_LIMIT_FACTOR * cap_s + HARD_LIMIT_SLACK_S``
+is killed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing
+import os
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +41,7 @@ from benchmarks import contenders, problems
 from benchmarks.cell import library_versions
 from benchmarks.runner import init_worker, run_meta
 
-__all__ = ["LATENCY", "run_latency"]
+__all__ = ["LATENCY", "LOADS", "cpu_load", "run_latency"]
 
 HARD_LIMIT_FACTOR = 5.0
 HARD_LIMIT_SLACK_S = 60.0
@@ -72,28 +76,18 @@ def _bayesopt(acquisition: str, **options: Any) -> Callable[[str, int, int], Ste
     return prepare
 
 
-def _botorch_plain(name: str, n: int, seed: int) -> Step:
-    import torch
-    from botorch.acquisition import LogExpectedImprovement
-    from botorch.fit import fit_gpytorch_mll
-    from botorch.models import SingleTaskGP
-    from botorch.optim import optimize_acqf
-    from gpytorch.mlls import ExactMarginalLogLikelihood
+def _botorch_plain(device: str) -> Callable[[str, int, int], Step]:
+    def prepare(name: str, n: int, seed: int) -> Step:
+        import torch
 
-    space, xs, ys = _observations(name, n, seed)
-    X = torch.stack([space.to_unit(x) for x in xs]).to(torch.float64)
-    Y = -torch.tensor(ys, dtype=torch.float64).unsqueeze(-1)
-    bounds = torch.stack([torch.zeros(space.dim), torch.ones(space.dim)]).to(X)
+        from benchmarks.contenders import botorch_plain_step
 
-    def step() -> object:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = SingleTaskGP(X, Y)
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-            acqf = LogExpectedImprovement(model, best_f=Y.max())
-            return optimize_acqf(acqf, bounds, q=1, num_restarts=10, raw_samples=512)
+        space, xs, ys = _observations(name, n, seed)
+        X = torch.stack([space.to_unit(x) for x in xs]).to(device, torch.float64)
+        Y = -torch.tensor(ys, dtype=torch.float64, device=device).unsqueeze(-1)
+        return lambda: botorch_plain_step(X, Y, seed)
 
-    return step
+    return prepare
 
 
 def _optuna(kind: str) -> Callable[[str, int, int], Step]:
@@ -143,8 +137,11 @@ def _skopt(name: str, n: int, seed: int) -> Step:
 
 LATENCY: dict[str, Callable[[str, int, int], Step]] = {
     "bayesopt": _bayesopt("qlognei"),
-    "botorch-plain": _botorch_plain,
+    "botorch-plain": _botorch_plain("cpu"),
+    "botorch-plain-cuda": _botorch_plain("cuda"),
     "bayesopt-cuda": _bayesopt("qlognei", device="cuda"),
+    "bayesopt-1thread": _bayesopt("qlognei", threads=1),
+    "bayesopt-nolimit": _bayesopt("qlognei", threads=None),
     "bayesopt-logei": _bayesopt("logei"),
     "bayesopt-ucb": _bayesopt("ucb"),
     "optuna-gp": _optuna("gp"),
@@ -153,7 +150,7 @@ LATENCY: dict[str, Callable[[str, int, int], Step]] = {
 }
 """``{probe: (problem, n, seed) -> the prepared timed step}``."""
 
-REQUIRES = {"bayesopt-cuda": "a CUDA GPU"}
+REQUIRES = {"bayesopt-cuda": "a CUDA GPU", "botorch-plain-cuda": "a CUDA GPU"}
 
 
 def _measure(contender: str, problem: str, n: int, seed: int) -> tuple[float, int]:
@@ -174,9 +171,41 @@ def _measure(contender: str, problem: str, n: int, seed: int) -> tuple[float, in
     return seconds, max(0, _peak_bytes() - before)
 
 
-def _pool(threads: int) -> Any:
+def _pool(threads: int | None) -> Any:
     # One process per measurement: a fresh peak resident set for each.
     return multiprocessing.get_context("spawn").Pool(1, init_worker, (threads,), maxtasksperchild=1)
+
+
+LOADS = ("idle", "loaded")
+"""``idle``: nothing else runs. ``loaded``: one busy-loop process per core but one runs
+beside the measurement, as when the model being tuned, or ``minimize``'s workers, keep
+the other cores busy."""
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def cpu_load(load: str) -> Iterator[int]:
+    """Run the block under ``load`` (one of ``LOADS``); yields the number of busy processes."""
+    if load not in LOADS:
+        raise ValueError(f"`load` must be one of {LOADS}, but got {load!r}.")
+    if load == "idle":
+        yield 0
+        return
+    n = max(1, len(os.sched_getaffinity(0)) - 1)
+    procs = [multiprocessing.get_context("spawn").Process(target=_spin) for _ in range(n)]
+    for proc in procs:
+        proc.daemon = True
+        proc.start()
+    try:
+        yield n
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.join()
 
 
 def run_latency(
@@ -187,7 +216,8 @@ def run_latency(
     ns: Sequence[int],
     repeats: int = 3,
     cap_s: float = 60.0,
-    threads: int = 1,
+    threads: int | None = None,
+    loads: Sequence[str] = LOADS,
     command: str = "",
     log: Callable[[str], None] = print,
 ) -> Path:
@@ -200,7 +230,9 @@ def run_latency(
         ns: observation counts, measured in increasing order.
         repeats: timed asks per point (median reported).
         cap_s: once an ask takes longer, larger ``n`` are skipped.
-        threads: threads of the measuring process.
+        threads: threads of the measuring process; ``None`` (default) leaves torch's and
+            BLAS's defaults, as a user gets them.
+        loads: the machine states to measure under (see ``LOADS``).
         command: the command line, printed into ``LATENCY.md``.
         log: where progress lines go.
 
@@ -216,44 +248,32 @@ def run_latency(
         else:
             log(f"notice: skipping {name}: {_requirement(name)} missing")
     rows: list[dict[str, Any]] = []
-    hard_limit = HARD_LIMIT_FACTOR * cap_s + HARD_LIMIT_SLACK_S
     pool = _pool(threads)
     try:
         for problem in problem_names:
-            # n-major order: every contender is measured at one n before any moves on, so
-            # a shared machine's load changes affect all of them alike (ratios stay fair).
-            skip_from: dict[str, int] = {}
+            # n-major order: every contender is measured at one n (under each load) before
+            # any moves on, so a shared machine's drift affects all of them alike.
+            skip_from: dict[tuple[str, str], int] = {}
             for n in sorted(ns):
-                for name in names:
-                    row: dict[str, Any] = {"problem": problem, "contender": name, "n": n}
-                    if name in skip_from:
-                        row["skipped"] = f"an ask took > {cap_s:g} s at n={skip_from[name]}"
-                        rows.append(row)
-                        continue
-                    times, peaks = [], []
-                    for r in range(repeats):
-                        job = pool.apply_async(_measure, (name, problem, n, r))
-                        try:
-                            seconds, peak = job.get(timeout=hard_limit)
-                            times.append(seconds)
-                            peaks.append(peak)
-                        except multiprocessing.TimeoutError:
-                            pool.terminate()
-                            pool = _pool(threads)
-                            times.append(math.inf)
-                        if times[-1] > cap_s:
-                            break
-                    row["seconds"] = [t if math.isfinite(t) else None for t in times]
-                    row["median_s"] = statistics.median(times)
-                    row["peak_bytes"] = max(peaks) if peaks else None
-                    rows.append(row)
-                    log(f"{problem:10s} {name:14s} n={n:6d}: {_seconds(row)}")
-                    if max(times) > cap_s:
-                        skip_from[name] = n
+                for load in loads:
+                    with cpu_load(load):
+                        for name in names:
+                            row = {"problem": problem, "contender": name, "n": n, "load": load}
+                            if (name, load) in skip_from:
+                                at = skip_from[name, load]
+                                row["skipped"] = f"an ask took > {cap_s:g} s at n={at}"
+                            else:
+                                pool = _measure_point(pool, row, threads, repeats, cap_s)
+                                if row["over_cap"]:
+                                    skip_from[name, load] = n
+                            rows.append(row)
+                            log(f"{problem:10s} {name:16s} {load:6s} n={n:6d}: {_seconds(row)}")
     finally:
         pool.terminate()
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {"command": command, "threads": threads, "cap_s": cap_s, "repeats": repeats}
+    meta["loads"] = list(loads)
+    meta["cores"] = len(os.sched_getaffinity(0))
     meta["versions"] = library_versions()
     meta["commit"] = run_meta("latency").get("commit")
     (out_dir / "latency.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
@@ -263,8 +283,33 @@ def run_latency(
     return path
 
 
+def _measure_point(
+    pool: Any, row: dict[str, Any], threads: int | None, repeats: int, cap_s: float
+) -> Any:
+    """Fill ``row`` with up to ``repeats`` timings; returns the (possibly rebuilt) pool."""
+    hard_limit = HARD_LIMIT_FACTOR * cap_s + HARD_LIMIT_SLACK_S
+    times, peaks = [], []
+    for r in range(repeats):
+        job = pool.apply_async(_measure, (row["contender"], row["problem"], row["n"], r))
+        try:
+            seconds, peak = job.get(timeout=hard_limit)
+            times.append(seconds)
+            peaks.append(peak)
+        except multiprocessing.TimeoutError:
+            pool.terminate()
+            pool = _pool(threads)
+            times.append(math.inf)
+        if times[-1] > cap_s:
+            break
+    row["over_cap"] = max(times) > cap_s
+    row["seconds"] = [t if math.isfinite(t) else None for t in times]
+    row["median_s"] = statistics.median(times)
+    row["peak_bytes"] = max(peaks) if peaks else None
+    return pool
+
+
 def _available(name: str) -> bool:
-    if name == "bayesopt-cuda":
+    if name in REQUIRES:
         import torch
 
         return torch.cuda.is_available()
@@ -299,80 +344,91 @@ def _seconds(row: dict[str, Any], repeats: int = 1) -> str:
 def _markdown(
     rows: list[dict[str, Any]], problem_names: Sequence[str], names: list[str], meta: dict
 ) -> str:
+    loads = meta.get("loads", ["idle"])
+    threads = meta["threads"]
+    setting = (
+        "torch's and BLAS's default threads (no thread setting in the harness: what a user gets)"
+        if threads is None
+        else f"{threads} thread(s) set in the harness"
+    )
     lines = [
         "# Ask latency after n observations",
         "",
-        f"Produced by `{meta['command']}` on {time.strftime('%Y-%m-%d %H:%M')}, "
-        f"{meta['threads']} thread(s), median of up to {meta['repeats']} repeats (a point "
-        f"whose first ask exceeds the {meta['cap_s']:g} s cap is not repeated, and larger n "
-        "are skipped for that contender). Seconds.",
+        f"Produced by `{meta['command']}` on {time.strftime('%Y-%m-%d %H:%M')}, on "
+        f"{meta.get('cores', '?')} cores, with {setting}; median of up to {meta['repeats']} "
+        f"repeats (a point whose first ask exceeds the {meta['cap_s']:g} s cap is not "
+        "repeated, and larger n are skipped for that contender). Seconds.",
+        "",
+        "*idle*: nothing else runs. *loaded*: one busy-loop process per core but one runs "
+        "beside the measurement (the model being tuned, or `minimize`'s workers).",
         "",
         "Timed step: bayesopt `ask()`; Optuna `study.ask()`; scikit-optimize `tell(all "
-        "points)` + `ask()` (it fits its GP inside `tell`).",
+        "points)` + `ask()` (it fits its GP inside `tell`); the plain BoTorch loop's fit and "
+        "`optimize_acqf`.",
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ". "
         f"Code commit: {meta.get('commit')}.",
         "",
     ]
+    cols = [(c, load) for c in names for load in loads]
     for problem in problem_names:
-        d = problems.get(problem).dim
-        lines += [
-            f"## {problem} (d = {d})",
-            "",
-            "| n | " + " | ".join(names) + " |",
-            "|---" * (len(names) + 1) + "|",
+        table = {
+            (r["contender"], r.get("load", "idle"), r["n"]): r
+            for r in rows
+            if r["problem"] == problem
+        }
+        ns = sorted({r["n"] for r in rows if r["problem"] == problem})
+        lines += [f"## {problem} (d = {problems.get(problem).dim})", ""]
+        seconds = [
+            [_cell(table, (c, load, n), _seconds, meta["repeats"]) for c, load in cols] for n in ns
         ]
-        ns = sorted({r["n"] for r in rows})
-        table = {(r["contender"], r["n"]): r for r in rows if r["problem"] == problem}
-        for n in ns:
-            cells = [
-                _seconds(table[c, n], meta["repeats"]) if (c, n) in table else "–" for c in names
-            ]
-            lines.append(f"| {n} | " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += _grid(ns, [f"{c} {load}" for c, load in cols], seconds)
         if "botorch-plain" in names:
+            others = [col for col in cols if col[0] != "botorch-plain"]
             lines += [
-                "Speed-up of each contender over the plain BoTorch loop (its median time "
+                "Speed-up over the plain BoTorch loop under the same load (its median time "
                 "divided by theirs, same run):",
                 "",
-                "| n | " + " | ".join(c for c in names if c != "botorch-plain") + " |",
-                "|---" * len(names) + "|",
             ]
-            for n in ns:
-                ref = table.get(("botorch-plain", n), {}).get("median_s", math.nan)
-                cells = []
-                for c in names:
-                    if c == "botorch-plain":
-                        continue
-                    t = table.get((c, n), {}).get("median_s", math.nan)
-                    ok = math.isfinite(ref) and math.isfinite(t) and t > 0
-                    cells.append(f"{ref / t:.1f}×" if ok else "–")
-                lines.append(f"| {n} | " + " | ".join(cells) + " |")
-            lines.append("")
+            ratios = [
+                [_ratio(table, ("botorch-plain", load, n), (c, load, n)) for c, load in others]
+                for n in ns
+            ]
+            lines += _grid(ns, [f"{c} {load}" for c, load in others], ratios)
         lines += [
             "Peak memory of the timed step, MiB (growth of the process's peak resident set; "
             "in brackets, as a multiple of one n × n float64 matrix):",
             "",
-            "| n | " + " | ".join(names) + " |",
-            "|---" * (len(names) + 1) + "|",
         ]
-        for n in ns:
-            cells = [_peak(table[c, n]) if (c, n) in table else "–" for c in names]
-            lines.append(f"| {n} | " + " | ".join(cells) + " |")
-        lines.append("")
+        peaks = [[_cell(table, (c, load, n), _peak) for c, load in cols] for n in ns]
+        lines += _grid(ns, [f"{c} {load}" for c, load in cols], peaks)
         notes = {
-            r["contender"]: r["skipped"] for r in rows if r["problem"] == problem and "skipped" in r
+            f"{r['contender']} {r.get('load', 'idle')}": r["skipped"]
+            for r in rows
+            if r["problem"] == problem and "skipped" in r
         }
         lines += [f"- {c}: larger n skipped ({why})." for c, why in notes.items()]
         lines.append("")
-    if "bayesopt-cuda" not in names:
-        lines += [
-            'GPU figures (`bayesopt-cuda`, `Optimizer(device="cuda")`) are not measured in '
-            "this run: no CUDA GPU was available. They are still unmeasured on an H100/H200.",
-            "",
-        ]
     lines.append("![latency](latency.png)")
     return "\n".join(lines) + "\n"
+
+
+def _grid(ns: Sequence[int], header: list[str], cells: list[list[str]]) -> list[str]:
+    """A Markdown table: one row per ``n``, one column per header entry."""
+    out = ["| n | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+    out += [f"| {n} | " + " | ".join(row) + " |" for n, row in zip(ns, cells, strict=True)]
+    return [*out, ""]
+
+
+def _cell(table: dict, key: tuple, fmt: Callable[..., str], *args: Any) -> str:
+    return fmt(table[key], *args) if key in table else "–"
+
+
+def _ratio(table: dict, ref_key: tuple, key: tuple) -> str:
+    ref = table.get(ref_key, {}).get("median_s", math.nan)
+    t = table.get(key, {}).get("median_s", math.nan)
+    ok = math.isfinite(ref) and math.isfinite(t) and t > 0
+    return f"{ref / t:.1f}×" if ok else "–"
 
 
 def _plot(
@@ -390,17 +446,24 @@ def _plot(
     )
     for ax, problem in zip(axes.flat, problem_names, strict=True):
         for name in names:
-            pts = [
-                (r["n"], r["median_s"])
-                for r in rows
-                if r["problem"] == problem
-                and r["contender"] == name
-                and math.isfinite(r.get("median_s", math.nan))
-            ]
-            if not pts:
-                continue
-            color, style = color_of(name)
-            ax.plot(*zip(*pts, strict=True), marker="o", color=color, linestyle=style, label=name)
+            for load in sorted({r.get("load", "idle") for r in rows}):
+                pts = [
+                    (r["n"], r["median_s"])
+                    for r in rows
+                    if r["problem"] == problem
+                    and r["contender"] == name
+                    and r.get("load", "idle") == load
+                    and math.isfinite(r.get("median_s", math.nan))
+                ]
+                if not pts:
+                    continue
+                color, style = color_of(name)
+                marker = "o" if load == "idle" else "x"
+                style = style if load == "idle" else ":"
+                ax.plot(
+                    *zip(*pts, strict=True),
+                    marker=marker, color=color, linestyle=style, label=f"{name} ({load})",
+                )  # fmt: skip
         d = problems.get(problem).dim
         ax.set(xscale="log", yscale="log", xlabel="observations n", ylabel="seconds per ask")
         ax.set_title(f"{problem} (d = {d})")

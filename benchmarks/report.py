@@ -315,7 +315,7 @@ def _aligned(pr: ProblemResults, name: str) -> list[float]:
 
 def _costs(res: Results) -> list[str]:
     rows: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    fallbacks: Counter[str] = Counter()
+    fallbacks: Counter[tuple[str, str]] = Counter()
     reasons: Counter[str] = Counter()
     for r in res.records:
         if r.get("status") != "ok":
@@ -328,7 +328,7 @@ def _costs(res: Results) -> list[str]:
         row["cells"] += 1
         row["max_ask"] = max(row["max_ask"], r.get("ask_s_max", 0.0))
         for reason, k in (r.get("info") or {}).get("fallbacks", {}).items():
-            fallbacks[r["contender"]] += k
+            fallbacks[r["contender"], r["problem"]] += k
             reasons[reason] += k
     out = [
         "## Cost",
@@ -353,16 +353,34 @@ def _costs(res: Results) -> list[str]:
     total = sum(row["wall_s"] for row in rows.values())
     out += ["", f"Total: {total:,.0f} cell-seconds over {len(res.records)} cells."]
     out.append("")
-    if fallbacks:
-        out += [
-            "bayesopt asks that fell back to a space-filling point (`FallbackWarning`): "
-            + ", ".join(f"{n} {k}" for n, k in fallbacks.items())
-            + ". Reasons: "
-            + "; ".join(f"{k}× {reason}" for reason, k in reasons.most_common(5))
-            + ".",
+    return out + _fallbacks(res, fallbacks, reasons)
+
+
+def _fallbacks(
+    res: Results, fallbacks: Counter[tuple[str, str]], reasons: Counter[str]
+) -> list[str]:
+    """Asks of bayesopt contenders that fell back to a space-filling point, per problem."""
+    ours = [n for n in res.contenders if n.startswith("bayesopt")]
+    if not ours:
+        return []
+    if not fallbacks:
+        return [
+            "Fallback asks (`FallbackWarning`: the GP could not be used, a space-filling "
+            f"point was proposed): none, for {', '.join(ours)} on every problem.",
             "",
         ]
-    return out
+    out = [
+        "Fallback asks (`FallbackWarning`: the GP could not be used, a space-filling point "
+        "was proposed), per problem; reasons: "
+        + ", ".join(f"{k}× {reason}" for reason, k in reasons.most_common())
+        + ".",
+        "",
+        "| problem | " + " | ".join(ours) + " |",
+        "|---" * (len(ours) + 1) + "|",
+    ]
+    for problem in sorted({p for _, p in fallbacks}):
+        out.append(f"| {problem} | " + " | ".join(str(fallbacks[n, problem]) for n in ours) + " |")
+    return [*out, ""]
 
 
 def _errors(res: Results) -> list[str]:

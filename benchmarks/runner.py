@@ -30,14 +30,16 @@ MAX_STRIKES = 2
 """A cell in flight during this many worker deaths is recorded as an error."""
 
 
-def init_worker(threads: int = 1) -> None:
-    """Per-process set-up of a worker: thread limits, quiet logs and warnings."""
-    import sklearn.ensemble  # noqa: F401  (loads OpenMP so that the limit below covers it)
-    import threadpoolctl
-    import torch
+def init_worker(threads: int | None = 1) -> None:
+    """Per-process set-up of a worker: thread limits (none when ``threads`` is ``None``),
+    quiet logs and warnings."""
+    if threads is not None:
+        import sklearn.ensemble  # noqa: F401  (loads OpenMP so that the limit below covers it)
+        import threadpoolctl
+        import torch
 
-    torch.set_num_threads(threads)
-    threadpoolctl.threadpool_limits(threads)
+        torch.set_num_threads(threads)
+        threadpoolctl.threadpool_limits(threads)
     warnings.filterwarnings("ignore")
     try:
         import optuna

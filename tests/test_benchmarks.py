@@ -376,6 +376,7 @@ def test_latency_table_figure_and_cap(tmp_path: Path) -> None:
         ns=[16, 8],
         repeats=3,
         cap_s=1e-9,  # every ask exceeds it: one repeat at the smallest n, the rest skipped
+        loads=["idle"],
         log=lambda _: None,
     )
     rows = json.loads((tmp_path / "latency.json").read_text())["rows"]
@@ -385,6 +386,83 @@ def test_latency_table_figure_and_cap(tmp_path: Path) -> None:
     text = out.read_text()
     assert "| 8 |" in text and "larger n skipped" in text
     assert (tmp_path / "latency.png").exists()
+
+
+def test_latency_measures_idle_and_loaded_side_by_side(tmp_path: Path) -> None:
+    from benchmarks import latency
+
+    out = latency.run_latency(
+        tmp_path,
+        problem_names=["branin"],
+        contender_names=["bayesopt", "botorch-plain"],
+        ns=[8],
+        repeats=1,
+        log=lambda _: None,
+    )
+    data = json.loads((tmp_path / "latency.json").read_text())
+    assert data["meta"]["threads"] is None  # no thread setting: what a user gets
+    got = {(r["contender"], r["load"]) for r in data["rows"]}
+    assert got == {(c, ld) for c in ("bayesopt", "botorch-plain") for ld in ("idle", "loaded")}
+    assert all(r["median_s"] > 0 for r in data["rows"])
+    text = out.read_text()
+    assert "| n | bayesopt idle | bayesopt loaded | botorch-plain idle |" in text
+    assert "Speed-up over the plain BoTorch loop under the same load" in text
+
+
+def test_cpu_load_starts_and_stops_busy_processes() -> None:
+    import multiprocessing
+
+    from benchmarks import latency
+
+    with latency.cpu_load("loaded") as n:
+        assert n >= 1 and len(multiprocessing.active_children()) >= n
+    assert not multiprocessing.active_children()
+    with latency.cpu_load("idle") as n:
+        assert n == 0
+    with pytest.raises(ValueError, match="load"), latency.cpu_load("busy"):
+        pass
+
+
+def test_loop_latency_times_model_asks(tmp_path: Path) -> None:
+    from benchmarks import loop_latency
+
+    out = loop_latency.run_loop(
+        tmp_path,
+        problem_names=["branin"],
+        contender_names=["random"],
+        seeds=[0],
+        loads=["idle"],
+        log=lambda _: None,
+    )
+    rows = json.loads((tmp_path / "loop.json").read_text())["rows"]
+    assert len(rows) == 1 and len(rows[0]["seconds"]) == problems.get("branin").budget
+    assert rows[0]["mean_model_s"] == pytest.approx(np.mean(rows[0]["seconds"][20:]))
+    assert "| branin (40) |" in out.read_text()
+
+
+def test_botorch_plain_session_designs_then_models() -> None:
+    session = contenders.get("botorch-plain").make(problems.get("mixed-levy").space, 0)
+    fn = problems.get("mixed-levy").fn
+    space = problems.get("mixed-levy").space
+    n_design = 2 * space.dim + 1
+    for i in range(n_design + 2):
+        params = session.ask()
+        space.validate(params)
+        session.tell(float("nan") if i == 1 else fn(params))  # a failure is dropped
+    assert len(session._y) == n_design + 1
+
+
+def test_fallbacks_are_counted_per_problem_in_the_report(tmp_path: Path) -> None:
+    suite = tmp_path / "fake"
+    for seed in range(6):
+        rec = _fake("branin", "bayesopt", seed, 0.5)
+        if seed == 2:
+            rec["info"] = {"fallbacks": {"not_psd": 2}}
+        store.append(suite / "runs.jsonl", rec)
+        store.append(suite / "runs.jsonl", _fake("branin", "random", seed, 1.0))
+    report.write_report(suite, "python -m benchmarks report --suite fake")
+    text = (suite / "REPORT.md").read_text()
+    assert "reasons: 2× not_psd" in text and "| branin | 2 |" in text
 
 
 def test_ablation_report_counts_the_hartmann6_basin_and_pairs_seeds(tmp_path: Path) -> None:
