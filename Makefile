@@ -3,8 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
-# The CPU wheel of torch lies on these machines' local disk; where it does not, pip falls
-# back to whatever torch the index offers.
+# Prefer the CPU wheel of torch (a pinned version, when the package index or a local wheel
+# cache has it); where it is not available, pip falls back to whatever torch the index offers.
 TORCH_PIN ?= torch==2.13.0
 
 .PHONY: demo test test-fast lint clean venv

@@ -102,7 +102,7 @@ def _ablation_blocks() -> tuple[Block, ...]:
     )
     return (
         # The old default (v0), the study's first default (v1) and the adopted one on the
-        # anchors of ANCHORS.md and the noisy variants
+        # five anchor problems and the noisy variants
         # (the new noise model must not regress there).
         Block(_ANCHORS + _NOISY, ("bayesopt", "bayesopt-v0", "bayesopt-v1"), _seeds(10)),
         # The initial design: the new default gets trapped in Hartmann-6's second-best basin
@@ -154,7 +154,7 @@ def _ablation_blocks() -> tuple[Block, ...]:
         # most important first.
         *(Block(("branin", "hartmann6"), (name,), _seeds(10)) for name in design),
         Block(("mixed-levy",), ("bayesopt-v1", "bayesopt-v1+exh4"), _seeds(10)),
-        # What the local model beyond max_exact costs in regret (issue 6).
+        # What the local model beyond max_exact costs in regret.
         Block(("hartmann6", "ackley5"), ("bayesopt-v1+local32",), _seeds(10)),
     )
 
@@ -197,9 +197,10 @@ _PRESETS = (
         "ablation",
         "The factor study (benchmarks/variants.py), sized for a 2-core machine: the old "
         "default (bayesopt-v0), the study's first default (bayesopt-v1) and the adopted one "
-        "on the five anchor problems of ANCHORS.md and the two noisy variants; each model "
-        "factor alone on top of v0 on Branin, Hartmann-6, Rosenbrock-4 and RF-wine; every "
-        "other factor alone on top of v1 on Branin and Hartmann-6 (Yeo-Johnson outputs and "
+        "on the five anchor problems (Branin, Hartmann-6, Ackley-5, Rosenbrock-4, Levy-6) and "
+        "the two noisy variants; each model factor alone on top of v0 on Branin, Hartmann-6, "
+        "Rosenbrock-4 and RF-wine; every other factor alone on top of v1 on Branin and "
+        "Hartmann-6 (Yeo-Johnson outputs and "
         "Boltzmann starts on more); Hartmann-6 on 30 seeds; discrete search on mixed Levy; "
         "the trust region on Ackley-10/20 and Levy-12. 10 seeds unless stated. "
         "`python -m benchmarks ablation` runs the blocks in this order and writes the report.",

@@ -1,7 +1,7 @@
 """Continuous test functions from ``botorch.test_functions``, with known optima.
 
-Budgets follow about ``20 d`` evaluations, capped at 100 (Branin 40, Rosenbrock-4 60 and
-Ackley-5 80 keep to the values the issue names). Parameters are ``x0 .. x{d-1}`` on the
+Budgets follow about ``20 d`` evaluations, capped at 100 (with fixed budgets of 40 for
+Branin, 60 for Rosenbrock-4 and 80 for Ackley-5). Parameters are ``x0 .. x{d-1}`` on the
 function's usual box.
 """
 
