@@ -30,11 +30,14 @@ __all__ = ["LARGE_N", "Threads", "check_threads", "limited_threads", "threads_fo
 Threads = int | Literal["auto"] | None
 """An optimiser's ``threads`` setting: ``"auto"``, a fixed count, or ``None`` (no limit)."""
 
-LARGE_N = 3_000
+LARGE_N = 10_000
 """With ``threads="auto"``, an ask whose GP conditions on at least this many observations
-keeps the caller's thread count; smaller asks run on one thread. Measured on a 2-core
-x86-64 VM (``python -m benchmarks latency``, the ``bayesopt-threads*`` probes): below a few
-thousand points a second thread saves less than it costs, and under load it costs 10x."""
+keeps the caller's thread count; smaller asks run on one thread. Measured with the
+``bayesopt-1thread`` and ``bayesopt-nolimit`` probes of ``python -m benchmarks latency`` on
+Hartmann-6 (``benchmarks/results/latency/threads/THREADS.md``): one thread was faster at
+every n up to 5,000 on a 2-core VM (idle and loaded) and on a 16-core machine (2.0 s
+against 6.6 s at n = 3,000, idle); at n = 10,000 the 16-core machine's default threads
+won (14.4 s against 21.0 s)."""
 
 _lock = threading.Lock()
 _active = 0
