@@ -11,10 +11,11 @@ qlognei    ``qLogNoisyExpectedImprovement`` (default): LogEI that integrates ove
            noise variance below ``NOISELESS_FRACTION`` of the output variance) the incumbent
            is known, so it is evaluated in closed form: analytic ``LogExpectedImprovement``
            with ``best_f`` the best posterior mean at the observed points. Same target,
-           about 20x cheaper per call than the Monte-Carlo version (55 ms against 2-3 ms
-           per gradient step for 10 points, 13 observations, 2 cores). With more than
+           about a ninth of the cost per search step of the Monte-Carlo version (0.37 ms
+           against 3.3 ms for a value and gradient at 13 points, 13 observations, one
+           thread; ``benchmarks/scripts/gp_posterior_speed.py``). With more than
            ``MC_BASELINE_LIMIT`` (256) observations the closed form is used whatever the
-           noise, since the Monte-Carlo incumbent then costs an ``n x n`` factorisation.
+           noise, since the Monte-Carlo incumbent's cost grows with them.
 logei      ``LogExpectedImprovement`` with ``best_f`` the best observation
            (``qLogExpectedImprovement`` when there are pending points or ``q > 1``).
 ucb        ``UpperConfidenceBound`` with ``beta = 4`` (two posterior s.d.)
@@ -40,14 +41,13 @@ from botorch.acquisition import (
     qProbabilityOfImprovement,
     qUpperConfidenceBound,
 )
-from botorch.acquisition.analytic import LogProbabilityOfImprovement, _log_ei_helper
+from botorch.acquisition.analytic import LogProbabilityOfImprovement
 from botorch.models import SingleTaskGP
 from botorch.models.model import Model
 from botorch.sampling import SobolQMCNormalSampler
-from gpytorch.means import ConstantMean, ZeroMean
 from torch import Tensor
 
-from bayesopt._linalg import cholesky_of_kernel, stationary
+from bayesopt import gp
 from bayesopt._rng import seeded_torch
 
 __all__ = ["ACQUISITIONS", "UCB_BETA", "CachedLogEI", "check_name", "make"]
@@ -57,20 +57,22 @@ MC_SAMPLES = 128
 NOISELESS_FRACTION = 0.01
 MC_BASELINE_LIMIT = 256
 """Above this many observations a single ask with nothing pending uses the closed form even
-on a noisy model: qLogNEI's Monte-Carlo incumbent needs the joint posterior over every
-observation (an ``n x n`` factorisation per call), 7.6 s against 1.6 s per ask at n = 1000
-to 2000 on Hartmann-6 in the latency benchmark, while the posterior mean at that many
-points is an accurate incumbent."""
+on a noisy model: qLogNEI's Monte-Carlo incumbent samples the joint posterior of the
+observations that may be best, and a value-and-gradient step at 13 points cost 4.0 ms
+against 0.59 ms for the closed form at n = 300 and 20.8 ms against 1.8 ms at n = 1,000
+(noisy Hartmann-6, one thread; ``benchmarks/scripts/gp_posterior_speed.py --noise 0.3``),
+while the posterior mean at that many points is an accurate incumbent."""
 
 
 class CachedLogEI(AcquisitionFunction):
     """Analytic LogEI on an exact GP, from one cached Cholesky factor.
 
     The same value as BoTorch's ``LogExpectedImprovement`` on the same ``SingleTaskGP``
-    (the tests compare them), computed without GPyTorch's prediction machinery: the
-    training covariance is factorised once, and each call costs one cross-covariance and
-    one triangular solve. That cut the acquisition search's time by about 3x at 60
-    observations in our profiles, where GPyTorch's per-call overhead dominated.
+    (the tests compare them), computed by ``gp.posterior`` without GPyTorch's prediction
+    machinery: the training covariance is factorised once, and each call costs one
+    cross-covariance and one triangular solve. At 60 observations a value at 13 points
+    took 0.25 ms against BoTorch's 1.2 ms, and a whole acquisition search 0.03 s against
+    0.14 s (one thread; ``benchmarks/scripts/gp_posterior_speed.py``).
 
     Args:
         model: a fitted ``SingleTaskGP`` without an input transform, in eval mode.
@@ -79,37 +81,12 @@ class CachedLogEI(AcquisitionFunction):
 
     def __init__(self, model: SingleTaskGP, best_f: float) -> None:
         super().__init__(model)
-        X = model.train_inputs[0]
-        with torch.no_grad():
-            noise = float(model.likelihood.noise.reshape(()))
-            L = cholesky_of_kernel(model.covar_module, X, noise)
-            residual = model.train_targets - model.mean_module(X)
-            alpha = torch.cholesky_solve(residual.unsqueeze(-1), L).squeeze(-1)
-        self._X = X
-        self._L = L
-        self._alpha = alpha
-        self._noise = noise
-        self._fast = stationary(model.covar_module)
+        self.cache = gp.CachedPosterior.from_model(model)
         self.best_f = float(best_f)
-        mean = model.mean_module
-        # GPyTorch's module call costs more than the rest of a small posterior: keep the
-        # constant (``None`` for other means, which are called).
-        self._constant = (
-            mean.constant.detach().reshape(())
-            if isinstance(mean, ConstantMean)
-            else torch.zeros((), dtype=X.dtype, device=X.device)
-            if isinstance(mean, ZeroMean)
-            else None
-        )
-
-    def _prior_mean(self, X: Tensor) -> Tensor:
-        if self._constant is None:
-            return self.model.mean_module(X)
-        return self._constant.expand(X.shape[:-1])
 
     def mean_at_training_points(self) -> Tensor:
-        """The posterior mean at the training inputs, in ``O(n)``: ``y - noise * alpha``."""
-        return self.model.train_targets - self._noise * self._alpha
+        """The posterior mean at the ``n`` training inputs, in ``O(n)``."""
+        return self.cache.mean_at_training_points()
 
     @staticmethod
     def supports(model: Model) -> bool:
@@ -121,52 +98,23 @@ class CachedLogEI(AcquisitionFunction):
             and model.num_outputs == 1
         )
 
-    def _posterior(self, X: Tensor) -> tuple[Tensor | None, Tensor, Tensor, Tensor]:
-        """``(r2, mean, v, prior variance - |v|^2)`` at ``b x d`` points, where
-        ``v = L^-1 k(X_train, X)`` and ``r2`` are the scaled squared distances to the
-        training points (``None`` without a closed-form kernel)."""
-        r2 = None
-        if self._fast is not None:  # closed-form stationary kernel: same values, less overhead
-            r2 = self._fast.r2(X, self._X)
-            k = self._fast.scale * self._fast.base_of_r2(r2)
-            prior = self._fast.scale
-        else:
-            k = self.model.covar_module(X, self._X).to_dense()
-            prior = self.model.covar_module(X, diag=True)
-        mean = self._prior_mean(X) + k @ self._alpha
-        v = torch.linalg.solve_triangular(self._L, k.mT, upper=False)
-        return r2, mean, v, prior - (v**2).sum(-2)
-
     def mean_and_sigma(self, X: Tensor) -> tuple[Tensor, Tensor]:
-        """Posterior mean and s.d. of the latent function at ``n x d`` points."""
-        _, mean, _, var = self._posterior(X)
-        return mean, var.clamp_min(1e-12).sqrt()
+        """Posterior mean and s.d. of the latent function at ``b x d`` points."""
+        return self.cache.mean_and_sigma(X)
 
     def forward(self, X: Tensor) -> Tensor:
         """LogEI at ``b x 1 x d`` points, as a ``b`` tensor."""
-        mean, sigma = self.mean_and_sigma(X.squeeze(-2))
-        return _log_ei_helper((mean - self.best_f) / sigma) + sigma.log()
+        return gp.log_ei(self.cache, X.squeeze(-2), self.best_f)
 
     @property
     def has_gradient(self) -> bool:
         """Whether ``value_and_gradient`` is available: a ``Stationary`` kernel and a
         constant (or zero) prior mean."""
-        return self._fast is not None and self._constant is not None
+        return self.cache.has_gradient
 
-    @torch.no_grad()
     def value_and_gradient(self, X: Tensor) -> tuple[Tensor, Tensor]:
-        """LogEI at ``b x d`` points and its gradient in ``X``, in closed form.
-
-        The same numbers as autograd through ``forward`` (tested), without building a
-        graph: the acquisition search's gradient steps are its inner loop, and at a few
-        hundred observations autograd's backward pass was about 40 % of their time.
-        With ``k_j = s g(r2_j)`` and ``dk_j/dx = -s g~(r2_j) (x - x_j) / l^2``
-        (``g~ = -2 dg/dr2``), the mean's gradient is ``sum_j alpha_j dk_j/dx``, the
-        variance's is ``-2 sum_j w_j dk_j/dx`` with ``w = L^-T L^-1 k``, and
-        ``d log h(z) / dz = Phi(z) / h(z)`` for LogEI's ``h(z) = phi(z) + z Phi(z)``.
-
-        Args:
-            X: ``b x d`` points.
+        """LogEI at ``b x d`` points and its gradient in ``X``, in closed form
+        (``gp.log_ei_and_gradient``): the same numbers as autograd through ``forward``.
 
         Returns:
             ``(values, gradients)`` of shapes ``b`` and ``b x d``.
@@ -176,36 +124,7 @@ class CachedLogEI(AcquisitionFunction):
         """
         if not self.has_gradient:
             raise RuntimeError("CachedLogEI.value_and_gradient needs a Stationary kernel")
-        fast = self._fast
-        scale = fast.scale
-        ls2 = fast.lengthscale.reshape(-1) ** 2
-        r2, mean, v, raw_var = self._posterior(X)  # r2: b x n, v: n x b
-        sigma = raw_var.clamp_min(1e-12).sqrt()
-        z = (mean - self.best_f) / sigma
-        log_h = _log_ei_helper(z)
-        value = log_h + sigma.log()
-        # dk_j/dx = c_j (x - x_j) / l^2 with c_j = -s g~(r2_j); contract over j first.
-        c = -scale * fast.slope_of_r2(r2)  # b x n
-        w = torch.linalg.solve_triangular(self._L.mT, v, upper=True).mT  # b x n
-        inv = 1.0 / ls2
-        Xa, Xt = fast.inputs(X), fast.inputs(self._X)
-
-        def contract(weights: Tensor) -> Tensor:  # sum_j weights_j dk_j/dx, b x d
-            cw = c * weights
-            active = (cw.sum(-1, keepdim=True) * Xa - cw @ Xt) * inv
-            if fast.active is None:
-                return active
-            out = torch.zeros_like(X)
-            out[:, fast.active.to(X.device)] = active
-            return out
-
-        d_mean = contract(self._alpha.expand_as(c))
-        d_var = torch.where((raw_var > 1e-12).unsqueeze(-1), -2.0 * contract(w), 0.0)
-        d_sigma = d_var / (2.0 * sigma.unsqueeze(-1))
-        dlogh_dz = torch.exp(torch.special.log_ndtr(z) - log_h)
-        d_z = (d_mean - z.unsqueeze(-1) * d_sigma) / sigma.unsqueeze(-1)
-        grad = dlogh_dz.unsqueeze(-1) * d_z + d_sigma / sigma.unsqueeze(-1)
-        return value, grad
+        return gp.log_ei_and_gradient(self.cache, X, self.best_f)
 
 
 def _analytic_logei(model: Model, best_f: float) -> AcquisitionFunction:

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import bayesopt as bo
+from bayesopt.gp import ModelOptions
 from bayesopt.propose import ProposeOptions
-from bayesopt.surrogate import ModelOptions
 
 __all__ = ["VARIANTS", "Variant", "make_optimizer"]
 

@@ -8,15 +8,15 @@ import pytest
 import torch
 from torch.distributions import Normal
 
-from bayesopt import acquisition, surrogate
+from bayesopt import acquisition, gp
 
 
 @pytest.fixture(scope="module")
 def model():
     g = torch.Generator().manual_seed(0)
     X = torch.rand(12, 2, generator=g, dtype=torch.float64)
-    y = surrogate.standardize(torch.sin(6 * X[:, 0]) + X[:, 1] ** 2)
-    return surrogate.fit(X, y, seed=0), X, y
+    y = gp.standardize(torch.sin(6 * X[:, 0]) + X[:, 1] ** 2)
+    return gp.fit(X, y, seed=0), X, y
 
 
 def _posterior(m, x):
@@ -103,8 +103,8 @@ def test_cached_logei_equals_botorchs_logei(cat_dims):
     X = torch.rand(30, 2, generator=g, dtype=torch.float64)
     if cat_dims:
         X[:, 1] = (X[:, 1] * 3).floor() / 3 + 1 / 6
-    y = surrogate.standardize(torch.sin(6 * X[:, 0]) + X[:, 1])
-    m = surrogate.fit(X, y, cat_dims=cat_dims)
+    y = gp.standardize(torch.sin(6 * X[:, 0]) + X[:, 1])
+    m = gp.fit(X, y, cat_dims=cat_dims)
     assert acquisition.CachedLogEI.supports(m)
     ours, theirs = acquisition.CachedLogEI(m, 0.3), LogExpectedImprovement(m, best_f=0.3)
     T = torch.rand(64, 1, 2, generator=g, dtype=torch.float64, requires_grad=True)
@@ -118,10 +118,10 @@ def test_cached_logei_equals_botorchs_logei(cat_dims):
 @pytest.mark.parametrize(
     ("options", "cat_dims"),
     [
-        (surrogate.ModelOptions(), ()),
-        (surrogate.ModelOptions(kernel="rbf"), ()),
-        (surrogate.ModelOptions(outputscale=False), ()),
-        (surrogate.ModelOptions(), (1,)),
+        (gp.ModelOptions(), ()),
+        (gp.ModelOptions(kernel="rbf"), ()),
+        (gp.ModelOptions(outputscale=False), ()),
+        (gp.ModelOptions(), (1,)),
     ],
 )
 def test_cached_logei_closed_form_gradient_equals_autograd(options, cat_dims):
@@ -129,8 +129,8 @@ def test_cached_logei_closed_form_gradient_equals_autograd(options, cat_dims):
     X = torch.rand(40, 3, generator=g, dtype=torch.float64)
     if cat_dims:
         X[:, 1] = (X[:, 1] * 3).floor() / 3 + 1 / 6
-    y = surrogate.standardize(torch.sin(6 * X[:, 0]) + X[:, 1] - X[:, 2] ** 2)
-    m = surrogate.fit(X, y, cat_dims=cat_dims, options=options)
+    y = gp.standardize(torch.sin(6 * X[:, 0]) + X[:, 1] - X[:, 2] ** 2)
+    m = gp.fit(X, y, cat_dims=cat_dims, options=options)
     acqf = acquisition.CachedLogEI(m, float(y.max()))
     assert acqf.has_gradient is (not cat_dims)  # the Hamming product has no closed form
     if cat_dims:
@@ -161,8 +161,8 @@ def test_qlognei_closed_form_uses_the_cache(model):
 def test_many_observations_use_the_closed_form_even_when_noisy():
     g = torch.Generator().manual_seed(5)
     X = torch.rand(acquisition.MC_BASELINE_LIMIT + 1, 2, generator=g, dtype=torch.float64)
-    y = surrogate.standardize(torch.sin(6 * X[:, 0]) + 0.3 * torch.randn(len(X), generator=g))
-    m = surrogate.fit(X, y)
+    y = gp.standardize(torch.sin(6 * X[:, 0]) + 0.3 * torch.randn(len(X), generator=g))
+    m = gp.fit(X, y)
     noisy = dict(X_baseline=X, best_f=float(y.max()), noise_fraction=0.2)
     assert isinstance(acquisition.make("qlognei", m, **noisy), acquisition.CachedLogEI)
     few = dict(X_baseline=X[:20], best_f=float(y.max()), noise_fraction=0.2)

@@ -212,6 +212,44 @@ def test_fit_surrogate_needs_two_complete_trials():
         plot.fit_surrogate(opt)
 
 
+def test_plots_fit_exactly_the_tensors_the_ask_fits(monkeypatch):
+    """One source of training data (``Optimizer.model_data``): the refit behind the plots
+    and the ask's own fit see the same tensors, failed trial and output transform included."""
+    from bayesopt import gp
+
+    seen = []
+    real_fit = gp.fit
+
+    def spy(X, y, **kwargs):
+        seen.append((X.clone(), y.clone(), tuple(kwargs["cat_dims"]), kwargs["options"]))
+        return real_fit(X, y, **kwargs)
+
+    monkeypatch.setattr(gp, "fit", spy)
+    space = bo.Space({"x": bo.Real(0.0, 1.0), "c": bo.Categorical(["a", "b"])})
+    options = bo.ModelOptions(output_warp="bilog")
+    opt = bo.Optimizer(space, seed=0, n_initial=4, model_options=options)
+    for x, c in ((0.1, "a"), (0.4, "b"), (0.6, "a"), (0.8, "b"), (0.3, "a")):
+        opt.add({"x": x, "c": c}, _forrester({"x": x}) + (c == "b"))
+    opt.add({"x": 0.95, "c": "a"}, float("nan"))
+    plot.fit_surrogate(opt)
+    assert opt.ask().source == "model"
+    (X_plot, y_plot, cat_plot, opt_plot), (X_ask, y_ask, cat_ask, opt_ask) = seen
+    assert torch.equal(X_plot, X_ask) and torch.equal(y_plot, y_ask)
+    assert cat_plot == cat_ask == (1,) and opt_plot is opt_ask is options
+    data = opt.model_data()
+    assert torch.equal(data.X, X_ask) and torch.equal(data.y, y_ask)
+    assert data.failed.tolist() == [False] * 5 + [True]
+
+
+def test_fit_surrogate_of_a_random_search_uses_the_default_gp():
+    rs = bo.RandomSearch(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0)
+    for _ in range(4):
+        t = rs.ask()
+        rs.tell(t, _forrester(t.params))
+    view = plot.fit_surrogate(rs)
+    assert view.X.shape == (4, 1) and view.acquisition_name == "qlognei"
+
+
 # Slices ------------------------------------------------------------------------------------
 def test_posterior_slice_draws_mean_band_data_pending_and_truth(opt_1d):
     ax = plot.posterior_slice(opt_1d, objective=_forrester)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from botorch.acquisition import AcquisitionFunction
 
-from bayesopt import propose, surrogate
+from bayesopt import gp, propose
 
 
 class Quadratic(AcquisitionFunction):
@@ -87,7 +87,7 @@ def test_incumbent_start_is_used():
 def test_thompson_is_seeded_and_diverse():
     g = torch.Generator().manual_seed(0)
     X = torch.rand(10, 2, generator=g, dtype=torch.float64)
-    model = surrogate.fit(X, surrogate.standardize(-((X - 0.5) ** 2).sum(-1)), seed=0)
+    model = gp.fit(X, gp.standardize(-((X - 0.5) ** 2).sum(-1)), seed=0)
     a = propose.thompson(model, [None, None], q=3, seed=4)
     b = propose.thompson(model, [None, None], q=3, seed=4)
     assert a.shape == (3, 2) and torch.equal(a, b)
@@ -145,8 +145,8 @@ def test_closed_form_gradient_search_proposes_what_the_autograd_search_does():
 
     g = torch.Generator().manual_seed(2)
     X = torch.rand(25, 3, generator=g, dtype=torch.float64)
-    y = surrogate.standardize(-((X - 0.4) ** 2).sum(-1) + 0.3 * torch.sin(9 * X[:, 0]))
-    acqf = CachedLogEI(surrogate.fit(X, y), float(y.max()))
+    y = gp.standardize(-((X - 0.4) ** 2).sum(-1) + 0.3 * torch.sin(9 * X[:, 0]))
+    acqf = CachedLogEI(gp.fit(X, y), float(y.max()))
     assert acqf.has_gradient
     grids = [None, None, None]
     fast = propose.maximize(acqf, grids, seed=3, X_avoid=X)

@@ -12,25 +12,25 @@ import torch
 from botorch.optim.utils import get_parameters_and_bounds
 
 import bayesopt as bo
-from bayesopt import _linalg, acquisition, surrogate
-from bayesopt.surrogate import ModelOptions
+from bayesopt import _device, acquisition, gp
+from bayesopt.gp import ModelOptions, mll
 
 
 def _data(n: int, d: int = 4, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     X = torch.rand(n, d, generator=g, dtype=torch.float64)
-    return X, surrogate.standardize(torch.sin(4 * X).sum(1) + X[:, 0] ** 2)
+    return X, gp.standardize(torch.sin(4 * X).sum(1) + X[:, 0] ** 2)
 
 
 def test_resolve_device():
-    assert _linalg.resolve_device(None) == torch.device("cpu")
-    assert _linalg.resolve_device("cpu") == torch.device("cpu")
+    assert _device.resolve_device(None) == torch.device("cpu")
+    assert _device.resolve_device("cpu") == torch.device("cpu")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert _linalg.resolve_device("auto").type == expected
+    assert _device.resolve_device("auto").type == expected
     with pytest.raises(TypeError, match="`device` must be"):
-        _linalg.resolve_device(3)
+        _device.resolve_device(3)
     with pytest.raises(ValueError, match="`device`"):
-        _linalg.resolve_device("tpu")
+        _device.resolve_device("tpu")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="needs a CUDA GPU"):
             bo.Optimizer(bo.Space({"x": bo.Real(0, 1)}), device="cuda")
@@ -50,65 +50,63 @@ def test_cpu_device_gives_the_same_asks_as_the_default(branin_space, branin):
 @pytest.mark.parametrize("options", [ModelOptions(), ModelOptions.botorch()])
 def test_stationary_kernel_matrix_equals_gpytorchs(options):
     X, y = _data(30)
-    model = surrogate.build(X, y, options=options)
+    model = gp.build(X, y, options=options)
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(1.7)
-    fast = _linalg.stationary(model.covar_module)
+    fast = gp.stationary(model.covar_module)
     assert fast is not None
     Z = torch.rand(7, 4, dtype=torch.float64)
     with torch.no_grad():
         assert torch.allclose(fast.matrix(Z, X), model.covar_module(Z, X).to_dense(), atol=1e-12)
         full = model.covar_module(X).to_dense()
-        assert torch.allclose(_linalg.kernel_matrix(model.covar_module, X), full, atol=1e-12)
-        assert torch.allclose(
-            _linalg.kernel_matrix(model.covar_module, X, block=7), full, atol=1e-12
-        )
+        assert torch.allclose(gp.kernel_matrix(model.covar_module, X), full, atol=1e-12)
+        assert torch.allclose(gp.kernel_matrix(model.covar_module, X, block=7), full, atol=1e-12)
 
 
 def test_categorical_kernels_take_the_generic_path():
     X, y = _data(20)
     X[:, 3] = (X[:, 3] * 3).floor() / 3 + 1 / 6
-    model = surrogate.build(X, y, cat_dims=[3])
-    assert _linalg.stationary(model.covar_module) is None
+    model = gp.build(X, y, cat_dims=[3])
+    assert gp.stationary(model.covar_module) is None
     with torch.no_grad():
-        blocked = _linalg.kernel_matrix(model.covar_module, X, block=6)
+        blocked = gp.kernel_matrix(model.covar_module, X, block=6)
         assert torch.allclose(blocked, model.covar_module(X).to_dense(), atol=1e-12)
 
 
 @pytest.mark.parametrize("options", [ModelOptions(), ModelOptions.botorch()])
 def test_closed_form_gradient_equals_autograd(options):
     X, y = _data(40)
-    model = surrogate.build(X, y, options=options)
+    model = gp.build(X, y, options=options)
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(1.3)
     model.train()
-    params = list(get_parameters_and_bounds(model, requires_grad=True)[0].values())
-    value, grads = surrogate._objective(model, params)
-    ref_value, ref_surrogate = surrogate._neg_log_posterior(model)
-    ref_grads = torch.autograd.grad(ref_surrogate, params, allow_unused=True)
+    params = get_parameters_and_bounds(model, requires_grad=True)[0]
+    value, grads = mll.objective(model, params)
+    ref_value, ref_proxy = mll.neg_log_posterior(model)
+    ref_grads = torch.autograd.grad(ref_proxy, list(params.values()), allow_unused=True)
     assert value == pytest.approx(ref_value, abs=1e-10)
-    for g, r in zip(grads, ref_grads, strict=True):
-        assert torch.allclose(g, r, atol=1e-9, rtol=1e-7)
+    for name, r in zip(params, ref_grads, strict=True):
+        assert torch.allclose(grads[name], r, atol=1e-9, rtol=1e-7)
 
 
-def test_cholesky_of_kernel_equals_the_plain_factor_and_survives_duplicates():
+def test_kernel_cholesky_equals_the_plain_factor_and_survives_duplicates():
     X, y = _data(50)
-    model = surrogate.fit(X, y)
+    model = gp.fit(X, y)
     with torch.no_grad():
         K = model.covar_module(X).to_dense() + model.likelihood.noise * torch.eye(50)
-        L = _linalg.cholesky_of_kernel(model.covar_module, X, float(model.likelihood.noise))
+        L = gp.kernel_cholesky(model.covar_module, X, float(model.likelihood.noise))
     assert torch.allclose(L, torch.linalg.cholesky(K), atol=1e-10)
     # Exact duplicates with a tiny noise are singular: jitter makes them factorisable.
     X2 = torch.cat([X, X])
-    L2 = _linalg.cholesky_of_kernel(model.covar_module, X2, 0.0)
+    L2 = gp.kernel_cholesky(model.covar_module, X2, 0.0)
     assert torch.isfinite(L2).all() and L2.shape == (100, 100)
 
 
 def test_cached_posterior_mean_at_training_points_is_the_gp_mean():
     X, y = _data(60)
-    model = surrogate.fit(X, y)
+    model = gp.fit(X, y)
     cached = acquisition.CachedLogEI(model, 0.0)
     with torch.no_grad():
         expected = model.posterior(X).mean.squeeze(-1)
@@ -122,7 +120,7 @@ def test_cached_posterior_mean_at_training_points_is_the_gp_mean():
 def test_subset_fit_and_exact_conditioning_beyond_fit_points():
     """Above fit_points the posterior still interpolates every observation."""
     X, y = _data(300, d=3)
-    model = surrogate.fit(X, y, options=ModelOptions(fit_points=64))
+    model = gp.fit(X, y, options=ModelOptions(fit_points=64))
     assert model.train_inputs[0].shape[0] == 300
     with torch.no_grad():
         assert float((model.posterior(X).mean.squeeze(-1) - y).abs().max()) < 0.05

@@ -6,7 +6,7 @@
 # it. A Gaussian process (GP) gives both, in closed form, from a handful of observations.
 # This notebook builds one from scratch in a few lines of PyTorch, shows what its three
 # hyperparameters do and how they are chosen, and then uses the same model through the
-# toolkit (`bayesopt.surrogate`, the GP that `bayesopt.Optimizer` fits on every ask).
+# toolkit (`bayesopt.gp`, the GP that `bayesopt.Optimizer` fits on every ask).
 #
 # **Arc:** intuition and theory → from scratch → the library → an honest baseline →
 # references. Set `SMOKE_TEST=1` in the environment to run everything with tiny budgets.
@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 
 import bayesopt as bo
-from bayesopt import surrogate
+from bayesopt import gp
 
 SMOKE = os.environ.get("SMOKE_TEST", "") not in ("", "0")
 if SMOKE:
@@ -346,7 +346,7 @@ ax.legend(fontsize="small", ncol=2)
 plt.show()
 
 # %% [markdown]
-# ## The library: `bayesopt.surrogate`
+# ## The library: `bayesopt.gp`
 #
 # `bayesopt.Optimizer` does the same thing on every ask, with three differences worth
 # knowing:
@@ -355,12 +355,12 @@ plt.show()
 #    (log-scaled ones in log space), so a lengthscale of 0.2 means "a fifth of the range"
 #    whatever the units. Here $x \in [0, 5]$, so a unit-cube lengthscale is 5 times
 #    smaller than the same lengthscale in $x$.
-# 2. **Outputs are standardised** by `surrogate.standardize` (centred and scaled as above,
+# 2. **Outputs are standardised** by `gp.standardize` (centred and scaled as above,
 #    computed in a way that cannot overflow), then passed through a Yeo-Johnson power
-#    transform fitted to them, and standardised again (`surrogate.transform_outputs`).
+#    transform fitted to them, and standardised again (`gp.transform_outputs`).
 #    The transform keeps the order of the values and pulls in a long tail of bad ones;
 #    it won the factor study in `benchmarks/results/ablation/`.
-# 3. **Hyperparameters get priors.** `surrogate.fit` maximises the marginal likelihood
+# 3. **Hyperparameters get priors.** `gp.fit` maximises the marginal likelihood
 #    *plus* the log prior density of the hyperparameters (a maximum a posteriori
 #    estimate). With a handful of points the likelihood alone can pick absurd
 #    lengthscales; the prior keeps them reasonable. The kernel family and the priors are
@@ -369,10 +369,10 @@ plt.show()
 # %%
 space = bo.Space({"x": bo.Real(0.0, 5.0)})
 U = torch.stack([space.to_unit({"x": float(x)}) for x in X])  # n x 1, in [0, 1]
-z_lib = surrogate.standardize(y)
+z_lib = gp.standardize(y)
 print("standardize(y) == (y - mean) / sd:", torch.allclose(z_lib, z))
 
-model = surrogate.fit(U, z_lib, seed=0)
+model = gp.fit(U, z_lib, seed=0)
 print(model.covar_module)
 
 # %% [markdown]
@@ -411,7 +411,7 @@ cov_lib = torch.diag(post.variance.squeeze(-1))  # the marginal variances are al
 
 fig, ax = plt.subplots()
 plot_posterior(ax, mean_ml, cov_ml, label="from scratch (ML-II)", color="tab:blue")
-plot_posterior(ax, mean_lib, cov_lib, label="bayesopt.surrogate", color="tab:orange")
+plot_posterior(ax, mean_lib, cov_lib, label="bayesopt.gp", color="tab:orange")
 plot_data(ax)
 ax.set(xlabel="$x$", ylabel="$f(x)$", title="The same data, two fits")
 ax.legend(fontsize="small", ncol=2)
@@ -469,8 +469,8 @@ for seed in range(n_datasets):
                         ("GP, ML-II (from scratch)", fit_ml2(Xd, zd, steps=15 if SMOKE else 50)[0])]:
         mu, c = gp_posterior(Xd, zd, xs, **theta)
         rows.append((name, *scores(m + s * mu, s * c.diagonal().clamp_min(0).sqrt(), f_grid, y_new)))
-    lib = surrogate.fit(torch.stack([space.to_unit({"x": float(x)}) for x in Xd]),
-                        surrogate.standardize(yd), seed=seed)
+    lib = gp.fit(torch.stack([space.to_unit({"x": float(x)}) for x in Xd]),
+                        gp.standardize(yd), seed=seed)
     with torch.no_grad():
         p = lib.posterior(U_grid)
     rows.append(("bayesopt surrogate", *scores(m + s * p.mean.squeeze(-1),

@@ -32,7 +32,7 @@ from botorch.acquisition import (
 from botorch.exceptions.warnings import NumericsWarning
 
 import bayesopt as bo
-from bayesopt import plot, surrogate
+from bayesopt import gp, plot
 
 SMOKE = os.environ.get("SMOKE_TEST", "") not in ("", "0")
 if SMOKE:
@@ -102,11 +102,11 @@ xs = torch.linspace(0, 1, 201 if SMOKE else 501, dtype=DT)
 X = torch.tensor([0.05, 0.35, 0.55, 0.95], dtype=DT)
 y = forrester(X)
 y_mean, y_sd = y.mean(), y.std()
-model = surrogate.fit(X[:, None], surrogate.standardize(y), seed=0)  # the GP models standardised f
+model = gp.fit(X[:, None], gp.standardize(y), seed=0)  # the GP models standardised f
 with torch.no_grad():
     post = model.posterior(xs[:, None])
     mu, sigma = post.mean.squeeze(-1), post.variance.squeeze(-1).sqrt()
-best_f = float(surrogate.standardize(y).min())  # the incumbent, standardised
+best_f = float(gp.standardize(y).min())  # the incumbent, standardised
 
 # %% [markdown]
 # ### The acquisition functions
@@ -303,8 +303,8 @@ print("smallest z where naive float32 EI is still > 0:", float(z[naive32 > 0].mi
 # %%
 X12 = torch.quasirandom.SobolEngine(1, scramble=True, seed=1).draw(12, dtype=DT).squeeze(-1)
 y12 = forrester(X12)
-model12 = surrogate.fit(X12[:, None], surrogate.standardize(y12), seed=0)
-best12 = float(surrogate.standardize(y12).min())
+model12 = gp.fit(X12[:, None], gp.standardize(y12), seed=0)
+best12 = float(gp.standardize(y12).min())
 with torch.no_grad():
     ei = ExpectedImprovement(model12, best_f=best12, maximize=False)(grid)
     log_ei = LogExpectedImprovement(model12, best_f=best12, maximize=False)(grid)

@@ -1,4 +1,4 @@
-"""The surrogate: pinned modelling choices, the lean MAP fit, subsets, noise detection."""
+"""bayesopt.gp: pinned modelling choices, the lean MAP fit, subsets, noise detection."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import torch
 from botorch.optim.fit import fit_gpytorch_mll_scipy
+from botorch.optim.utils import get_parameters_and_bounds
 from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
 from gpytorch.mlls import ExactMarginalLogLikelihood
 from gpytorch.priors import GammaPrior
 
-from bayesopt import acquisition, optimizer, surrogate
-from bayesopt.surrogate import BoundedLengthscalePrior, ModelOptions
+from bayesopt import acquisition, gp, optimizer
+from bayesopt.gp import BoundedLengthscalePrior, ModelOptions, fitting, mll, priors
 
 
 def _data(n: int, d: int = 3, seed: int = 0, noise: float = 0.0):
@@ -21,12 +22,12 @@ def _data(n: int, d: int = 3, seed: int = 0, noise: float = 0.0):
     X = torch.rand(n, d, generator=g, dtype=torch.float64)
     f = torch.sin(5 * X[:, 0]) + (X[:, 1:] ** 2).sum(1)
     y = f + noise * torch.randn(n, generator=g, dtype=torch.float64)
-    return X, surrogate.standardize(y)
+    return X, gp.standardize(y)
 
 
 def test_default_model_is_matern52_with_output_scale_and_bounded_prior():
     X, y = _data(10)
-    model = surrogate.build(X, y)
+    model = gp.build(X, y)
     assert isinstance(model.covar_module, ScaleKernel)
     base = model.covar_module.base_kernel
     assert isinstance(base, MaternKernel) and base.nu == 2.5
@@ -40,7 +41,7 @@ def test_default_model_is_matern52_with_output_scale_and_bounded_prior():
 
 def test_default_noise_floor_is_1e_6_with_gamma_prior():
     X, y = _data(10)
-    likelihood = surrogate.build(X, y).likelihood
+    likelihood = gp.build(X, y).likelihood
     assert likelihood.noise_covar.raw_noise_constraint.lower_bound.item() == pytest.approx(1e-6)
     prior = likelihood.noise_covar.noise_prior
     assert isinstance(prior, GammaPrior)
@@ -54,8 +55,8 @@ def test_default_output_transform_is_yeo_johnson_and_the_optimizer_uses_it():
     # transformed outputs are far less skewed than the plain standardised ones.
     g = torch.Generator().manual_seed(0)
     loss = torch.exp(3 * torch.rand(40, generator=g, dtype=torch.float64) ** 2) ** 3
-    plain = surrogate.transform_outputs(-loss, "none")
-    warped = surrogate.transform_outputs(-loss, "yeo-johnson")
+    plain = gp.transform_outputs(-loss, "none")
+    warped = gp.transform_outputs(-loss, "yeo-johnson")
 
     def skew(v):
         return float(((v - v.mean()) ** 3).mean() / v.std() ** 3)
@@ -67,14 +68,14 @@ def test_default_output_transform_is_yeo_johnson_and_the_optimizer_uses_it():
     opt = bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0, n_initial=3)
     for t in opt.ask(3):
         opt.tell(t, float(torch.exp(torch.tensor(9 * t.params["x"]))))
-    _, y, _ = opt._training_data()
+    y = opt.model_data().y
     losses = torch.tensor([-t.value for t in opt.trials], dtype=torch.float64)
-    assert torch.allclose(y, surrogate.transform_outputs(losses, "yeo-johnson"))
+    assert torch.allclose(y, gp.transform_outputs(losses, "yeo-johnson"))
 
 
 def test_botorch_options_reproduce_botorch_defaults():
     X, y = _data(10)
-    model = surrogate.build(X, y, options=ModelOptions.botorch())
+    model = gp.build(X, y, options=ModelOptions.botorch())
     assert isinstance(model.covar_module, RBFKernel)  # no output scale
     floor = model.likelihood.noise_covar.raw_noise_constraint.lower_bound.item()
     assert floor == pytest.approx(1e-4)
@@ -110,38 +111,38 @@ def test_map_fit_objective_is_gpytorchs_and_reaches_its_optimum(options):
     """The lean objective equals ExactMarginalLogLikelihood (plus priors) at any parameters,
     and the log-space fit ends at least as high as BoTorch's own scipy fit."""
     X, y = _data(40, seed=1)
-    ours = surrogate.build(X, y, options=options)
-    value = surrogate.map_fit(ours)
+    ours = gp.build(X, y, options=options)
+    value = gp.map_fit(ours)
     ours.train()
-    mll = ExactMarginalLogLikelihood(ours.likelihood, ours)
-    with surrogate.exact(), torch.no_grad():
-        reference = -float(mll(ours(*ours.train_inputs), ours.train_targets))
-    assert surrogate._neg_log_posterior(ours)[0] == pytest.approx(reference, abs=1e-8)
+    exact_mll = ExactMarginalLogLikelihood(ours.likelihood, ours)
+    with gp.exact(), torch.no_grad():
+        reference = -float(exact_mll(ours(*ours.train_inputs), ours.train_targets))
+    assert mll.neg_log_posterior(ours)[0] == pytest.approx(reference, abs=1e-8)
     assert value == pytest.approx(reference, abs=1e-8)
 
-    theirs = surrogate.build(X, y, options=options)
-    mll = ExactMarginalLogLikelihood(theirs.likelihood, theirs)
-    mll.train()
-    with surrogate.exact():
-        result = fit_gpytorch_mll_scipy(mll, options={"maxiter": 500})
+    theirs = gp.build(X, y, options=options)
+    exact_mll = ExactMarginalLogLikelihood(theirs.likelihood, theirs)
+    exact_mll.train()
+    with gp.exact():
+        result = fit_gpytorch_mll_scipy(exact_mll, options={"maxiter": 500})
     assert value <= float(result.fval) + 1e-6
 
 
 def test_fit_on_a_subset_conditions_on_all_points():
     X, y = _data(60, seed=2)
     options = ModelOptions(fit_points=24)
-    model = surrogate.fit(X, y, seed=5, options=options)
+    model = gp.fit(X, y, seed=5, options=options)
     assert model.train_inputs[0].shape == (60, 3)
-    idx = surrogate._fit_subset(y, 24, 5)
+    idx = fitting._fit_subset(y, 24, 5)
     assert len(idx) == 24 and len(set(idx.tolist())) == 24
     assert set(torch.argsort(y, descending=True)[:12].tolist()) <= set(idx.tolist())
-    sub = surrogate.build(X[idx], y[idx], options=options)
-    surrogate.map_fit(sub, maxiter=options.fit_maxiter)
+    sub = gp.build(X[idx], y[idx], options=options)
+    gp.map_fit(sub, maxiter=options.fit_maxiter)
     assert torch.allclose(
         model.covar_module.base_kernel.lengthscale, sub.covar_module.base_kernel.lengthscale
     )
     # Same seed, same subset, same model; the posterior interpolates all 60 points.
-    again = surrogate.fit(X, y, seed=5, options=options)
+    again = gp.fit(X, y, seed=5, options=options)
     with torch.no_grad():
         mean = model.posterior(X).mean.squeeze(-1)
         assert torch.equal(mean, again.posterior(X).mean.squeeze(-1))
@@ -152,27 +153,27 @@ def test_noise_detection_on_noiseless_and_noisy_data():
     """The documented rule: noiseless data fit below NOISELESS_FRACTION, noisy above
     NOISY_FRACTION (so qLogNEI and re-evaluation switch on only for real noise)."""
     X, y = _data(40, seed=3)
-    clean = surrogate.noise_fraction(surrogate.fit(X, y))
+    clean = gp.noise_fraction(gp.fit(X, y))
     X, y = _data(40, seed=3, noise=0.3)
-    noisy = surrogate.noise_fraction(surrogate.fit(X, y))
+    noisy = gp.noise_fraction(gp.fit(X, y))
     assert clean < acquisition.NOISELESS_FRACTION
     assert noisy > optimizer.NOISY_FRACTION
 
 
-@pytest.mark.parametrize("warp", surrogate.OUTPUT_WARPS)
+@pytest.mark.parametrize("warp", gp.OUTPUT_WARPS)
 def test_output_transforms_keep_order_and_standardise(warp):
     y = torch.tensor([1.0, 2.0, 3.0, 1000.0, -5.0, 1e6], dtype=torch.float64)
-    z = surrogate.transform_outputs(y, warp)
+    z = gp.transform_outputs(y, warp)
     assert torch.equal(torch.argsort(z), torch.argsort(y))
     assert float(z.mean()) == pytest.approx(0.0, abs=1e-9)
     assert float(z.std()) == pytest.approx(1.0)
     if warp != "none":  # heavy tail compressed: the outlier is less extreme
-        assert float(z.max()) < float(surrogate.standardize(y).max())
+        assert float(z.max()) < float(gp.standardize(y).max())
 
 
 def test_warped_model_fits_and_predicts():
     X, y = _data(20, seed=4)
-    model = surrogate.fit(X, y, options=ModelOptions(warp=True))
+    model = gp.fit(X, y, options=ModelOptions(warp=True))
     with torch.no_grad():
         mean = model.posterior(X).mean.squeeze(-1)
     assert torch.isfinite(mean).all() and float((mean - y).abs().max()) < 0.2
@@ -181,8 +182,8 @@ def test_warped_model_fits_and_predicts():
 def test_lengthscales_map_to_coordinates():
     X, y = _data(20, seed=5)
     X[:, 1] = (X[:, 1] * 3).floor() / 3 + 1 / 6
-    model = surrogate.fit(X, y, cat_dims=[1])
-    ls = surrogate.lengthscales(model, 3, [1])
+    model = gp.fit(X, y, cat_dims=[1])
+    ls = gp.lengthscales(model, 3, [1])
     assert ls[1] == 1.0
     base = model.covar_module.base_kernel.kernels[0]
     assert torch.allclose(ls[[0, 2]], base.lengthscale.detach().reshape(-1))
@@ -193,19 +194,17 @@ def test_zero_mean_option_has_no_mean_parameter_and_keeps_the_fast_objective():
     from gpytorch.means import ZeroMean
 
     X, y = _data(30, seed=6)
-    model = surrogate.build(X, y, options=ModelOptions(mean="zero"))
+    model = gp.build(X, y, options=ModelOptions(mean="zero"))
     assert isinstance(model.mean_module, ZeroMean)
     assert not any("mean_module" in name for name, _ in model.named_parameters())
-    from botorch.optim.utils import get_parameters_and_bounds
-
-    params = list(get_parameters_and_bounds(model, requires_grad=True)[0].values())
+    params = get_parameters_and_bounds(model, requires_grad=True)[0]
     model.train()
-    value, grads = surrogate._objective(model, params)
-    ref_value, ref = surrogate._neg_log_posterior(model)
-    ref_grads = torch.autograd.grad(ref, params, allow_unused=True)
+    value, grads = mll.objective(model, params)
+    ref_value, ref = mll.neg_log_posterior(model)
+    ref_grads = torch.autograd.grad(ref, list(params.values()), allow_unused=True)
     assert value == pytest.approx(ref_value, abs=1e-10)
-    for g, r in zip(grads, ref_grads, strict=True):
-        assert torch.allclose(g, r, atol=1e-9)
+    for name, r in zip(params, ref_grads, strict=True):
+        assert torch.allclose(grads[name], r, atol=1e-9)
     with pytest.raises(ValueError, match="`mean` must be one of"):
         ModelOptions(mean="linear")
 
@@ -217,8 +216,8 @@ def test_warped_fit_keeps_concentrations_positive_on_a_hard_function():
 
     g = torch.Generator().manual_seed(0)
     X = torch.rand(30, 6, generator=g, dtype=torch.float64)
-    y = surrogate.standardize(-Hartmann(dim=6)(X))
-    model = surrogate.fit(X, y, options=ModelOptions(warp=True))
+    y = gp.standardize(-Hartmann(dim=6)(X))
+    model = gp.fit(X, y, options=ModelOptions(warp=True))
     for name in ("concentration0", "concentration1"):
         assert bool((getattr(model.input_transform, name) > 0).all())
 
@@ -232,36 +231,89 @@ def test_warped_fit_keeps_concentrations_positive_on_a_hard_function():
     ],
 )
 def test_closed_form_objective_and_prior_gradients_equal_autograd(options, closed):
-    from botorch.optim.utils import get_parameters_and_bounds
-
     X, y = _data(30, seed=8)
-    model = surrogate.build(X, y, options=options)
-    params = list(get_parameters_and_bounds(model, requires_grad=True)[0].values())
-    assert (surrogate._closed_form_log_prior(model, params) is not None) is closed
+    model = gp.build(X, y, options=options)
+    params = get_parameters_and_bounds(model, requires_grad=True)[0]
+    assert (priors.closed_form_log_prior(model, params) is not None) is closed
     model.train()
     for step in range(2):  # at the initial values and after moving every parameter
-        value, grads = surrogate._objective(model, params)
-        ref_value, ref = surrogate._neg_log_posterior(model)
-        ref_grads = torch.autograd.grad(ref, params, allow_unused=True)
+        value, grads = mll.objective(model, params)
+        ref_value, ref = mll.neg_log_posterior(model)
+        ref_grads = torch.autograd.grad(ref, list(params.values()), allow_unused=True)
         assert value == pytest.approx(ref_value, abs=1e-10)
-        for g, r in zip(grads, ref_grads, strict=True):
+        for name, r in zip(params, ref_grads, strict=True):
+            g = grads[name]
             assert (g is None) == (r is None) or float(g.abs().max()) == 0.0
             if r is not None:
                 assert torch.allclose(g, r, atol=1e-9)
         with torch.no_grad():
-            for p in params:
+            for p in params.values():
                 p.mul_(1.3).add_(0.01 * step)
 
 
 @pytest.mark.parametrize("warp", ["none", "bilog", "yeo-johnson"])
 def test_output_transform_inverse_round_trips_and_is_monotone(warp):
     g = torch.Generator().manual_seed(1)
-    y = -torch.exp(3 * torch.rand(40, generator=g, dtype=torch.float64)) ** 3
-    values, inverse = surrogate.fit_output_transform(y, warp)
-    assert torch.equal(values, surrogate.transform_outputs(y, warp))
+    y = -(torch.exp(3 * torch.rand(40, generator=g, dtype=torch.float64)) ** 3)
+    values, inverse = gp.fit_output_transform(y, warp)
+    assert torch.equal(values, gp.transform_outputs(y, warp))
     back = inverse(values.numpy())
     assert np.allclose(back, y.numpy(), rtol=1e-10, atol=1e-10 * float(y.abs().max()))
     grid = np.linspace(float(values.min()) - 1, float(values.max()) + 1, 200)
     assert np.all(np.diff(inverse(grid)) > 0)  # monotone, also beyond the data
     with pytest.raises(ValueError, match="`warp` must be one of"):
-        surrogate.fit_output_transform(y, "log")
+        gp.fit_output_transform(y, "log")
+
+
+def test_closed_form_prior_gradient_is_keyed_by_parameter_name():
+    X, y = _data(10)
+    model = gp.build(X, y)
+    params = get_parameters_and_bounds(model, requires_grad=True)[0]
+    _, grads = priors.closed_form_log_prior(model, params)
+    assert set(grads) == {
+        "likelihood.noise_covar.raw_noise",
+        "covar_module.raw_outputscale",
+        "covar_module.base_kernel.raw_lengthscale",
+    }
+    for name, grad in grads.items():
+        assert grad.shape == params[name].shape
+
+
+def test_neg_log_likelihood_is_the_gaussian_log_density():
+    g = torch.Generator().manual_seed(9)
+    A = torch.rand(6, 6, generator=g, dtype=torch.float64)
+    K = A @ A.T + 0.5 * torch.eye(6, dtype=torch.float64)
+    r = torch.randn(6, 1, generator=g, dtype=torch.float64)
+    value, alpha, W = mll.neg_log_likelihood(lambda: K.clone(), r)
+    normal = torch.distributions.MultivariateNormal(torch.zeros(6, dtype=torch.float64), K)
+    assert value == pytest.approx(-float(normal.log_prob(r.squeeze(-1))), abs=1e-12)
+    assert torch.allclose(alpha, torch.linalg.solve(K, r), atol=1e-12)
+    assert torch.allclose(W, torch.linalg.inv(K) - alpha @ alpha.T, atol=1e-10)
+
+
+def test_cholesky_adds_jitter_only_when_needed():
+    X = torch.rand(5, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    K = torch.exp(-(torch.cdist(X, X) ** 2))
+    L = gp.cholesky(lambda: K.clone())
+    assert torch.equal(L, torch.linalg.cholesky(K))  # the same factor, bit for bit
+    singular = torch.ones(4, 4, dtype=torch.float64)  # rank one: needs jitter
+    L = gp.cholesky(lambda: singular.clone())
+    assert torch.isfinite(L).all() and torch.allclose(L @ L.T, singular, atol=1e-3)
+    with pytest.raises(torch.linalg.LinAlgError, match="even with jitter"):
+        gp.cholesky(lambda: -torch.eye(3, dtype=torch.float64))
+
+
+def test_cached_posterior_equals_botorchs_posterior():
+    X, y = _data(25, seed=10)
+    model = gp.fit(X, y)
+    post = gp.CachedPosterior.from_model(model)
+    assert post.has_gradient
+    T = torch.rand(7, 3, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    with torch.no_grad():
+        mean, sigma = post.mean_and_sigma(T)
+        ref = model.posterior(T)
+    assert torch.allclose(mean, ref.mean.squeeze(-1), atol=1e-8)
+    assert torch.allclose(sigma, ref.variance.sqrt().squeeze(-1), atol=1e-8)
+    values, grads = gp.log_ei_and_gradient(post, T, 0.5)
+    assert torch.equal(values, gp.log_ei(post, T, 0.5))
+    assert grads.shape == T.shape and torch.isfinite(grads).all()

@@ -1,0 +1,275 @@
+"""The GP model: its settings (``ModelOptions``), construction, and what it tells.
+
+The model is BoTorch's ``SingleTaskGP`` on unit-cube inputs ``X`` and transformed outputs
+``y``, with a kernel, priors and noise model chosen by ``ModelOptions``; every choice there
+was measured in the benchmark suite's factor study (``benchmarks/results/ablation/REPORT.md``).
+
+Categorical coordinates get BoTorch's ``CategoricalKernel`` (Hamming distance, which
+ignores the meaningless order of the categories), multiplied with the kernel over the
+ordinal coordinates: one product, rather than ``MixedSingleTaskGP``'s sum of a scaled sum
+and a scaled product of the two, which fits every lengthscale twice and three output scales.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import gpytorch
+import torch
+from botorch.models import SingleTaskGP
+from botorch.models.gpytorch import GPyTorchModel
+from botorch.models.kernels.categorical import CategoricalKernel
+from botorch.models.transforms.input import Warp
+from botorch.models.utils.gpytorch_modules import (
+    get_covar_module_with_dim_scaled_prior,
+    get_gaussian_likelihood_with_lognormal_prior,
+)
+from gpytorch.constraints import GreaterThan
+from gpytorch.kernels import Kernel, MaternKernel, RBFKernel, ScaleKernel
+from gpytorch.likelihoods import GaussianLikelihood
+from gpytorch.means import ConstantMean, ZeroMean
+from torch import Tensor
+
+from bayesopt.gp.priors import BoundedLengthscalePrior, gamma_prior
+from bayesopt.gp.transforms import OUTPUT_WARPS
+
+__all__ = [
+    "EXACT_CHOLESKY_LIMIT",
+    "KERNELS",
+    "LENGTHSCALE_PRIORS",
+    "MEANS",
+    "NOISE_MODELS",
+    "ModelOptions",
+    "build",
+    "exact",
+    "lengthscales",
+    "noise_fraction",
+]
+
+KERNELS = ("matern52", "rbf")
+LENGTHSCALE_PRIORS = ("bounded", "dim-scaled")
+NOISE_MODELS = ("low", "botorch")
+MEANS = ("constant", "zero")
+
+EXACT_CHOLESKY_LIMIT = 10**6
+"""GPyTorch switches from Cholesky to conjugate gradients above 800 points by default,
+which is approximate. We always factorise exactly (up to this size)."""
+
+LOW_NOISE_FLOOR = 1e-6
+"""The noise variance floor of ``ModelOptions(noise="low")``."""
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """How the GP surrogate is built and fitted.
+
+    Attributes:
+        kernel: ``"matern52"`` (Matérn 5/2) or ``"rbf"``, with one lengthscale per
+            ordinal coordinate (ARD).
+        outputscale: learn an output scale (``ScaleKernel`` with a Gamma(2, 1) prior);
+            ``False`` fixes it at 1, BoTorch's default.
+        lengthscale_prior: ``"bounded"``: log-density ``-0.1 (ell**2 + 1/ell**2)``, which keeps
+            lengthscales of unit-cube inputs within about 0.2 to 5; ``"dim-scaled"``:
+            BoTorch's LogNormal prior scaled with the dimension (nearly flat from 0.025
+            to 10).
+        noise: ``"low"``: noise variance floor 1e-6 with a Gamma(1.1, 30) prior, nearly
+            flat below 1e-2, so that the GP can interpolate noiseless objectives but still
+            learns real noise; ``"botorch"``: BoTorch's floor of 1e-4 and LogNormal(-4, 1)
+            prior.
+        warp: learn a Kumaraswamy input warping of the continuous coordinates (BoTorch's
+            ``Warp``).
+        output_warp: ``"yeo-johnson"`` (the default: a power transform fitted by
+            maximum likelihood to the standardised outputs, then standardised again),
+            ``"bilog"`` (``sign(y) log(1 + |y|)``) or ``"none"``. Yeo-Johnson won the factor
+            study on Hartmann-6, Rosenbrock-4 and RF-wine and tied everywhere else: it
+            pulls in the long tail of bad values, so the GP spends its flexibility near
+            the good ones.
+        fit_points: hyperparameters are fitted on at most this many observations.
+        max_exact: the GP conditions on at most this many observations; beyond, on the
+            ``max_exact`` nearest to the best ones (a local model; see ``Optimizer``).
+        fit_maxiter: L-BFGS-B iterations of the hyperparameter fit.
+        mean: ``"constant"`` (a learned constant, BoTorch's default) or ``"zero"`` (the
+            standardised outputs' mean, as Optuna's GP sampler has it).
+
+    Example:
+        >>> import bayesopt as bo
+        >>> options = bo.ModelOptions(kernel="rbf", output_warp="none")
+        >>> opt = bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)}), model_options=options)
+    """
+
+    kernel: str = "matern52"
+    outputscale: bool = True
+    lengthscale_prior: str = "bounded"
+    noise: str = "low"
+    warp: bool = False
+    output_warp: str = "yeo-johnson"
+    fit_points: int = 512
+    max_exact: int = 20_000
+    fit_maxiter: int = 200
+    mean: str = "constant"
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("kernel", KERNELS),
+            ("lengthscale_prior", LENGTHSCALE_PRIORS),
+            ("noise", NOISE_MODELS),
+            ("output_warp", OUTPUT_WARPS),
+            ("mean", MEANS),
+        ):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(
+                    f"ModelOptions: `{name}` must be one of {allowed}, but got {value!r}."
+                )
+        for name in ("outputscale", "warp"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(
+                    f"ModelOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
+                )
+        for name, least in (("fit_points", 8), ("max_exact", 8), ("fit_maxiter", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"ModelOptions: `{name}` must be an int, but got {value!r}.")
+            if value < least:
+                raise ValueError(f"ModelOptions: `{name} >= {least}` must hold, but got {value}.")
+
+    @classmethod
+    def botorch(cls) -> ModelOptions:
+        """BoTorch's ``SingleTaskGP`` defaults: RBF, no output scale, dim-scaled prior,
+        noise floor 1e-4, no output transform (bayesopt's default before the factor
+        study)."""
+        return cls(
+            kernel="rbf",
+            outputscale=False,
+            lengthscale_prior="dim-scaled",
+            noise="botorch",
+            output_warp="none",
+        )
+
+
+def exact() -> gpytorch.settings.max_cholesky_size:
+    """A context in which GPyTorch factorises exactly instead of running CG.
+
+    Example:
+        >>> with exact():
+        ...     pass
+    """
+    return gpytorch.settings.max_cholesky_size(EXACT_CHOLESKY_LIMIT)
+
+
+def _base_kernel(n_dims: int, active: list[int], options: ModelOptions) -> Kernel:
+    if options.lengthscale_prior == "dim-scaled":
+        return get_covar_module_with_dim_scaled_prior(
+            n_dims, use_rbf_kernel=options.kernel == "rbf", active_dims=active
+        )
+    kwargs = {
+        "ard_num_dims": n_dims,
+        "active_dims": active,
+        "lengthscale_prior": BoundedLengthscalePrior(),
+        "lengthscale_constraint": GreaterThan(1e-3, transform=None, initial_value=1.0),
+    }
+    if options.kernel == "rbf":
+        return RBFKernel(**kwargs)
+    return MaternKernel(nu=2.5, **kwargs)
+
+
+def _kernel(d: int, cat_dims: Sequence[int], options: ModelOptions) -> Kernel:
+    """The kernel over ordinal coordinates times a Hamming kernel over categorical ones,
+    scaled by a learned output scale when ``options.outputscale``."""
+    cat = sorted(cat_dims)
+    ordinal = [i for i in range(d) if i not in cat]
+    parts: list[Kernel] = []
+    if ordinal:
+        parts.append(_base_kernel(len(ordinal), ordinal, options))
+    if cat:
+        parts.append(
+            CategoricalKernel(
+                ard_num_dims=len(cat), active_dims=cat, lengthscale_constraint=GreaterThan(1e-6)
+            )
+        )
+    kernel = parts[0] if len(parts) == 1 else parts[0] * parts[1]
+    if options.outputscale:
+        kernel = ScaleKernel(
+            kernel,
+            outputscale_prior=gamma_prior(2.0, 1.0),
+            outputscale_constraint=GreaterThan(1e-4, transform=None, initial_value=1.0),
+        )
+    return kernel
+
+
+def _likelihood(options: ModelOptions) -> GaussianLikelihood:
+    if options.noise == "botorch":
+        return get_gaussian_likelihood_with_lognormal_prior()
+    return GaussianLikelihood(
+        noise_prior=gamma_prior(1.1, 30.0),
+        noise_constraint=GreaterThan(LOW_NOISE_FLOOR, transform=None, initial_value=1e-2),
+    )
+
+
+def build(
+    X: Tensor, y: Tensor, *, cat_dims: Sequence[int] = (), options: ModelOptions | None = None
+) -> SingleTaskGP:
+    """An unfitted GP on ``X, y`` (``y`` already standardised), with its initial values.
+
+    Args:
+        X: ``n x d`` unit-cube inputs.
+        y: ``n`` outputs.
+        cat_dims: indices of categorical coordinates.
+        options: the model's settings.
+
+    Returns:
+        A ``SingleTaskGP`` in train mode.
+    """
+    options = options or ModelOptions()
+    d = X.shape[-1]
+    warp_dims = [i for i in range(d) if i not in set(cat_dims)]
+    input_transform = None
+    if options.warp and warp_dims:
+        input_transform = Warp(
+            d,
+            indices=warp_dims,
+            bounds=torch.stack([torch.zeros(d), torch.ones(d)]).to(X),  # on X's device
+            concentration1_prior=gamma_prior(3.0, 6.0),
+            concentration0_prior=gamma_prior(3.0, 6.0),
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SingleTaskGP(
+            X.to(torch.float64),
+            y.to(torch.float64).reshape(-1, 1),
+            likelihood=_likelihood(options),
+            covar_module=_kernel(d, cat_dims, options),
+            mean_module=ZeroMean() if options.mean == "zero" else ConstantMean(),
+            input_transform=input_transform,
+            outcome_transform=None,
+        )
+    return model.to(X.device)
+
+
+def lengthscales(model: GPyTorchModel, d: int, cat_dims: Sequence[int] = ()) -> Tensor:
+    """The fitted lengthscale ``ell`` of each of the ``d`` coordinates, as a ``d`` tensor on
+    the CPU (1 for categorical ones)."""
+    out = torch.ones(d, dtype=torch.float64)
+    ordinal = [i for i in range(d) if i not in set(cat_dims)]
+    for module in model.covar_module.modules():
+        if isinstance(module, MaternKernel | RBFKernel) and ordinal:
+            out[ordinal] = module.lengthscale.detach().reshape(-1).to("cpu", torch.float64)
+            break
+    return out
+
+
+def noise_fraction(model: GPyTorchModel) -> float:
+    """Fitted noise variance as a fraction of the fitted signal variance plus noise.
+
+    Outputs are standardised, so without an output scale this is the noise variance
+    itself; with one it is ``noise / (outputscale + noise)``.
+    """
+    noise = float(model.likelihood.noise.detach().max())
+    covar = model.covar_module
+    signal = float(covar.outputscale.detach().max()) if isinstance(covar, ScaleKernel) else 1.0
+    if not math.isfinite(signal) or signal <= 0:
+        return 1.0
+    return noise / (signal + noise)

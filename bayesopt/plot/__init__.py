@@ -1,0 +1,44 @@
+"""Figures for optimisation runs and their surrogates (matplotlib, imported lazily).
+
+``import bayesopt`` does not import this package, and this package imports matplotlib only
+inside its functions, so the library works without matplotlib installed.
+
+=======================  ==========================================================
+function                 draws
+=======================  ==========================================================
+``convergence``          best-so-far value over trials for several runs (seeds):
+                         median line and 25-75 % band per group
+``history``              every trial's value in ask order, best-so-far line, failures
+``parallel_coordinates`` every trial across all parameters, coloured by its value
+``posterior_slice``      1-D slice of the GP posterior: mean, band, data, pending trials
+``acquisition_slice``    1-D slice of the acquisition function the optimiser maximises
+``slice_1d``             both of the above, stacked, from one fit
+``slice_2d``             2-D slice: posterior mean, s.d. or acquisition as contours
+=======================  ==========================================================
+
+Every function takes an optional ``ax=`` (a new figure is made without one) and returns
+what it drew on. The slices refit the optimiser's GP with ``fit_surrogate``, on the
+tensors its next ask fits (``Optimizer.model_data()``) with its model settings; pass the
+returned ``SurrogateView`` instead of the optimiser to draw several slices from one fit.
+
+Modules: ``runs`` (convergence, history, parallel coordinates), ``view`` (the refitted
+GP) and ``slices`` (posterior and acquisition slices).
+"""
+
+from bayesopt.plot.runs import Run, best_so_far, convergence, history, parallel_coordinates
+from bayesopt.plot.slices import acquisition_slice, posterior_slice, slice_1d, slice_2d
+from bayesopt.plot.view import SurrogateView, fit_surrogate
+
+__all__ = [
+    "Run",
+    "SurrogateView",
+    "acquisition_slice",
+    "best_so_far",
+    "convergence",
+    "fit_surrogate",
+    "history",
+    "parallel_coordinates",
+    "posterior_slice",
+    "slice_1d",
+    "slice_2d",
+]

@@ -1,0 +1,289 @@
+"""Figures of optimisation runs: convergence bands, trial histories, parallel coordinates."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bayesopt.asktell import AskTell
+from bayesopt.plot._axes import new_axes as _new_axes
+from bayesopt.plot._axes import pyplot as _pyplot
+from bayesopt.space import Categorical, Integer, Real
+from bayesopt.trial import TrialState
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["Run", "best_so_far", "convergence", "history", "parallel_coordinates"]
+
+Run = AskTell | Sequence[float]
+"""One optimisation run: an optimiser (its trials' values in ask order) or the values."""
+
+
+# Runs and convergence ------------------------------------------------------------------------
+def _run_values(run: Run) -> np.ndarray:
+    """Values of a run in ask order; NaN for failed or pending trials."""
+    if isinstance(run, AskTell):
+        return np.array([math.nan if t.value is None else t.value for t in run.trials], dtype=float)
+    return np.asarray(list(run), dtype=float).reshape(-1)
+
+
+def best_so_far(values: Run, *, maximize: bool = False, factor: int = 1) -> np.ndarray:
+    """The best value after each trial (or each group of ``factor`` trials).
+
+    Args:
+        values: values in evaluation order (NaN for failures), or an optimiser.
+        maximize: larger is better.
+        factor: trials per step: step ``k`` is the best of the first ``factor * k``
+            values (``factor=2`` puts random search with twice the budget on the same
+            axis as the others).
+
+    Returns:
+        ``len(values) // factor`` floats; NaN until the first finite value.
+
+    Example:
+        >>> best_so_far([3.0, float("nan"), 1.0, 2.0]).tolist()
+        [3.0, 3.0, 1.0, 1.0]
+    """
+    if not isinstance(factor, int) or isinstance(factor, bool) or factor < 1:
+        raise ValueError(f"`factor >= 1` must be an int, but got {factor!r}.")
+    v = _run_values(values)
+    v = -v if maximize else v
+    v = np.where(np.isfinite(v), v, np.inf)
+    best = np.minimum.accumulate(v) if len(v) else v
+    best = best[factor - 1 :: factor][: len(v) // factor]
+    best = np.where(np.isfinite(best), best, np.nan)
+    return -best if maximize else best
+
+
+def _groups(runs: Mapping[str, Sequence[Run]] | Sequence[Run]) -> dict[str, list[Run]]:
+    if isinstance(runs, Mapping):
+        groups = {str(k): list(v) for k, v in runs.items()}
+    elif isinstance(runs, AskTell):
+        groups = {"run": [runs]}
+    else:
+        groups = {"runs": list(runs)}
+    for name, group in groups.items():
+        if not group:
+            raise ValueError(f"convergence: group {name!r} has no runs.")
+    return groups
+
+
+def _infer_maximize(groups: dict[str, list[Run]]) -> bool:
+    flags = {r.maximize for g in groups.values() for r in g if isinstance(r, AskTell)}
+    if len(flags) > 1:
+        raise ValueError("convergence: the optimisers disagree on `maximize`; pass it.")
+    return flags.pop() if flags else False
+
+
+def convergence(
+    runs: Mapping[str, Sequence[Run]] | Sequence[Run],
+    *,
+    maximize: bool | None = None,
+    optimum: float | None = None,
+    budget_factor: Mapping[str, int] | None = None,
+    log: bool | None = None,
+    show_runs: bool = False,
+    ax: Axes | None = None,
+) -> Axes:
+    """Best-so-far curves: the median over runs and the 25-75 % band, one colour per group.
+
+    Args:
+        runs: ``{label: [run, ...]}`` (e.g. one run per seed), or a list of runs for a
+            single group. A run is an optimiser or a sequence of values in evaluation
+            order (NaN for failures). Runs of one group are cut to the shortest.
+        maximize: larger is better; ``None`` takes it from the optimisers (else False).
+        optimum: the known best value; the curves then show the simple regret
+            ``|best so far - optimum|``.
+        budget_factor: ``{label: k}`` for groups that had ``k`` times the budget: their
+            step ``t`` is the best of their first ``k t`` values (random search 2x).
+        log: log-scaled y axis; ``None`` means yes exactly when ``optimum`` is given.
+        show_runs: also draw every run as a thin line.
+        ax: where to draw; a new figure when ``None``.
+
+    Returns:
+        The axes.
+
+    Example:
+        >>> from matplotlib.figure import Figure
+        >>> ax = Figure().subplots()
+        >>> ax = convergence({"A": [[3, 2, 1], [2, 2, 2]], "B": [[1, 1, 1]]}, ax=ax)
+        >>> ax.get_xlabel()
+        'trial'
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    groups = _groups(runs)
+    if maximize is None:
+        maximize = _infer_maximize(groups)
+    factors = dict(budget_factor or {})
+    unknown = set(factors) - set(groups)
+    if unknown:
+        raise ValueError(f"convergence: `budget_factor` names unknown groups {sorted(unknown)}.")
+    log = optimum is not None if log is None else log
+    ax = _new_axes(ax)
+    colors = _pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, group) in enumerate(groups.items()):
+        k = factors.get(label, 1)
+        curves = [best_so_far(r, maximize=maximize, factor=k) for r in group]
+        n = min(len(c) for c in curves)
+        if n == 0:
+            continue
+        Y = np.stack([c[:n] for c in curves])
+        if optimum is not None:
+            Y = np.abs(Y - optimum)
+            if log:
+                Y = np.maximum(Y, 1e-12)
+        x = np.arange(1, n + 1)
+        color = colors[i % len(colors)]
+        if show_runs:
+            for y in Y:
+                ax.plot(x, y, color=color, alpha=0.35, linewidth=0.7)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN steps before data
+            q1, med, q3 = np.nanpercentile(Y, [25, 50, 75], axis=0)
+        extra = f", {k}x budget" if k != 1 else ""
+        ax.plot(x, med, color=color, linewidth=2, label=f"{label} (median of {len(Y)}{extra})")
+        ax.fill_between(x, q1, q3, color=color, alpha=0.2, linewidth=0)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("trial")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if optimum is not None:
+        ax.set_ylabel("simple regret |best so far - optimum|")
+    else:
+        ax.set_ylabel("best value so far" + (" (higher is better)" if maximize else ""))
+    ax.legend(title="median, 25-75 % band", fontsize="small", title_fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def history(opt: AskTell, *, ax: Axes | None = None) -> Axes:
+    """Every trial's value against its id, the best-so-far line and failed trials.
+
+    Args:
+        opt: an optimiser with trials.
+        ax: where to draw; a new figure when ``None``.
+
+    Returns:
+        The axes.
+    """
+    ax = _new_axes(ax)
+    trials = opt.trials
+    complete = [t for t in trials if t.state is TrialState.COMPLETE]
+    sources = sorted({t.source for t in complete})
+    for source in sources:
+        ts = [t for t in complete if t.source == source]
+        ax.scatter([t.id for t in ts], [t.value for t in ts], s=22, label=f"{source} trials")
+    best = best_so_far(opt, maximize=opt.maximize)
+    if len(best):
+        ax.step(np.arange(len(best)), best, where="post", color="k", label="best so far")
+    failed = [t.id for t in trials if t.state is TrialState.FAILED]
+    if failed:
+        values = [t.value for t in complete]
+        top = (max(values) if not opt.maximize else min(values)) if values else 0.0
+        ax.scatter(failed, [top] * len(failed), marker="x", color="tab:red", label="failed")
+    ax.set_xlabel("trial id (ask order)")
+    ax.set_ylabel("objective value")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def parallel_coordinates(opt: AskTell, *, ax: Axes | None = None, cmap: str | None = None) -> Axes:
+    """Each complete trial as a line through its parameters and its value.
+
+    Every parameter gets a vertical axis on its unit-cube coordinate (log scale where the
+    parameter is log-scaled; categories at their bin centres), labelled with the low and
+    high values or the choices. The last axis is the objective, min-max scaled. Lines are
+    coloured by value (the better, the darker with the default ``cmap``); the best trial is
+    drawn thick and failed trials dashed.
+
+    Args:
+        opt: an optimiser with trials.
+        ax: where to draw; a new figure when ``None``.
+        cmap: a matplotlib colormap name; default ``"viridis"`` (``"viridis_r"`` when
+            maximising).
+
+    Returns:
+        The axes.
+    """
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+
+    plt = _pyplot()
+    space = opt.space
+    ax = _new_axes(ax, (max(6.0, 1.4 * (space.dim + 1)), 4.0))
+    trials = opt.trials
+    complete = [t for t in trials if t.state is TrialState.COMPLETE]
+    failed = [t for t in trials if t.state is TrialState.FAILED]
+    d = space.dim
+    x = np.arange(d + 1)
+    values = np.array([t.value for t in complete], dtype=float)
+    lo, hi = (values.min(), values.max()) if len(values) else (0.0, 1.0)
+    span = hi - lo if hi > lo else 1.0
+
+    def row(params: dict[str, Any], value: float) -> np.ndarray:
+        return np.append(space.to_unit(params).numpy(), (value - lo) / span)
+
+    norm = Normalize(lo, hi if hi > lo else lo + 1.0)
+    cmap = cmap or ("viridis_r" if opt.maximize else "viridis")
+    if complete:
+        segs = [np.column_stack([x, row(t.params, t.value)]) for t in complete]
+        lines = LineCollection(segs, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.8)
+        lines.set_array(values)
+        ax.add_collection(lines)
+        ax.figure.colorbar(lines, ax=ax, label="objective value")
+        best = opt.best
+        ax.plot(x, row(best.params, best.value), color="tab:red", linewidth=3, label="best")
+    for j, t in enumerate(failed):
+        u = np.append(space.to_unit(t.params).numpy(), np.nan)
+        ax.plot(x, u, color="0.5", linestyle="--", label="failed" if j == 0 else None)
+    for i, p in enumerate(space.values()):
+        ax.axvline(i, color="0.3", linewidth=0.8)
+        for u, text in _axis_ticks(p):
+            ax.annotate(
+                text,
+                (i, u),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize="x-small",
+                va="center",
+            )
+    ax.axvline(d, color="0.3", linewidth=0.8)
+    ax.annotate(
+        f"{lo:.3g}",
+        (d, 0.0),
+        xytext=(3, 0),
+        textcoords="offset points",
+        fontsize="x-small",
+        va="center",
+    )
+    ax.annotate(
+        f"{hi:.3g}",
+        (d, 1.0),
+        xytext=(3, 0),
+        textcoords="offset points",
+        fontsize="x-small",
+        va="center",
+    )
+    ax.set_xticks(x, [*space.names, "value"])
+    ax.set_xlim(-0.2, d + 0.5)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("parameter")
+    ax.set_ylabel("position in the search space (unit cube)")
+    if complete or failed:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2)
+    plt.setp(ax.get_xticklabels(), rotation=20)
+    return ax
+
+
+def _axis_ticks(p: Real | Integer | Categorical) -> list[tuple[float, str]]:
+    if isinstance(p, Categorical):
+        k = p.n_values
+        return [((j + 0.5) / k, str(c)) for j, c in enumerate(p.choices)][:12]
+    return [(p._encode(p.low), f"{p.low:.3g}"), (p._encode(p.high), f"{p.high:.3g}")]
