@@ -8,26 +8,31 @@ Example:
     >>> _ = opt.tell(trial, trial.params["x"] ** 2 + trial.params["n"])
 """
 
+from bayesopt.asktell import AskTell, load
+from bayesopt.gp import ModelOptions
+from bayesopt.journal import JournalError, JournalWarning
 from bayesopt.optimizer import FallbackReason, FallbackWarning, Optimizer
 from bayesopt.propose import ProposeOptions
 from bayesopt.random import RandomSearch
 from bayesopt.run import Result, maximize, minimize
 from bayesopt.space import Categorical, Integer, Real, Space
-from bayesopt.storage import JournalError, JournalWarning, load
-from bayesopt.trial import Trial, TrialState
+from bayesopt.trial import Source, Trial, TrialState
 
 __all__ = [
+    "AskTell",
     "Categorical",
     "FallbackReason",
     "FallbackWarning",
     "Integer",
     "JournalError",
     "JournalWarning",
+    "ModelOptions",
     "Optimizer",
     "ProposeOptions",
     "RandomSearch",
     "Real",
     "Result",
+    "Source",
     "Space",
     "Trial",
     "TrialState",

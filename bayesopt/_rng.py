@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -17,6 +18,22 @@ def derive_seed(*keys: int) -> int:
 def fresh_seed() -> int:
     """A random seed drawn from OS entropy (not from any global RNG)."""
     return int(np.random.SeedSequence().generate_state(1)[0])
+
+
+def check_seed(seed: object) -> int:
+    """A study's seed: ``seed`` checked, or a fresh one when it is ``None``.
+
+    Raises:
+        TypeError: ``seed`` is neither an int nor ``None``.
+        ValueError: ``seed`` is negative.
+    """
+    if seed is None:
+        return fresh_seed()
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+        raise TypeError(f"`seed` must be an int or None, but got {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"`seed >= 0` must hold, but got seed={seed}.")
+    return int(seed)
 
 
 @contextlib.contextmanager

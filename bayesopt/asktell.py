@@ -1,180 +1,179 @@
-"""The ask/tell life cycle shared by every optimiser: history, pending trials, validation.
+"""The ask/tell front every proposer shares: validation, events, the journal.
 
-A subclass only decides *where* to evaluate next (``_suggest``). Everything else (the
-trial list, the queue of enqueued params, the checks on every public call, the best trial,
-export, persistence) lives here, so that ``Optimizer`` and ``RandomSearch`` behave
-identically at the edge. Each public call validates all of its input before it changes any
-state.
+A proposer (``Optimizer``, ``RandomSearch`` or your own) only decides *where* to evaluate
+next. Everything else lives here, so that every proposer behaves identically at the edge:
+each public call validates all of its input, turns it into events (``bayesopt.events``),
+appends them to the journal when there is one (``bayesopt.journal``), and applies them to
+the history (``bayesopt.history``) in one assignment. A rejected call leaves the proposer
+exactly as it was. Since an ask is a pure function of the seed and the history, a study
+resumed from its journal proposes what the uninterrupted one would have.
 
-Every change of state is an *event* (asked, told, failed, added, enqueued, claimed) applied
-by one function, ``_apply``, to copies of the state, which are swapped in by one statement.
-With ``storage=`` the events are appended to a journal (``bayesopt.storage``) before they
-are swapped in, and a journal is resumed by applying its events with that same function:
-the restored trials (ids, params with their exact types, values, states, sources), queue
-and seed are exactly those of the uninterrupted study. Since an ask is a pure function of
-the seed, the trials and the queue, a resumed study proposes what the uninterrupted one
-would have.
+Writing a proposer: subclass ``AskTell`` (one level deep) and
+
+1. in ``__init__``, call ``super().__init__(space, seed=seed, maximize=maximize)``, check
+   and keep your own arguments, and end with ``self.open(storage)``: the journal records
+   ``settings()``, so it can only be opened once they are set;
+2. implement ``settings()`` when the proposer has arguments that define the study: the
+   keyword arguments ``k`` such that ``cls(space, seed=, maximize=, **settings())`` builds
+   the same proposer. A journal records them, refuses to resume with other values, and
+   ``bayesopt.load`` passes them back (``restore``). Values are those a journal stores
+   (``None``, ``bool``, ``int``, ``float``, ``str``, tuples, numpy scalars, bayesopt's
+   option dataclasses). Leave out what only says where or how fast it runs;
+3. implement ``suggest(request)``: ``request.n`` new points from ``request.history``,
+   without changing any state, drawing randomness only from ``request.seed``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-import inspect
-import math
 import numbers
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, overload
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Self, overload
 
-import numpy as np
 import torch
 
-from bayesopt import storage as _storage
-from bayesopt._rng import derive_seed, fresh_seed
+from bayesopt._rng import check_seed, derive_seed
+from bayesopt.events import Added, Asked, Claimed, Enqueued, Event, Failed, Told
+from bayesopt.history import History, replay
+from bayesopt.journal import Header, Journal, JournalError, encode_event, encode_header
+from bayesopt.proposal import Request, to_params
+from bayesopt.resume import (
+    check_header,
+    check_storage,
+    class_name,
+    find_class,
+    read_header,
+    replay_records,
+)
 from bayesopt.space import Space
-from bayesopt.storage import Bad, Journal, JournalError
-from bayesopt.trial import Trial, TrialState
+from bayesopt.trial import Source, Trial, TrialState
+from bayesopt.trial import check_value as _check_value
 
-__all__ = ["AskTell"]
-
-
-def _check_seed(seed: object) -> int:
-    if seed is None:
-        return fresh_seed()
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
-        raise TypeError(f"`seed` must be an int or None, but got {seed!r}.")
-    if seed < 0:
-        raise ValueError(f"`seed >= 0` must hold, but got seed={seed}.")
-    return int(seed)
-
-
-def _check_value(value: object, failed: bool, error: object = None) -> tuple[float | None, Any]:
-    """The value as a float (``None`` for a failure) and the error text.
-
-    NaN and inf count as failures, with an error saying so; an ``error`` implies a failure.
-    """
-    if not isinstance(failed, bool | np.bool_):
-        raise TypeError(f"`failed` must be a bool, but got {failed!r}.")
-    if error is not None and not isinstance(error, str):
-        raise TypeError(f"`error` must be a str or None, but got {error!r}.")
-    if failed or error is not None:
-        if value is not None:
-            raise ValueError("pass either a value or `failed=True` (or an `error`), not both.")
-        return None, error
-    if isinstance(value, np.ndarray | torch.Tensor) and value.ndim == 0:
-        value = value.item()
-    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
-        raise TypeError(f"`value` must be a real number (or pass failed=True), but got {value!r}.")
-    value = float(value)
-    if math.isfinite(value):
-        return value, None
-    return None, f"value {value!r} is not finite"
-
-
-def _check_storage(storage: object) -> str | None:
-    if storage is None:
-        return None
-    if not isinstance(storage, str | os.PathLike):
-        raise TypeError(
-            f"`storage` must be a path (str or os.PathLike) or None, but got {storage!r}."
-        )
-    path = os.fspath(storage)
-    if not isinstance(path, str) or not path:
-        raise ValueError(f"`storage` must be a non-empty path, but got {storage!r}.")
-    return path
-
-
-def _open_storage_after(init: Callable[..., None]) -> Callable[..., None]:
-    """Wrap an ``__init__`` so that the journal opens once the outermost one has returned.
-
-    The journal records (or, when resuming, checks) the constructor's settings, which a
-    subclass sets after ``AskTell.__init__``; so it can only open when construction is done.
-    """
-
-    @functools.wraps(init)
-    def __init__(self: AskTell, *args: Any, **kwargs: Any) -> None:
-        depth = self.__dict__.get("_init_depth", 0)
-        self.__dict__["_init_depth"] = depth + 1
-        try:
-            init(self, *args, **kwargs)
-        finally:
-            self.__dict__["_init_depth"] = depth
-        if depth == 0:
-            del self.__dict__["_init_depth"]
-            self._open_storage()
-
-    return __init__
-
-
-def _typed(params: Mapping[str, Any]) -> list[tuple[str, type, Any]]:
-    return [(k, type(v), v) for k, v in params.items()]
-
-
-_State = tuple[list[Trial], list[dict[str, Any]], dict[int, Any]]
-
-
-_RUNTIME = ("self", "space", "seed", "maximize", "storage", "device", "threads")
-"""Constructor arguments that are not settings of the study recorded in a journal."""
+__all__ = ["AskTell", "load"]
 
 
 class AskTell:
-    """Base class: the ask/tell life cycle over a ``Space``.
+    """The ask/tell front: the trials, the queue, the journal and every check.
 
     Args:
         space: the search space.
         seed: seeds every random choice; ``None`` draws one from OS entropy (or, when
             resuming a journal, takes the study's seed).
         maximize: maximise the objective instead of minimising it.
-        storage: a journal file (see ``bayesopt.storage``): every change is appended to it
-            and fsynced before the call returns. An existing journal is resumed: it must
-            hold a study of the same class, space and settings.
     """
 
-    def __init__(
-        self,
-        space: Space,
-        *,
-        seed: int | None = None,
-        maximize: bool = False,
-        storage: str | os.PathLike | None = None,
-    ) -> None:
+    def __init__(self, space: Space, *, seed: int | None = None, maximize: bool = False) -> None:
         if not isinstance(space, Space):
             raise TypeError(f"`space` must be a bayesopt.Space, but got {space!r}.")
         if not isinstance(maximize, bool):
             raise TypeError(f"`maximize` must be a bool, but got {maximize!r}.")
-        self._storage = _check_storage(storage)
         self.space = space
-        self.seed = _check_seed(seed)
+        self.seed = check_seed(seed)
         self.maximize = maximize
-        self._trials: list[Trial] = []
-        self._queue: list[dict[str, Any]] = []
-        self._owners: dict[int, Any] = {}  # pending trial id -> the journal session that owns it
+        self._history = History()
         self._lock = threading.RLock()
         self._depth = 0
         self._seed_given = seed is not None
+        self._storage: str | None = None
         self._journal: Journal | None = None
         self._read_only: str | None = None  # why changes are refused (load(), closed)
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "__init__" in cls.__dict__:
-            cls.__init__ = _open_storage_after(cls.__dict__["__init__"])  # type: ignore[method-assign]
+    # What a proposer defines --------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments, besides space, seed, maximize and storage, that define
+        this study (a journal records them). None here."""
+        return {}
 
-    # Subclass hook ----------------------------------------------------------------------
-    def _suggest(
-        self, n: int, pending: list[dict[str, Any]], position: int, seed: int
-    ) -> list[tuple[dict, str]]:
-        """Propose ``n`` params dicts, each with its source label. Must not change state.
+    def suggest(self, request: Request) -> torch.Tensor | Sequence[Any]:
+        """Propose ``request.n`` new points: the one method a proposer implements.
+
+        Returns:
+            An ``n x d`` tensor of unit-cube points, or a sequence of ``n`` points, each a
+            params dict or a ``d`` unit-cube point, optionally paired with its ``Source``
+            as ``(point, source)``. Unpaired points get ``Source.PROPOSED``. Params are
+            validated, unit points decoded with ``Space.from_unit``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement `suggest(request)`.")
+
+    # The journal ----------------------------------------------------------------------------
+    def open(self, storage: str | os.PathLike | None) -> None:
+        """Record the study in a journal file, or resume the study it holds.
+
+        A proposer's ``__init__`` ends with this call. Every later change is appended to the
+        file and fsynced before the call returns (see ``bayesopt.journal``). An existing
+        journal must hold a study of the same class, space, maximize, seed (unless the seed
+        was ``None``) and ``settings()``; its trials, queue and seed are restored.
 
         Args:
-            n: number of points.
-            pending: params asked and not told, including enqueued ones being asked now.
-            position: the id the first proposal will get.
-            seed: the seed of this ask.
+            storage: the journal's path; ``None`` does nothing.
+
+        Raises:
+            TypeError: ``storage`` is not a path, or the space or settings hold values a
+                journal cannot store (then no file is created).
+            ValueError: the journal holds another study (the message says what differs).
+            JournalError: the file is not a journal, or is corrupt beyond a torn last line.
+            RuntimeError: the proposer already has a journal, or already has trials.
         """
-        raise NotImplementedError
+        path = check_storage(storage)
+        if path is None:
+            return
+        if self._journal is not None or self._read_only is not None:
+            raise RuntimeError(f"this {type(self).__name__} already has a journal.")
+        if self._history.trials or self._history.queue:
+            raise RuntimeError("`open(storage)` must come before the first ask, add or enqueue.")
+        mine = Header(class_name(type(self)), self.space, self.seed, self.maximize, self.settings())
+        record = encode_header(mine)  # unstorable values fail before a file exists
+        journal = Journal(path, writable=True)
+        try:
+            with self._lock, journal.locked():
+                records, pos = journal.read_new()
+                journal.pos = pos
+                where = str(journal.path)
+                seed, state = self.seed, History()
+                if not records:
+                    pos = journal.append([record])
+                else:
+                    header = read_header(records[0], where)
+                    check_header(header, mine, where, seed_given=self._seed_given)
+                    seed, state = header.seed, replay_records(records[1:], self.space, where, state)
+                journal.pos = pos
+                self.seed, self._history, self._storage, self._journal = seed, state, path, journal
+        except BaseException:
+            journal.close()
+            raise
+
+    def close(self) -> None:
+        """Close the journal: this process's pending trials become claimable by others, and
+        later changes raise ``RuntimeError``. Without a journal, nothing happens."""
+        with self._lock:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+                self._read_only = "was closed"
+
+    @classmethod
+    def restore(
+        cls,
+        space: Space,
+        history: History,
+        *,
+        seed: int,
+        maximize: bool,
+        settings: Mapping[str, Any],
+        path: str,
+    ) -> Self:
+        """A read-only proposer holding ``history``: how ``bayesopt.load`` rebuilds a study.
+
+        Builds ``cls(space, seed=seed, maximize=maximize, **settings)`` without a journal;
+        reading works, while ``ask``, ``tell``, ``add`` and ``enqueue`` raise
+        ``RuntimeError`` naming ``path``, the journal to open to continue the study.
+        """
+        opt = cls(space, seed=seed, maximize=maximize, **settings)
+        opt._history, opt._storage = history, path
+        opt._read_only = "was opened read-only by bayesopt.load()"
+        return opt
 
     # Asking -----------------------------------------------------------------------------
     @overload
@@ -206,32 +205,50 @@ class AskTell:
             raise ValueError(f"`n >= 1` must hold, but got n={n}.")
         count = 1 if n is None else int(n)
         with self._mutating():
-            from_queue = self._queue[:count]
-            pending = [t.params for t in self._trials if t.state is TrialState.PENDING]
-            pending = pending + from_queue
-            seed = derive_seed(self.seed, len(self._trials))
-            position = len(self._trials) + len(from_queue)
-            n_new = count - len(from_queue)
-            suggested = self._suggest(n_new, pending, position, seed) if n_new else []
-            proposals = [(p, "enqueued") for p in from_queue] + suggested
-            start = len(self._trials)
-            new = [
-                Trial(id=start + i, params=dict(p), source=src)
-                for i, (p, src) in enumerate(proposals)
-            ]
-            # Commit only after every proposal was made.
-            self._commit(
-                [
-                    {
-                        "event": "asked",
-                        "trials": new,
-                        "dequeued": len(from_queue),
-                        "session": self._session(),
-                    }
-                ]
+            state = self._history
+            from_queue = state.queue[:count]
+            start = len(state.trials)
+            request = Request(
+                n=count - len(from_queue),
+                history=state,
+                pending=tuple(t.params for t in state.pending) + from_queue,
+                position=start + len(from_queue),
+                seed=derive_seed(self.seed, start),
             )
+            new = [
+                Trial(start + i, dict(p), source=Source.ENQUEUED) for i, p in enumerate(from_queue)
+            ]
+            if request.n:
+                answer = self.suggest(request)
+                who = f"{type(self).__name__}.suggest"
+                for params, source in to_params(answer, request.n, self.space, who):
+                    new.append(Trial(start + len(new), params, source=source))
+            # Commit only after every proposal was made.
+            self._commit([Asked(tuple(new), len(from_queue), self._session())])
         out = [t.copy() for t in new]
         return out[0] if n is None else out
+
+    def next_trial(self, budget: int) -> Trial | None:
+        """The next trial to evaluate, for a loop that may share its journal with others.
+
+        Args:
+            budget: the number of trials the study should reach.
+
+        Returns:
+            A pending trial whose process died (claimed for this one; only with a journal),
+            else a new ask while the study holds fewer than ``budget`` trials, else ``None``.
+        """
+        if not isinstance(budget, numbers.Integral) or isinstance(budget, bool):
+            raise TypeError(f"`budget` must be an int, but got {budget!r}.")
+        with self._mutating():
+            if self._journal is not None:
+                for t in self._history.pending:
+                    if not self._journal.is_alive(self._history.owners.get(t.id)):
+                        self._commit([Claimed((t.id,), self._session())])
+                        return self._history.trials[t.id].copy()
+            if len(self._history.trials) >= budget:
+                return None
+            return self.ask()
 
     # Telling ----------------------------------------------------------------------------
     def tell(
@@ -245,7 +262,7 @@ class AskTell:
         """Record the result of an asked trial.
 
         Args:
-            trial: the ``Trial`` returned by ``ask``, or its ``id`` (with ``storage``, also a
+            trial: the ``Trial`` returned by ``ask``, or its ``id`` (with a journal, also a
                 trial another process asked).
             value: the objective value. NaN or +-inf marks the trial failed.
             failed: mark the trial failed (then pass no value).
@@ -262,18 +279,14 @@ class AskTell:
         checked, why = _check_value(value, failed, error)
         with self._mutating():
             tid = self._resolve(trial)
-            old = self._trials[tid]
+            old = self._history.trials[tid]
             if old.state is not TrialState.PENDING:
                 raise ValueError(
                     f"trial {tid} was already told (state {old.state.value!r}); "
                     "each trial is told once."
                 )
-            if checked is None:
-                event = {"event": "failed", "id": tid, "error": why}
-            else:
-                event = {"event": "told", "id": tid, "value": checked}
-            self._commit([event])
-            new = self._trials[tid]
+            self._commit([Failed(tid, why) if checked is None else Told(tid, checked)])
+            new = self._history.trials[tid]
         return new.copy()
 
     def add(
@@ -293,14 +306,15 @@ class AskTell:
             error: why the evaluation failed; passing it records a failure.
 
         Returns:
-            The new finished trial, with ``source="added"``.
+            The new finished trial, with ``source`` ``Source.ADDED``.
         """
         checked_params = self.space.validate(params)
         checked, why = _check_value(value, failed, error)
+        state = TrialState.FAILED if checked is None else TrialState.COMPLETE
         with self._mutating():
-            state = TrialState.FAILED if checked is None else TrialState.COMPLETE
-            trial = Trial(len(self._trials), checked_params, checked, state, "added", why)
-            self._commit([{"event": "added", "trial": trial}])
+            tid = len(self._history.trials)
+            trial = Trial(tid, checked_params, checked, state, Source.ADDED, why)
+            self._commit([Added(trial)])
         return trial.copy()
 
     def enqueue(self, params: Mapping[str, Any]) -> None:
@@ -311,7 +325,22 @@ class AskTell:
         """
         checked = self.space.validate(params)
         with self._mutating():
-            self._commit([{"event": "enqueued", "params": checked}])
+            self._commit([Enqueued(checked)])
+
+    @staticmethod
+    def check_value(value: object) -> float | None:
+        """The value as ``tell`` records it: a float, or ``None`` for a failure (NaN, +-inf).
+
+        Raises:
+            TypeError: ``value`` is not a real number (a float, an int, or a numpy or torch
+                scalar).
+
+        Example:
+            >>> import numpy as np
+            >>> AskTell.check_value(np.float32(0.5)), AskTell.check_value(float("inf"))
+            (0.5, None)
+        """
+        return _check_value(value)[0]
 
     def _resolve(self, trial: Trial | int) -> int:
         if isinstance(trial, Trial):
@@ -320,87 +349,26 @@ class AskTell:
             tid = int(trial)
         else:
             raise TypeError(f"`trial` must be a Trial or an int id, but got {trial!r}.")
-        if not 0 <= tid < len(self._trials):
+        trials = self._history.trials
+        if not 0 <= tid < len(trials):
             raise ValueError(
-                f"unknown trial id {tid}; this optimiser has ids 0..{len(self._trials) - 1}."
+                f"unknown trial id {tid}; this optimiser has ids 0..{len(trials) - 1}."
             )
-        if isinstance(trial, Trial) and trial.params != self._trials[tid].params:
+        if isinstance(trial, Trial) and trial.params != trials[tid].params:
             raise ValueError(f"trial {tid} does not belong to this optimiser (params differ).")
         return tid
 
     # Events -----------------------------------------------------------------------------
-    @staticmethod
-    def _apply(event: dict[str, Any], trials: list, queue: list, owners: dict) -> None:
-        """Apply one event to the state ``(trials, queue, owners)`` in place.
-
-        The one place where state changes: live calls and journal replay both use it.
-
-        Raises:
-            Bad: the event does not fit the state (wrapped with a line number on replay).
-        """
-        kind = event["event"]
-        if kind == "asked":
-            new, k = event["trials"], event["dequeued"]
-            for i, t in enumerate(new):
-                if t.id != len(trials) + i:
-                    raise Bad(f"asked trial id {t.id}, but the next id is {len(trials) + i}")
-            if k > len(new) or k > len(queue):
-                raise Bad(f"{k} trial(s) taken from a queue of {len(queue)}")
-            for q, t in zip(queue[:k], new[:k], strict=True):
-                if _typed(q) != _typed(t.params) or t.source != "enqueued":
-                    raise Bad(f"trial {t.id} was taken from the queue, but the queue holds {q!r}")
-            del queue[:k]
-            trials.extend(new)
-            owners.update({t.id: event["session"] for t in new})
-        elif kind in ("told", "failed"):
-            tid = event["id"]
-            if tid >= len(trials):
-                raise Bad(f"{kind} trial {tid}, but the study has ids 0..{len(trials) - 1}")
-            old = trials[tid]
-            if old.state is not TrialState.PENDING:
-                raise Bad(f"trial {tid} told twice (it is already {old.state.value!r})")
-            if kind == "told":
-                trials[tid] = Trial(tid, old.params, event["value"], "complete", old.source)
-            else:
-                trials[tid] = Trial(tid, old.params, None, "failed", old.source, event["error"])
-            owners.pop(tid, None)
-        elif kind == "added":
-            trial = event["trial"]
-            if trial.id != len(trials):
-                raise Bad(f"added trial id {trial.id}, but the next id is {len(trials)}")
-            trials.append(trial)
-        elif kind == "enqueued":
-            queue.append(event["params"])
-        elif kind == "claimed":
-            for tid in event["ids"]:
-                if tid >= len(trials) or trials[tid].state is not TrialState.PENDING:
-                    raise Bad(f"claimed trial {tid}, which is not pending")
-                owners[tid] = event["session"]
-        else:  # pragma: no cover - decode_event lets no other kind through
-            raise Bad(f"unknown event {kind!r}")
-
-    def _commit(self, events: list[dict[str, Any]]) -> None:
-        """Apply events to copies of the state, append them to the journal, swap them in."""
-        trials, queue, owners = list(self._trials), list(self._queue), dict(self._owners)
-        for event in events:
-            self._apply(event, trials, queue, owners)
+    def _commit(self, events: list[Event]) -> None:
+        """Apply events to the history, append them to the journal, swap the new one in."""
+        new = replay(self._history, events)
         if self._journal is None:
-            self._trials, self._queue, self._owners = trials, queue, owners
+            self._history = new
             return
-        pos = self._journal.append([_storage.encode_event(e) for e in events])
+        pos = self._journal.append([encode_event(e) for e in events])
         # One statement: if an interrupt lands after the append and before this line, the
         # position is not moved either, and the next call reads these events back.
-        self._trials, self._queue, self._owners, self._journal.pos = trials, queue, owners, pos
-
-    def _replay(self, records: list[tuple[int, dict]], path: str, state: _State) -> _State:
-        """Decode and apply journal records to a copy of ``state``."""
-        trials, queue, owners = list(state[0]), list(state[1]), dict(state[2])
-        for line, obj in records:
-            try:
-                self._apply(_storage.decode_event(obj, self.space), trials, queue, owners)
-            except Bad as exc:
-                raise JournalError(f"{path}, line {line}: {exc}.") from None
-        return trials, queue, owners
+        self._history, self._journal.pos = new, pos
 
     @contextlib.contextmanager
     def _mutating(self) -> Iterator[None]:
@@ -426,146 +394,35 @@ class AskTell:
         """Apply the events other processes appended since this one last read."""
         assert self._journal is not None
         records, pos = self._journal.read_new()
-        state = (self._trials, self._queue, self._owners)
+        state = self._history
         if records:
-            state = self._replay(records, str(self._journal.path), state)
-        self._trials, self._queue, self._owners, self._journal.pos = (*state, pos)
+            state = replay_records(records, self.space, str(self._journal.path), state)
+        self._history, self._journal.pos = state, pos
 
     def _session(self) -> str | None:
         return None if self._journal is None else self._journal.session
-
-    # Storage ----------------------------------------------------------------------------
-    def _settings(self) -> dict[str, Any]:
-        """The constructor's keyword arguments other than seed, maximize and storage, as
-        resolved by this instance (the attribute of the same name), for the journal.
-
-        ``device`` and ``threads`` are left out too: where and on how many threads the GP
-        runs is not part of a study, which may be created on a GPU and resumed on a CPU (the
-        asks agree up to float rounding)."""
-        params = inspect.signature(type(self).__init__).parameters.values()
-        names = [
-            p.name
-            for p in params
-            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in _RUNTIME
-        ]
-        missing = [n for n in names if not hasattr(self, n)]
-        if missing:
-            raise TypeError(
-                f"{type(self).__name__} keeps no attribute for its argument(s) {missing}, so "
-                "storage cannot record them; define a `_settings()` method."
-            )
-        return {n: getattr(self, n) for n in names}
-
-    def _open_storage(self) -> None:
-        """Create the journal, or resume it (called once construction is complete)."""
-        if self._storage is None:
-            return
-        record = _storage.created_record(
-            type(self), self.space, self.seed, self.maximize, self._settings()
-        )
-        journal = Journal(self._storage, writable=True)
-        try:
-            with self._lock, journal.locked():
-                records, pos = journal.read_new()
-                journal.pos = pos
-                if not records:
-                    pos = journal.append([record])
-                    seed, state = self.seed, ([], [], {})
-                else:
-                    seed = self._check_created(records[0], str(journal.path))
-                    state = self._replay(records[1:], str(journal.path), ([], [], {}))
-                self.seed = seed
-                self._trials, self._queue, self._owners = state
-                journal.pos = pos
-                self._journal = journal
-        except BaseException:
-            journal.close()
-            raise
-
-    def _check_created(self, first: tuple[int, dict], path: str) -> int:
-        """Check a journal's ``created`` line against this instance; returns its seed."""
-        try:
-            created = _storage.decode_created(first[1])
-        except Bad as exc:
-            raise JournalError(f"{path}, line {first[0]}: {exc}.") from None
-        name = f"{type(self).__module__}:{type(self).__qualname__}"
-        if created.optimizer != name:
-            raise ValueError(
-                f"{path} holds a study of {created.optimizer}, not of {name}; open it with "
-                "that class, or read it with bayesopt.load()."
-            )
-        if created.space != self.space:
-            raise ValueError(
-                f"`space` differs from the space of the study in {path} "
-                f"({_space_diff(created.space, self.space)}); a study resumes only with the "
-                "space it was created with."
-            )
-        if self._seed_given and created.seed != self.seed:
-            raise ValueError(
-                f"`seed={self.seed}` differs from the seed of the study in {path} "
-                f"({created.seed}); pass seed=None (or that seed) to resume it."
-            )
-        if created.maximize != self.maximize:
-            raise ValueError(
-                f"`maximize={self.maximize}` differs from the study in {path} "
-                f"(maximize={created.maximize})."
-            )
-        mine = self._settings()
-        diffs = [
-            f"{k}={created.settings[k]!r} in the journal but {mine[k]!r} here"
-            for k in created.settings
-            if k in mine and created.settings[k] != mine[k]
-        ]
-        if diffs:
-            raise ValueError(
-                f"the settings differ from the study in {path}: {'; '.join(diffs)}. Pass the "
-                "same settings to resume it (or read it with bayesopt.load())."
-            )
-        return created.seed
-
-    def _next_trial(self, limit: int) -> Trial | None:
-        """For ``minimize``: a pending trial whose process died (claimed for this one), else
-        a new ask while the study holds fewer than ``limit`` trials, else ``None``."""
-        with self._mutating():
-            if self._journal is not None:
-                for t in self._trials:
-                    if t.state is TrialState.PENDING and not self._journal.is_alive(
-                        self._owners.get(t.id)
-                    ):
-                        claim = {"event": "claimed", "ids": [t.id], "session": self._session()}
-                        self._commit([claim])
-                        return self._trials[t.id].copy()
-            if len(self._trials) >= limit:
-                return None
-            return self.ask()
-
-    def _close_storage(self) -> None:
-        """Close the journal: this process's pending trials become claimable by others."""
-        with self._lock:
-            if self._journal is not None:
-                self._journal.close()
-                self._journal = None
-                self._read_only = "was closed"
 
     # Reading ----------------------------------------------------------------------------
     @property
     def trials(self) -> list[Trial]:
         """All trials in ask order (copies: editing them changes nothing here)."""
-        return [t.copy() for t in self._trials]
+        return [t.copy() for t in self._history.trials]
 
     @property
     def pending(self) -> list[Trial]:
         """Trials asked and not yet told."""
-        return [t.copy() for t in self._trials if t.state is TrialState.PENDING]
+        return [t.copy() for t in self._history.pending]
 
     @property
     def best(self) -> Trial | None:
         """The best complete trial (lowest value, highest with ``maximize=True``), or None."""
-        complete = [t for t in self._trials if t.state is TrialState.COMPLETE]
-        if not complete:
-            return None
-        sign = -1.0 if self.maximize else 1.0
-        return min(complete, key=lambda t: sign * t.value).copy()
+        best = self._history.best(self.maximize)
+        return None if best is None else best.copy()
+
+    @property
+    def _trials(self) -> tuple[Trial, ...]:
+        """The history's trials themselves (not copies), for a proposer's own use."""
+        return self._history.trials
 
     def _loss(self, value: float) -> float:
         """The value in minimisation orientation."""
@@ -573,7 +430,7 @@ class AskTell:
 
     def to_records(self) -> list[dict[str, Any]]:
         """Trials as flat dicts: ``id``, ``state``, ``value``, ``source``, ``params_<name>``."""
-        return [t.to_record() for t in self._trials]
+        return [t.to_record() for t in self._history.trials]
 
     def to_dataframe(self) -> Any:
         """Trials as a ``pandas.DataFrame`` (one row per trial); needs pandas."""
@@ -586,16 +443,63 @@ class AskTell:
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(space={self.space!r}, seed={self.seed}, "
-            f"maximize={self.maximize}, n_trials={len(self._trials)})"
+            f"maximize={self.maximize}, n_trials={len(self._history.trials)})"
         )
 
 
-def _space_diff(a: Space, b: Space) -> str:
-    """What differs between two spaces, in words."""
-    if a.names != b.names:
-        return f"parameters {a.names} in the journal, {b.names} here"
-    diffs = [f"{k}: {a[k]!r} in the journal, {b[k]!r} here" for k in a.names if a[k] != b[k]]
-    return "; ".join(diffs)
+# Reading a study -----------------------------------------------------------------------------
+def load(path: str | os.PathLike) -> AskTell:
+    """Open a journal read-only, for analysis.
 
+    Args:
+        path: a journal written with ``storage=``.
 
-AskTell.__init__ = _open_storage_after(AskTell.__init__)  # type: ignore[method-assign]
+    Returns:
+        The study's proposer (``Optimizer``, ``RandomSearch`` or another subclass of
+        ``AskTell``, with the journal's space, seed and settings; see ``AskTell.restore``)
+        holding every trial as of now. ``trials``, ``best``, ``to_dataframe()`` and the
+        rest work; ``ask``, ``tell``, ``add`` and ``enqueue`` raise ``RuntimeError``.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        JournalError: the file is not a journal, is corrupt beyond a torn last line, or
+            names a class that is not imported or no longer takes its settings.
+
+    Example:
+        >>> import os, tempfile, bayesopt as bo
+        >>> path = os.path.join(tempfile.mkdtemp(), "study.jsonl")
+        >>> rs = bo.RandomSearch(bo.Space({"x": bo.Real(0, 1)}), seed=0, storage=path)
+        >>> _ = rs.tell(rs.ask(), 0.5)
+        >>> bo.load(path).trials[0].value
+        0.5
+    """
+    journal = Journal(path, writable=False)
+    try:
+        with journal.locked():
+            records, _ = journal.read_new()
+    finally:
+        journal.close()
+    where = str(journal.path)
+    if not records:
+        raise JournalError(f"{where} holds no events: it is empty or not a bayesopt journal.")
+    header = read_header(records[0], where)
+    cls = find_class(AskTell, header.optimizer)
+    if cls is None:
+        raise JournalError(
+            f"{where}: the study was made by {header.optimizer}, which is not imported; "
+            "import the module that defines it first."
+        )
+    history = replay_records(records[1:], header.space, where, History())
+    try:
+        return cls.restore(
+            header.space,
+            history,
+            seed=header.seed,
+            maximize=header.maximize,
+            settings=header.settings,
+            path=where,
+        )
+    except (TypeError, ValueError) as exc:
+        raise JournalError(
+            f"{where}: the settings {header.settings!r} do not fit {header.optimizer}: {exc}"
+        ) from exc

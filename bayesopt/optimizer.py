@@ -5,9 +5,10 @@ One ask, step by step:
 1. While fewer than ``n_initial`` trials exist (or fewer than two are complete and none
    failed, e.g. a large first batch), return points of a scrambled Sobol sequence seeded by
    ``seed`` (in a finite space, skipping points that were already asked).
-2. Otherwise fit the GP (``surrogate.fit``) on the complete trials, in the unit cube, with
-   standardised negated losses. **Failed trials are imputed with the worst value observed so
-   far**, so the model learns that their region is bad and the optimiser steers away.
+2. Otherwise fit the GP (``gp.fit``) on ``model_data()``: the complete trials, in the unit
+   cube, with transformed negated losses. **Failed trials are imputed with the worst value
+   observed so far**, so the model learns that their region is bad and the optimiser steers
+   away.
 3. Build the acquisition (``acquisition.make``) with the pending trials as pending points.
 4. Maximise it over the mixed domain (``propose.maximize``), never returning a point that is
    pending or, unless the GP has found the objective noisy, one already evaluated.
@@ -34,14 +35,16 @@ from linear_operator.utils.errors import NotPSDError
 from linear_operator.utils.warnings import NumericalWarning
 from torch import Tensor
 
-from bayesopt import acquisition, propose, surrogate
+from bayesopt import acquisition, gp, propose
 from bayesopt import trust_region as trust_region_module
-from bayesopt._linalg import resolve_device
+from bayesopt._device import resolve_device
 from bayesopt._rng import derive_seed, seeded_torch
 from bayesopt._threads import Threads, check_threads, limited_threads, threads_for
 from bayesopt.asktell import AskTell
+from bayesopt.model_data import ModelData
+from bayesopt.proposal import Request
 from bayesopt.space import DTYPE, Space
-from bayesopt.trial import TrialState
+from bayesopt.trial import Source, TrialState
 
 __all__ = ["FallbackReason", "FallbackWarning", "Optimizer", "default_n_initial"]
 
@@ -106,14 +109,14 @@ class Optimizer(AskTell):
         n_initial: size of the initial design; ``None`` for ``default_n_initial``.
         initial_design: ``"sobol"`` (scrambled Sobol, the default) or ``"random"``
             (independent uniform draws).
-        model_options: settings of the GP surrogate (``surrogate.ModelOptions``).
+        model_options: settings of the GP surrogate (``bayesopt.ModelOptions``).
         propose_options: settings of the acquisition optimiser.
         device: where the GP and the acquisition run: ``"cpu"`` (default), ``"cuda"``,
             ``"cuda:<i>"`` or ``"auto"`` (a GPU when one is present). Data are kept in
             float64 on that device; proposals and trials stay on the CPU.
         storage: a journal file: every ask and tell is appended and fsynced before the call
             returns, and an existing journal is resumed (same space and settings; see
-            ``bayesopt.storage``).
+            ``bayesopt.journal``).
         trust_region: ``"auto"`` (default) searches the acquisition inside a TuRBO-style
             trust region around the best point when the space has at least
             ``trust_region.MIN_DIMS`` (10) non-categorical coordinates, and globally
@@ -121,7 +124,7 @@ class Optimizer(AskTell):
             ``bayesopt.trust_region``). Thompson sampling always searches globally.
         threads: the thread limit of the GP fit and the acquisition search, restored after
             every ask. ``"auto"`` (default) runs asks on fewer than
-            ``bayesopt._threads.LARGE_N`` (3,000) observations on one thread, which is
+            ``bayesopt._threads.LARGE_N`` (10,000) observations on one thread, which is
             fastest for small GPs and does not stall when other processes keep the cores
             busy, and larger ones with the caller's thread count; an int fixes the limit;
             ``None`` leaves torch's and BLAS's threads alone. Torch's thread count is
@@ -146,14 +149,14 @@ class Optimizer(AskTell):
         acquisition: str = "qlognei",
         n_initial: int | None = None,
         initial_design: str = "sobol",
-        model_options: surrogate.ModelOptions | None = None,
+        model_options: gp.ModelOptions | None = None,
         propose_options: propose.ProposeOptions | None = None,
         device: str | torch.device | None = "cpu",
         storage: str | os.PathLike | None = None,
         trust_region: str = "auto",
         threads: Threads = "auto",
     ) -> None:
-        super().__init__(space, seed=seed, maximize=maximize, storage=storage)
+        super().__init__(space, seed=seed, maximize=maximize)
         self.acquisition = _acq_name(acquisition)
         if n_initial is None:
             n_initial = default_n_initial(space)
@@ -167,11 +170,11 @@ class Optimizer(AskTell):
                 f"`initial_design` must be one of {INITIAL_DESIGNS}, but got {initial_design!r}."
             )
         self.initial_design = initial_design
-        if model_options is not None and not isinstance(model_options, surrogate.ModelOptions):
+        if model_options is not None and not isinstance(model_options, gp.ModelOptions):
             raise TypeError(
-                f"`model_options` must be a surrogate.ModelOptions, but got {model_options!r}."
+                f"`model_options` must be a bayesopt.ModelOptions, but got {model_options!r}."
             )
-        self.model_options = model_options or surrogate.ModelOptions()
+        self.model_options = model_options or gp.ModelOptions()
         if propose_options is not None and not isinstance(propose_options, propose.ProposeOptions):
             raise TypeError(
                 f"`propose_options` must be a ProposeOptions, but got {propose_options!r}."
@@ -188,23 +191,42 @@ class Optimizer(AskTell):
         if self.device.type == "cuda":
             torch.cuda.init()  # so that seeded_torch forks the GPU's generator too
         self._grids = [space.grid(i) for i in range(space.dim)]
+        self.open(storage)  # last: the journal records settings()
+
+    def settings(self) -> dict[str, Any]:
+        """The arguments that define the study, as a journal records them.
+
+        ``device`` and ``threads`` are left out: where and on how many threads the GP runs
+        is not part of a study, which may be created on a GPU and resumed on a CPU (the
+        asks agree up to float rounding).
+        """
+        return {
+            "acquisition": self.acquisition,
+            "n_initial": self.n_initial,
+            "initial_design": self.initial_design,
+            "model_options": self.model_options,
+            "propose_options": self.propose_options,
+            "trust_region": self.trust_region,
+        }
 
     # The one hook -----------------------------------------------------------------------
-    def _suggest(
-        self, n: int, pending: list[dict[str, Any]], position: int, seed: int
-    ) -> list[tuple[dict, str]]:
+    def suggest(self, request: Request) -> list[tuple[dict[str, Any], Source]]:
+        """The initial design while the history is short, then the GP's points (or
+        space-filling ones when the GP cannot be used), each with its source."""
+        n, position, seed = request.n, request.position, request.seed
         n_design = min(n, max(0, self.n_initial - position))
-        states = [t.state for t in self._trials]
+        states = [t.state for t in request.history.trials]
         if states.count(TrialState.COMPLETE) < 2 and TrialState.FAILED not in states:
             n_design = n  # no data yet (results still pending): keep filling the space
-        U_pending = self._encode(pending)
-        out = [(p, "initial") for p in self._initial_design(n_design, position, U_pending)]
+        U_pending = self._encode(list(request.pending))
+        initial = self._initial_design(n_design, position, U_pending)
+        out = [(p, Source.INITIAL) for p in initial]
         n_model = n - n_design
         if n_model:
             U_pending = torch.cat([U_pending, self._encode([p for p, _ in out])])
             try:
                 U = self._model_points(n_model, U_pending, seed)
-                source = "model"
+                source = Source.MODEL
             except _CannotModel as exc:
                 warnings.warn(
                     FallbackWarning(
@@ -215,7 +237,7 @@ class Optimizer(AskTell):
                     stacklevel=3,
                 )
                 U = self._space_filling(n_model, U_pending, seed)
-                source = "fallback"
+                source = Source.FALLBACK
             out += [(self.space.from_unit(u), source) for u in U]
         return out
 
@@ -255,25 +277,40 @@ class Optimizer(AskTell):
             chosen += list(self._space_filling(n - len(chosen), U_pending, self.seed))
         return [self.space.from_unit(u) for u in chosen]
 
-    def _training_data(self) -> tuple[Tensor, Tensor, Tensor]:
-        """Unit inputs, standardised targets (larger is better) and the failed inputs."""
-        done = [t for t in self._trials if t.state is TrialState.COMPLETE]
-        failed = [t for t in self._trials if t.state is TrialState.FAILED]
-        if len(done) < 2:
-            raise _CannotModel(
-                f"{len(done)} complete trial(s), the GP needs at least 2",
-                FallbackReason.TOO_FEW_COMPLETE,
-            )
-        X = self._encode([t.params for t in done])
-        loss = torch.tensor([self._loss(t.value) for t in done], dtype=DTYPE)
-        X_failed = self._encode([t.params for t in failed])
-        if len(failed):
-            X = torch.cat([X, X_failed])
-            loss = torch.cat([loss, loss.max().expand(len(failed))])
-        return X, surrogate.transform_outputs(-loss, self.model_options.output_warp), X_failed
+    def model_data(self) -> ModelData:
+        """The training tensors of the next ask's GP, in the unit cube and the model's units.
+
+        The ask fits its GP on exactly these tensors (on ``model_options.max_exact`` of them
+        at most), and ``bayesopt.plot`` refits the same GP from them.
+
+        Raises:
+            ValueError: fewer than two trials are complete.
+
+        Example:
+            >>> import bayesopt as bo
+            >>> opt = bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0)
+            >>> for x in (0.2, 0.5, 0.9):
+            ...     _ = opt.add({"x": x}, (x - 0.4) ** 2)
+            >>> data = opt.model_data()
+            >>> data.X.shape, data.y.shape, int(data.y.argmax())
+            (torch.Size([3, 1]), torch.Size([3]), 1)
+        """
+        return ModelData.from_trials(
+            self._trials,
+            self.space,
+            maximize=self.maximize,
+            output_warp=self.model_options.output_warp,
+        )
 
     def _model_points(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
-        X, y, X_failed = self._training_data()
+        n_done = sum(t.state is TrialState.COMPLETE for t in self._trials)
+        if n_done < 2:
+            raise _CannotModel(
+                f"{n_done} complete trial(s), the GP needs at least 2",
+                FallbackReason.TOO_FEW_COMPLETE,
+            )
+        data = self.model_data()
+        X, y, X_failed = data.X, data.y, data.X_failed
         try:
             with warnings.catch_warnings():
                 # Jitter and fallback notices from GPyTorch/BoTorch are routine here.
@@ -283,7 +320,7 @@ class Optimizer(AskTell):
                 # pending points change, fit restarts): seed it here and restore it after.
                 n_fit = min(len(X), self.model_options.max_exact)
                 limit = threads_for(self.threads, n_fit)
-                with seeded_torch(seed), surrogate.exact(), limited_threads(limit):
+                with seeded_torch(seed), gp.exact(), limited_threads(limit):
                     on = self.device
                     U = self._propose(
                         n, X.to(on), y.to(on), X_failed.to(on), U_pending.to(on), seed
@@ -292,7 +329,7 @@ class Optimizer(AskTell):
             raise _CannotModel(f"{type(exc).__name__}: {exc}", FallbackReason.NOT_PSD) from exc
         except ModelFittingError as exc:  # anything else is a bug, and surfaces
             raise _CannotModel(f"{type(exc).__name__}: {exc}", FallbackReason.FIT_FAILED) from exc
-        except surrogate.SurrogateError as exc:
+        except gp.SurrogateError as exc:
             raise _CannotModel(str(exc), FallbackReason.NON_FINITE) from exc
         if not bool(torch.isfinite(U).all()):
             raise _CannotModel(
@@ -306,10 +343,10 @@ class Optimizer(AskTell):
         """Fit the GP on ``X, y`` and maximise the acquisition for ``n`` unit points."""
         X_all = X
         X, y = self._local_data(X, y)
-        model = surrogate.fit(
+        model = gp.fit(
             X, y, cat_dims=self.space.categorical_dims, seed=seed, options=self.model_options
         )
-        noise = surrogate.noise_fraction(model)
+        noise = gp.noise_fraction(model)
         noisy = len(X_all) - len(X_failed) >= NOISY_MIN_TRIALS and noise > NOISY_FRACTION
         X_avoid = torch.cat([U_pending, X_failed] + ([] if noisy else [X_all]))
         n_best = self.propose_options.n_incumbents
@@ -328,7 +365,7 @@ class Optimizer(AskTell):
             seed=seed,
             noise_fraction=noise,
         )
-        scales = surrogate.lengthscales(model, self.space.dim, self.space.categorical_dims)
+        scales = gp.lengthscales(model, self.space.dim, self.space.categorical_dims)
         if self._uses_trust_region():
             centre = X[int(torch.argmax(y))]
             lo, hi = trust_region_module.box(
@@ -397,7 +434,7 @@ class Optimizer(AskTell):
             self._loss(t.value) if t.state is TrialState.COMPLETE else float("nan")
             for t in finished
         ]
-        counts = [t.source in ("model", "fallback") for t in finished]
+        counts = [t.source in (Source.MODEL, Source.FALLBACK) for t in finished]
         return trust_region_module.replay(losses, counts, self.space.dim)
 
     def _local_data(self, X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -414,7 +451,7 @@ class Optimizer(AskTell):
         centre = X[int(torch.argmax(y))]
         keep = torch.argsort(torch.linalg.vector_norm(X - centre, dim=1), stable=True)[:m]
         keep = torch.sort(keep).values
-        return X[keep], surrogate.standardize(y[keep])
+        return X[keep], gp.standardize(y[keep])
 
     def _space_filling(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
         """``n`` Sobol candidates chosen greedily to be far from every asked point."""

@@ -9,7 +9,9 @@ import torch
 
 from bayesopt._rng import derive_seed
 from bayesopt.asktell import AskTell
+from bayesopt.proposal import Request
 from bayesopt.space import DTYPE, Space
+from bayesopt.trial import Source
 
 __all__ = ["RandomSearch"]
 
@@ -28,7 +30,7 @@ class RandomSearch(AskTell):
         sobol: walk a scrambled Sobol sequence instead of drawing uniformly.
         storage: a journal file: every ask and tell is appended and fsynced before the call
             returns, and an existing journal is resumed (same space and settings; see
-            ``bayesopt.storage``).
+            ``bayesopt.journal``).
 
     Example:
         >>> import bayesopt as bo
@@ -49,22 +51,24 @@ class RandomSearch(AskTell):
         sobol: bool = False,
         storage: str | os.PathLike | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, maximize=maximize, storage=storage)
+        super().__init__(space, seed=seed, maximize=maximize)
         if not isinstance(sobol, bool):
             raise TypeError(f"`sobol` must be a bool, but got {sobol!r}.")
         self.sobol = sobol
+        self.open(storage)  # last: the journal records settings()
 
-    def _suggest(
-        self, n: int, pending: list[dict[str, Any]], position: int, seed: int
-    ) -> list[tuple[dict, str]]:
+    def settings(self) -> dict[str, Any]:
+        """The arguments that define the study, as a journal records them."""
+        return {"sobol": self.sobol}
+
+    def suggest(self, request: Request) -> list[tuple[torch.Tensor, Source]]:
+        """``request.n`` uniform draws, or the next points of the Sobol sequence."""
         if self.sobol:
             engine = torch.quasirandom.SobolEngine(
                 self.space.dim, scramble=True, seed=derive_seed(self.seed)
             )
-            engine.fast_forward(position)
-            u = self.space.snap(engine.draw(n, dtype=DTYPE))
-            source = "sobol"
-        else:
-            u = self.space.sample_unit(n, seed, sobol=False)
-            source = "random"
-        return [(self.space.from_unit(row), source) for row in u]
+            engine.fast_forward(request.position)
+            u = self.space.snap(engine.draw(request.n, dtype=DTYPE))
+            return [(row, Source.SOBOL) for row in u]
+        u = self.space.sample_unit(request.n, request.seed, sobol=False)
+        return [(row, Source.RANDOM) for row in u]

@@ -41,7 +41,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from bayesopt.asktell import AskTell, _check_value
+from bayesopt.asktell import AskTell
 from bayesopt.optimizer import Optimizer
 from bayesopt.space import Space
 from bayesopt.trial import Trial, TrialState
@@ -105,7 +105,7 @@ def minimize(
         executor: ``None`` (this process for ``n_workers=1``, else a local process pool),
             any ``concurrent.futures.Executor``, or a ``dask.distributed.Client``. An executor
             passed in is not shut down.
-        storage: a journal file; an existing one is resumed (see ``bayesopt.storage``).
+        storage: a journal file; an existing one is resumed (see ``bayesopt.journal``).
         timeout: stop asking new trials after this many seconds; those in flight finish.
         callbacks: called as ``callback(optimizer, trial)`` after each tell.
         progress: show a progress bar (trials done, best value, ETA) on stderr.
@@ -314,7 +314,7 @@ class _Loop:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
     def _next(self) -> Trial | None:
-        return None if self._expired() else self.opt._next_trial(self.n_trials)
+        return None if self._expired() else self.opt.next_trial(self.n_trials)
 
     def _run_inline(self) -> None:
         while (trial := self._next()) is not None:
@@ -419,7 +419,7 @@ class _Loop:
             told = self.opt.tell(trial.id, error=payload)
         else:
             try:
-                _check_value(payload, False)
+                self.opt.check_value(payload)
             except TypeError:
                 what = repr(payload)
                 what = what if len(what) <= 200 else what[:200] + "..."
@@ -441,7 +441,7 @@ class _Loop:
             future.cancel()
         if self.owned and isinstance(self.pool, cf.ProcessPoolExecutor):
             _stop_workers(self.pool)
-        self.opt._close_storage()
+        self.opt.close()
 
     def _warn_if_all_failed(self) -> None:
         trials = self.opt.trials

@@ -1,10 +1,15 @@
-"""Trials and their states."""
+"""Trials, their states and their sources."""
 
 from __future__ import annotations
 
 import enum
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import torch
 
 
 class TrialState(enum.StrEnum):
@@ -13,6 +18,29 @@ class TrialState(enum.StrEnum):
     PENDING = "pending"
     COMPLETE = "complete"
     FAILED = "failed"
+
+
+class Source(enum.StrEnum):
+    """Where a trial's params came from; compares equal to its string, as journals hold it."""
+
+    INITIAL = "initial"
+    """The optimiser's initial design (Sobol or uniform draws)."""
+    MODEL = "model"
+    """The GP: the maximiser of the acquisition."""
+    FALLBACK = "fallback"
+    """A space-filling point, when the GP could not be used."""
+    RANDOM = "random"
+    """A uniform draw of ``RandomSearch``."""
+    SOBOL = "sobol"
+    """A point of the scrambled Sobol sequence of ``RandomSearch(sobol=True)``."""
+    ENQUEUED = "enqueued"
+    """Params passed to ``enqueue``."""
+    ADDED = "added"
+    """An evaluation recorded with ``add``."""
+    HYPERGRAD = "hypergrad"
+    """A meta-iteration of ``bayesopt.hypergrad.HypergradientDescent``."""
+    PROPOSED = "proposed"
+    """A point of a user-written proposer that gives no other source."""
 
 
 @dataclass(frozen=True)
@@ -28,8 +56,7 @@ class Trial:
         params: ``{name: value}`` with plain Python values.
         value: the objective value, or ``None`` while pending or when failed.
         state: ``"pending"``, ``"complete"`` or ``"failed"``.
-        source: where the params came from: ``"initial"``, ``"model"``, ``"fallback"``,
-            ``"random"``, ``"enqueued"`` or ``"added"``.
+        source: where the params came from, a ``Source`` (a string is converted).
         error: why a failed trial failed (``"TypeName: message"`` of the exception the
             objective raised, or the non-finite value it returned); ``None`` otherwise.
 
@@ -42,11 +69,16 @@ class Trial:
     params: dict[str, Any]
     value: float | None = None
     state: TrialState = TrialState.PENDING
-    source: str = field(default="model", compare=False)
+    source: Source = field(default=Source.MODEL, compare=False)
     error: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TrialState(self.state))
+        try:
+            object.__setattr__(self, "source", Source(self.source))
+        except ValueError:
+            known = [s.value for s in Source]
+            raise ValueError(f"`source` must be one of {known}, but got {self.source!r}.") from None
 
     def __repr__(self) -> str:
         value = "" if self.value is None else f", value={self.value!r}"
@@ -68,9 +100,44 @@ class Trial:
             "id": self.id,
             "state": self.state.value,
             "value": self.value,
-            "source": self.source,
+            "source": self.source.value,
         }
         record.update({f"params_{k}": v for k, v in self.params.items()})
         if self.error is not None:
             record["error"] = self.error
         return record
+
+
+def check_value(
+    value: object, failed: bool = False, error: object = None
+) -> tuple[float | None, str | None]:
+    """An objective value as a trial records it: the float (``None`` for a failure) and the
+    error text.
+
+    NaN and +-inf count as failures, with an error saying so; an ``error`` implies one.
+
+    Raises:
+        TypeError: ``value`` is not a real number (a float, an int, or a numpy or torch
+            scalar), ``failed`` is not a bool, or ``error`` is not a str.
+        ValueError: both a value and ``failed=True`` (or an ``error``) were given.
+
+    Example:
+        >>> check_value(2), check_value(float("nan")), check_value(None, error="boom")
+        ((2.0, None), (None, 'value nan is not finite'), (None, 'boom'))
+    """
+    if not isinstance(failed, bool | np.bool_):
+        raise TypeError(f"`failed` must be a bool, but got {failed!r}.")
+    if error is not None and not isinstance(error, str):
+        raise TypeError(f"`error` must be a str or None, but got {error!r}.")
+    if failed or error is not None:
+        if value is not None:
+            raise ValueError("pass either a value or `failed=True` (or an `error`), not both.")
+        return None, error
+    if isinstance(value, np.ndarray | torch.Tensor) and value.ndim == 0:
+        value = value.item()
+    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
+        raise TypeError(f"`value` must be a real number (or pass failed=True), but got {value!r}.")
+    value = float(value)
+    if math.isfinite(value):
+        return value, None
+    return None, f"value {value!r} is not finite"

@@ -526,6 +526,8 @@ def test_benchmark_cells_and_report_run_end_to_end(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     from benchmarks import cli
     from benchmarks import hypergrad as bench
+    from benchmarks.hypergrad_experiments import N_BLOCKS
+    from benchmarks.hypergrad_report import write_report
 
     monkeypatch.setattr(bench, "N_STEPS", 20)
     monkeypatch.setattr(bench, "FRESH_SEEDS", 2)
@@ -546,10 +548,10 @@ def test_benchmark_cells_and_report_run_end_to_end(tmp_path, monkeypatch):
                 assert all(0 <= e <= 1 for e in chosen["test_errors"])
     hg_b = next(r for r in records if r["method"] == "hypergrad" and r["experiment"] == "B")
     lr = hg_b["chosen"]["0.6"]["params"]["lr"]
-    assert len(lr) == bench.N_BLOCKS and len(lr[0]) == 1  # logreg: one layer
+    assert len(lr) == N_BLOCKS and len(lr[0]) == 1  # logreg: one layer
     # Resuming skips finished cells; the report and figures are written.
     assert bench.run_cells(tmp_path, ["A", "B"], ["logreg"], [0], [0.3, 0.6]) == 0
-    report = bench.write_report(tmp_path, "test").read_text()
+    report = write_report(tmp_path, "test").read_text()
     assert "(A) logreg" in report and "(B) logreg" in report and "random-2x" in report
     assert (tmp_path / "curves_A_logreg.png").exists()
     assert (tmp_path / "schedule_B_logreg.png").exists()

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from linear_operator.utils.errors import NotPSDError
 
 import bayesopt as bo
-from bayesopt import acquisition, propose, surrogate
+from bayesopt import acquisition, gp, propose
 from bayesopt.optimizer import default_n_initial
 
 FAST = bo.ProposeOptions(raw_samples=128, n_restarts=3, lbfgs_maxiter=30)
@@ -32,7 +32,7 @@ def space2():
 
 
 def _snapshot(opt):
-    return (copy.deepcopy(opt.trials), list(opt._queue))
+    return (copy.deepcopy(opt.trials), list(opt._history.queue))
 
 
 # --- construction ---------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_hard_objectives_give_proposals(space2, objective):
 
 
 def test_standardisation_is_scale_and_offset_invariant():
-    from bayesopt.surrogate import standardize
+    from bayesopt.gp import standardize
 
     y = torch.tensor([0.3, 1.7, -0.2, 5.0, 0.0], dtype=torch.float64)
     ref = standardize(y)
@@ -321,12 +321,12 @@ def _raiser(exc: BaseException):
         (torch.linalg.LinAlgError("not positive definite"), bo.FallbackReason.NOT_PSD),
         (NotPSDError("not positive definite"), bo.FallbackReason.NOT_PSD),
         (ModelFittingError("gave up"), bo.FallbackReason.FIT_FAILED),
-        (surrogate.SurrogateError("non-finite training data"), bo.FallbackReason.NON_FINITE),
+        (gp.SurrogateError("non-finite training data"), bo.FallbackReason.NON_FINITE),
     ],
 )
 def test_numerical_failure_falls_back_with_its_reason(space2, monkeypatch, exc, reason):
     opt = _three_told(space2)
-    monkeypatch.setattr(surrogate, "fit", _raiser(exc))
+    monkeypatch.setattr(gp, "fit", _raiser(exc))
     with pytest.warns(bo.FallbackWarning, match=str(exc)) as record:
         batch = opt.ask(2)
     assert [w.message.reason for w in record] == [reason]
@@ -354,9 +354,9 @@ def test_too_few_complete_trials_is_a_reason(space2):
 @pytest.mark.parametrize(
     ("module", "name", "exc"),
     [
-        (surrogate, "build", AttributeError("'NoneType' object has no attribute 'shape'")),
-        (surrogate, "map_fit", TypeError("map_fit() got an unexpected keyword")),
-        (surrogate, "fit", ValueError("a plain bug")),
+        (gp.fitting, "build", AttributeError("'NoneType' object has no attribute 'shape'")),
+        (gp.fitting, "map_fit", TypeError("map_fit() got an unexpected keyword")),
+        (gp, "fit", ValueError("a plain bug")),
         (acquisition, "make", TypeError("make() missing 1 required argument")),
         (propose, "maximize", AttributeError("no attribute 'grids'")),
         (propose, "maximize", RuntimeError("a plain bug in the search")),
@@ -536,7 +536,7 @@ def test_huge_integer_space_uses_the_model():
 def test_initial_design_kind_and_model_options_are_validated(space2):
     with pytest.raises(ValueError, match="`initial_design` must be one of"):
         bo.Optimizer(space2, initial_design="lhs")
-    with pytest.raises(TypeError, match="`model_options` must be a surrogate.ModelOptions"):
+    with pytest.raises(TypeError, match="`model_options` must be a bayesopt.ModelOptions"):
         bo.Optimizer(space2, model_options={"kernel": "rbf"})
 
 
@@ -550,14 +550,13 @@ def test_uniform_initial_design_differs_from_sobol_and_is_seeded(space2):
 
 
 def test_local_model_beyond_max_exact_keeps_the_nearest_to_the_best():
-    from bayesopt.surrogate import ModelOptions
-
     space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
-    opt = bo.Optimizer(space, seed=0, model_options=ModelOptions(max_exact=12))
+    opt = bo.Optimizer(space, seed=0, model_options=bo.ModelOptions(max_exact=12))
     g = torch.Generator().manual_seed(0)
     for x, y in torch.rand(40, 2, generator=g, dtype=torch.float64).tolist():
         opt.add({"x": x, "y": y}, (x - 0.2) ** 2 + (y - 0.7) ** 2)
-    X, y, _ = opt._training_data()
+    data = opt.model_data()
+    X, y = data.X, data.y
     X_local, y_local = opt._local_data(X, y)
     assert len(X_local) == 12
     centre = X[int(torch.argmax(y))]

@@ -36,17 +36,17 @@ def test_sobol_walks_one_sequence(space):
     other = bo.RandomSearch(space, seed=1, sobol=True)
     singles = [other.ask().params for _ in range(8)]
     assert batch == singles
-    assert all(t.source == "sobol" for t in one.trials)
+    assert all(t.source is bo.Source.SOBOL for t in one.trials)
 
 
 def test_full_interface(space):
     rs = bo.RandomSearch(space, seed=0, maximize=True)
     rs.enqueue({"x": 0.5, "k": 1, "c": "b"})
     first = rs.ask()
-    assert first.params == {"x": 0.5, "k": 1, "c": "b"} and first.source == "enqueued"
+    assert first.params == {"x": 0.5, "k": 1, "c": "b"} and first.source is bo.Source.ENQUEUED
     rs.tell(first, 2.0)
     added = rs.add({"x": 0.0, "k": 0, "c": "a"}, 5.0)
-    assert added.source == "added" and added.state == "complete"
+    assert added.source is bo.Source.ADDED and added.state == "complete"
     batch = rs.ask(3)
     assert len(batch) == 3 and len(rs.pending) == 3
     rs.tell(batch[0].id, float("nan"))

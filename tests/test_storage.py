@@ -7,6 +7,7 @@ import math
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,8 @@ import numpy as np
 import pytest
 
 import bayesopt as bo
-from bayesopt.storage import Bad, _dump, decode_value, encode_value
+from bayesopt.events import EventError
+from bayesopt.journal import decode_value, dump_line, encode_value
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = bo.ProposeOptions(raw_samples=64, n_restarts=2, lbfgs_maxiter=20)
@@ -110,7 +112,7 @@ def test_values_a_journal_cannot_hold_are_a_clear_error(value):
 
 @pytest.mark.parametrize("obj", [[1], {"$float": "1.5"}, {"$numpy": "O", "value": 1}, {"a": 1}])
 def test_unknown_encodings_are_rejected(obj):
-    with pytest.raises(Bad):
+    with pytest.raises(EventError):
         decode_value(obj)
 
 
@@ -150,7 +152,7 @@ def test_a_resumed_study_holds_exactly_what_was_written(space, path):
     assert resumed.trials[1].error == "value nan is not finite"
     assert resumed.trials[4].error == "ValueError: boom"
     assert resumed.trials[2].value == float(np.float32(0.25))
-    assert [_typed(q) for q in resumed._queue] == [_typed(q) for q in opt._queue]
+    assert [_typed(q) for q in resumed._history.queue] == [_typed(q) for q in opt._history.queue]
     # Tell by id a trial the other object asked; both see the same study afterwards.
     resumed.tell(7, 1.0)
     nxt = resumed.ask()
@@ -273,6 +275,67 @@ def test_resuming_with_another_space_or_settings_is_a_clear_error(space, path):
     assert len(ok.trials) == 1
 
 
+# --- journals written before the history, the journal and the front were split ---------------
+
+DATA = REPO / "tests" / "data"
+OLD_SPACE = bo.Space(
+    {
+        "x": bo.Real(-2.0, 3.0),
+        "lr": bo.Real(1e-4, 1e-1, log=True),
+        "n": bo.Integer(1, 64, log=True),
+        "c": bo.Categorical([None, True, 2, 2.5, "a", np.float32(0.1), (1, None)]),
+    }
+)
+
+
+def test_an_older_random_search_journal_loads_and_resumes(tmp_path):
+    loaded = bo.load(DATA / "random_v1.jsonl")
+    assert type(loaded) is bo.RandomSearch and loaded.sobol and loaded.seed == 3
+    S = bo.Source
+    assert [t.source for t in loaded.trials] == [S.SOBOL] * 4 + [S.ADDED] + [S.ENQUEUED] * 2
+    assert [t.state.value for t in loaded.trials] == ["complete", "failed", "complete", "failed",
+                                                      "complete", "pending", "pending"]  # fmt: skip
+    assert loaded.trials[3].error == "ValueError: boom"
+    path = tmp_path / "random.jsonl"
+    shutil.copy(DATA / "random_v1.jsonl", path)
+    resumed = bo.RandomSearch(OLD_SPACE, sobol=True, storage=path)
+    asked = [(t.id, _typed(t.params), t.source) for t in resumed.ask(2)]
+    assert asked == [  # what the code that wrote the journal asked next
+        (7, _typed({"x": 2.5, "lr": 1e-4, "n": 64, "c": np.float32(0.1)}), S.ENQUEUED),
+        (8, _typed({"x": 0.5255533307790756, "lr": 0.004218350053886776, "n": 5, "c": True}),
+         S.SOBOL),
+    ]  # fmt: skip
+
+
+def test_an_older_optimizer_journal_loads_and_resumes(tmp_path):
+    loaded = bo.load(DATA / "optimizer_v1.jsonl")
+    assert type(loaded) is bo.Optimizer and loaded.maximize and loaded.n_initial == 3
+    assert isinstance(loaded.model_options, bo.ModelOptions) and loaded.propose_options == FAST
+    S = bo.Source
+    assert [(t.id, t.value, t.source) for t in loaded.trials] == [
+        (0, -0.5902887582778931, S.INITIAL),
+        (1, 0.6027916884049773, S.INITIAL),
+        (2, 2.362291656434536, S.INITIAL),
+        (3, 1.0, S.MODEL),
+        (4, None, S.MODEL),
+    ]
+    path = tmp_path / "optimizer.jsonl"
+    shutil.copy(DATA / "optimizer_v1.jsonl", path)
+    options = loaded.model_options
+    resumed = bo.Optimizer(OLD_SPACE, n_initial=3, propose_options=FAST, model_options=options,
+                           maximize=True, storage=path)  # fmt: skip
+    assert resumed.seed == 5 and resumed.tell(4, 0.5).value == 0.5
+    assert bo.load(path).best.id == 2
+
+
+def test_a_journal_records_exactly_the_settings(space, path):
+    bo.Optimizer(space, seed=0, device="cpu", threads=1, storage=path)
+    settings = json.loads(_lines(path)[0])["settings"]
+    assert list(settings) == ["acquisition", "n_initial", "initial_design", "model_options",
+                              "propose_options", "trust_region"]  # fmt: skip
+    bo.Optimizer(space, threads=None, storage=path)  # where and how fast it runs may differ
+
+
 # --- crash safety ----------------------------------------------------------------------------
 
 
@@ -298,9 +361,7 @@ TEARS = {
 
 
 @pytest.mark.parametrize("tear", list(TEARS))
-def test_a_torn_last_line_is_skipped_with_a_warning_and_nothing_before_is_lost(
-    space, path, tear
-):
+def test_a_torn_last_line_is_skipped_with_a_warning_and_nothing_before_is_lost(space, path, tear):
     trials = _study(space, path)
     data = path.read_bytes()
     cut = data.rstrip(b"\n").rfind(b"\n") + 1
@@ -359,7 +420,7 @@ def _resign(lines: list[str]) -> list[str]:
             out.append(line)
             continue
         obj = {k: v for k, v in obj.items() if k not in ("seq", "crc")}
-        out.append(_dump(obj, i + 1).decode().rstrip("\n"))
+        out.append(dump_line(obj, i + 1).decode().rstrip("\n"))
     return out
 
 
@@ -507,12 +568,12 @@ def test_a_dead_writers_pending_trials_are_claimed_once(space, path):
     orphans = a.ask(2)
     b = bo.RandomSearch(space, storage=path)
     c = bo.RandomSearch(space, storage=path)
-    assert b._next_trial(10).id == 2  # a is alive: its trials are not taken
-    a._close_storage()  # a's session ends as if its process had died
-    assert b._next_trial(10).id == orphans[0].id
-    assert c._next_trial(10).id == orphans[1].id  # c sees b's claim
-    assert c._next_trial(10).id == 3
-    assert c._next_trial(4) is None  # the budget is reached
+    assert b.next_trial(10).id == 2  # a is alive: its trials are not taken
+    a.close()  # a's session ends as if its process had died
+    assert b.next_trial(10).id == orphans[0].id
+    assert c.next_trial(10).id == orphans[1].id  # c sees b's claim
+    assert c.next_trial(10).id == 3
+    assert c.next_trial(4) is None  # the budget is reached
     with pytest.raises(RuntimeError, match="was closed"):
         a.ask()
     lines = [json.loads(line) for line in _lines(path)]

@@ -9,7 +9,7 @@ import threadpoolctl
 import torch
 
 import bayesopt as bo
-from bayesopt import _threads, surrogate
+from bayesopt import _threads, gp
 
 
 @pytest.fixture
@@ -29,13 +29,13 @@ def _blas_threads() -> list[int]:
 def _spy_fit(monkeypatch) -> list[tuple[int, list[int]]]:
     """Record torch's and BLAS's thread counts inside every GP fit."""
     seen: list[tuple[int, list[int]]] = []
-    real_fit = surrogate.fit
+    real_fit = gp.fit
 
     def fit(*args, **kwargs):
         seen.append((torch.get_num_threads(), _blas_threads()))
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr(surrogate, "fit", fit)
+    monkeypatch.setattr(gp, "fit", fit)
     return seen
 
 
@@ -79,7 +79,7 @@ def test_restored_when_the_ask_raises(two_threads, monkeypatch):
         assert torch.get_num_threads() == 1
         raise TypeError("a bug in the fit")
 
-    monkeypatch.setattr(surrogate, "fit", broken)
+    monkeypatch.setattr(gp, "fit", broken)
     with pytest.raises(TypeError, match="a bug in the fit"):
         opt.ask()
     assert torch.get_num_threads() == 2

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
+import numpy as np
 import pytest
 
 import bayesopt as bo
-from bayesopt.trial import TrialState
+from bayesopt.trial import TrialState, check_value
 
 
 def test_repr_matches_the_design_contract():
@@ -41,3 +43,22 @@ def test_to_record_is_flat():
         "params_x": 1.5,
         "params_act": None,
     }
+
+
+def test_source_is_a_string_enum():
+    t = bo.Trial(0, {}, source="sobol")
+    assert t.source is bo.Source.SOBOL and t.source == "sobol" and f"{t.source}" == "sobol"
+    assert bo.Trial(0, {}).source is bo.Source.MODEL
+    assert t.to_record()["source"] == "sobol" and type(t.to_record()["source"]) is str
+    with pytest.raises(ValueError, match="`source` must be one of"):
+        bo.Trial(0, {}, source="grid")
+
+
+def test_check_value():
+    assert check_value(np.float32(0.25)) == (0.25, None)
+    assert check_value(-math.inf) == (None, "value -inf is not finite")
+    assert check_value(None, failed=True) == (None, None)
+    with pytest.raises(ValueError, match="not both"):
+        check_value(1.0, error="boom")
+    with pytest.raises(TypeError, match="`failed` must be a bool"):
+        check_value(None, failed="yes")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import bayesopt as bo
-from bayesopt import acquisition, surrogate
+from bayesopt import acquisition, gp
 from bayesopt import trust_region as tr
 
 
@@ -66,8 +66,8 @@ def test_box_grid_keeps_the_values_inside_in_box_units():
 def test_boxed_acquisition_values_pending_and_gradient():
     g = torch.Generator().manual_seed(0)
     X = torch.rand(20, 2, generator=g, dtype=torch.float64)
-    y = surrogate.standardize(torch.sin(5 * X[:, 0]) - X[:, 1])
-    inner = acquisition.CachedLogEI(surrogate.fit(X, y), float(y.max()))
+    y = gp.standardize(torch.sin(5 * X[:, 0]) - X[:, 1])
+    inner = acquisition.CachedLogEI(gp.fit(X, y), float(y.max()))
     lo = torch.tensor([0.2, 0.4], dtype=torch.float64)
     hi = torch.tensor([0.6, 0.5], dtype=torch.float64)
     boxed = tr.BoxAcquisition(inner, lo, hi)
@@ -99,10 +99,11 @@ def test_auto_uses_the_region_from_ten_dimensions_and_proposes_inside_it():
         opt.tell(trial, f(trial.params))
     # The next proposal lies in the box around the best point. The GP fit does not depend
     # on the seed below 512 observations, so the box can be rebuilt here exactly.
-    X, y, _ = opt._training_data()
-    model = surrogate.fit(X, y, options=opt.model_options)
+    data = opt.model_data()
+    X, y = data.X, data.y
+    model = gp.fit(X, y, options=opt.model_options)
     centre = X[int(torch.argmax(y))]
-    lo, hi = tr.box(centre, opt.region().length, surrogate.lengthscales(model, 10))
+    lo, hi = tr.box(centre, opt.region().length, gp.lengthscales(model, 10))
     assert float((hi - lo).min()) < 0.5  # a real restriction, not the whole cube
     u = space.to_unit(opt.ask().params)
     assert bool(((u >= lo - 1e-9) & (u <= hi + 1e-9)).all())

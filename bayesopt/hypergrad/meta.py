@@ -20,7 +20,7 @@ from torch import Tensor
 from bayesopt.hypergrad.grad import METHODS, Hypergradient, hypergradient
 from bayesopt.hypergrad.hyper import FIELDS, Hyperparameters
 from bayesopt.hypergrad.problem import TrainingProblem
-from bayesopt.trial import Trial, TrialState
+from bayesopt.trial import Source, Trial, TrialState
 
 __all__ = ["HypergradientDescent", "MetaStep"]
 
@@ -186,7 +186,7 @@ class HypergradientDescent:
     # Reading ----------------------------------------------------------------------------
     @property
     def trials(self) -> list[Trial]:
-        """One trial per meta-iteration (copies), ``source="hypergrad"``."""
+        """One trial per meta-iteration (copies), ``source`` ``Source.HYPERGRAD``."""
         return [t.copy() for t in self._trials]
 
     @property
@@ -217,7 +217,7 @@ class HypergradientDescent:
         self.last = hg
         tid = len(self._trials)
         if hg.diverged:
-            trial = Trial(tid, hypers.to_params(), None, TrialState.FAILED, "hypergrad")
+            trial = Trial(tid, hypers.to_params(), None, TrialState.FAILED, Source.HYPERGRAD)
             self._streak += 1
             if self._last_good is not None and self._last_dir is not None:
                 self.meta_lr *= self.backtrack
@@ -226,7 +226,7 @@ class HypergradientDescent:
                               hg.reason)  # fmt: skip
         else:
             assert hg.grad is not None
-            trial = Trial(tid, hypers.to_params(), hg.value, TrialState.COMPLETE, "hypergrad")
+            trial = Trial(tid, hypers.to_params(), hg.value, TrialState.COMPLETE, Source.HYPERGRAD)
             self._streak = 0
             g = {n: hg.grad[n] for n in self.optimise}
             norm = math.sqrt(sum(float((x * x).sum()) for x in g.values()))

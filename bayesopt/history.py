@@ -1,0 +1,148 @@
+"""The study's state as a pure function of its events.
+
+A ``History`` holds the trials, the queue of enqueued params and which journal session owns
+each pending trial. It is never changed: ``apply`` and ``replay`` return a new one. Live
+calls and the replay of a journal go through the same function, so a resumed study holds
+exactly the state of the uninterrupted one.
+
+Example:
+    >>> from bayesopt.events import Asked, Told
+    >>> from bayesopt.trial import Trial
+    >>> h = replay(History(), [Asked((Trial(0, {"x": 0.5}),), 0, None), Told(0, 1.5)])
+    >>> h.trials[0].value, h.trials[0].state.value
+    (1.5, 'complete')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from bayesopt.events import (
+    Added,
+    Asked,
+    Claimed,
+    Enqueued,
+    Event,
+    EventError,
+    Failed,
+    Told,
+    typed,
+)
+from bayesopt.trial import Source, Trial, TrialState
+
+__all__ = ["History", "apply", "replay"]
+
+
+def _frozen(owners: dict[int, str | None]) -> Mapping[int, str | None]:
+    return MappingProxyType(owners)
+
+
+@dataclass(frozen=True)
+class History:
+    """The state of a study. Read it, never change it (its dicts are shared).
+
+    Attributes:
+        trials: every trial in id order.
+        queue: params enqueued and not yet asked, first out first.
+        owners: pending trial id -> the journal session that asked or claimed it.
+    """
+
+    trials: tuple[Trial, ...] = ()
+    queue: tuple[dict[str, Any], ...] = ()
+    owners: Mapping[int, str | None] = field(default_factory=lambda: _frozen({}))
+
+    @property
+    def pending(self) -> tuple[Trial, ...]:
+        """Trials asked and not yet told."""
+        return tuple(t for t in self.trials if t.state is TrialState.PENDING)
+
+    @property
+    def complete(self) -> tuple[Trial, ...]:
+        """Trials told a finite value."""
+        return tuple(t for t in self.trials if t.state is TrialState.COMPLETE)
+
+    def best(self, maximize: bool = False) -> Trial | None:
+        """The complete trial with the lowest value (highest with ``maximize``), or ``None``.
+
+        Ties go to the earliest trial.
+        """
+        complete = self.complete
+        if not complete:
+            return None
+        sign = -1.0 if maximize else 1.0
+        return min(complete, key=lambda t: sign * t.value)  # type: ignore[operator]
+
+
+def apply(state: History, event: Event) -> History:
+    """The state after one event.
+
+    Raises:
+        EventError: the event does not fit the state (an unknown trial, a trial told
+            twice, ids out of order, a dequeue that does not match the queue).
+    """
+    return replay(state, (event,))
+
+
+def replay(state: History, events: Iterable[Event]) -> History:
+    """The state after ``events``, applied in order (one copy of the state, however many).
+
+    The events are taken one by one, so a caller that yields them lazily knows which one
+    raised.
+
+    Raises:
+        EventError: an event does not fit the state before it.
+    """
+    trials, queue, owners = list(state.trials), list(state.queue), dict(state.owners)
+    for event in events:
+        _apply(event, trials, queue, owners)
+    return History(tuple(trials), tuple(queue), _frozen(owners))
+
+
+def _apply(event: Event, trials: list[Trial], queue: list[dict], owners: dict) -> None:
+    """Apply one event to private copies of the state, in place."""
+    if isinstance(event, Asked):
+        _asked(event, trials, queue, owners)
+    elif isinstance(event, Told | Failed):
+        tid = event.id
+        kind = "told" if isinstance(event, Told) else "failed"
+        if tid >= len(trials):
+            raise EventError(f"{kind} trial {tid}, but the study has ids 0..{len(trials) - 1}")
+        old = trials[tid]
+        if old.state is not TrialState.PENDING:
+            raise EventError(f"trial {tid} told twice (it is already {old.state.value!r})")
+        if isinstance(event, Told):
+            trials[tid] = Trial(tid, old.params, event.value, TrialState.COMPLETE, old.source)
+        else:
+            trials[tid] = Trial(tid, old.params, None, TrialState.FAILED, old.source, event.error)
+        owners.pop(tid, None)
+    elif isinstance(event, Added):
+        if event.trial.id != len(trials):
+            raise EventError(f"added trial id {event.trial.id}, but the next id is {len(trials)}")
+        trials.append(event.trial)
+    elif isinstance(event, Enqueued):
+        queue.append(event.params)
+    elif isinstance(event, Claimed):
+        for tid in event.ids:
+            if tid >= len(trials) or trials[tid].state is not TrialState.PENDING:
+                raise EventError(f"claimed trial {tid}, which is not pending")
+            owners[tid] = event.session
+    else:
+        raise EventError(f"unknown event {event!r}")
+
+
+def _asked(event: Asked, trials: list[Trial], queue: list[dict], owners: dict) -> None:
+    new, k = event.trials, event.dequeued
+    for i, t in enumerate(new):
+        if t.id != len(trials) + i:
+            raise EventError(f"asked trial id {t.id}, but the next id is {len(trials) + i}")
+    if k > len(new) or k > len(queue):
+        raise EventError(f"{k} trial(s) taken from a queue of {len(queue)}")
+    for q, t in zip(queue[:k], new[:k], strict=True):
+        if typed(q) != typed(t.params) or t.source is not Source.ENQUEUED:
+            raise EventError(f"trial {t.id} was taken from the queue, but the queue holds {q!r}")
+    del queue[:k]
+    trials.extend(new)
+    owners.update({t.id: event.session for t in new})
