@@ -1,4 +1,5 @@
-"""Command line: ``python -m benchmarks {list,run,report,latency,hypergrad}``."""
+"""Command line of the benchmark suite: python -m benchmarks COMMAND, installed as the
+console script bayesopt-bench. See benchmarks/README.md."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from benchmarks import contenders, presets, problems, store
 from benchmarks.cell import Cell, estimate_seconds
@@ -30,75 +32,118 @@ def _seeds(text: str) -> list[int]:
     return out
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument(
+_FORMAT = argparse.ArgumentDefaultsHelpFormatter
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options every subcommand also accepts after its name (no default there, so a value
+    given before the subcommand is kept)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
         "--results",
         type=Path,
-        default=store.RESULTS,
-        help="results folder (default: benchmarks/results)",
+        default=argparse.SUPPRESS,
+        help=f"results folder (default: {store.RESULTS})",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    return common
 
-    sub.add_parser("list", help="list problems, contenders and presets")
 
-    run = sub.add_parser("run", help="run a grid of cells (resumable)")
+def _parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=_FORMAT)
+    parser.add_argument("--results", type=Path, default=store.RESULTS, help="results folder")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, text: str, **kw: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, parents=[_common()], formatter_class=_FORMAT, **kw)
+
+    add("list", "list problems, contenders and presets")
+    _add_run(add("run", "run a grid of cells (resumable)"))
+    report = add("report", "write REPORT.md, curves.png and cd.png for a suite")
+    report.add_argument("--suite", default="standard", help="results subfolder")
+    export = add("export", "write one CSV row per evaluation of a suite")
+    export.add_argument(
+        "--suite", required=True, default=argparse.SUPPRESS, help="results subfolder"
+    )
+    export.add_argument("--format", choices=["csv"], default="csv", help="output format")
+    export.add_argument("--out", default="-", help="file to write; - is standard output")
+    _add_latency(add("latency", "time one ask after n observations"))
+    comp = add("compare", "one contender's new run against its recorded one (Wilcoxon + Holm)")
+    comp.add_argument(
+        "--old", type=Path, required=True, default=argparse.SUPPRESS, help="the recorded runs.jsonl"
+    )
+    comp.add_argument(
+        "--new", type=Path, required=True, default=argparse.SUPPRESS, help="the new runs.jsonl"
+    )
+    comp.add_argument("--contender", default="bayesopt", help="the contender compared")
+    comp.add_argument(
+        "--out", type=Path, required=True, default=argparse.SUPPRESS, help="Markdown file to write"
+    )
+    _add_hypergrad(
+        add(
+            "hypergrad",
+            "hypergradients vs BO vs random search on digits (wall-clock budgets)",
+            description="Defaults are the full experiment: experiments A,B; models logreg,mlp; "
+            "seeds 0-9; budgets 60,300 s (hours of CPU). Resumable; see "
+            "benchmarks/hypergrad.py.",
+        )
+    )
+    ablation = add("ablation", "run the factor study (preset 'ablation') and write its report")
+    ablation.add_argument("--no-run", action="store_true", help="only write the report")
+    ablation.add_argument("--workers", type=int, default=1, help="worker processes")
+    ablation.add_argument("--threads", type=int, default=1, help="threads per worker")
+    return parser
+
+
+def _add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("--preset", choices=presets.names(), help="named grid")
-    run.add_argument("--suite", help="results subfolder (default: the preset's name)")
+    run.add_argument("--suite", help="results subfolder (None: the preset's name)")
     run.add_argument("--problems", type=_names, help="comma-separated (filters a preset)")
     run.add_argument("--family", help="only problems of this family (filters)")
     run.add_argument("--contenders", type=_names, help="comma-separated (filters a preset)")
     run.add_argument("--seeds", type=_seeds, help="e.g. 0-9 or 0,2,4 (filters a preset)")
     run.add_argument("--budget", type=int, help="override every problem's budget")
-    run.add_argument(
-        "--workers", type=int, default=1, help="worker processes (default 1; 0: in-process)"
-    )
-    run.add_argument("--threads", type=int, default=1, help="threads per worker (default 1)")
+    run.add_argument("--workers", type=int, default=1, help="worker processes (0: in-process)")
+    run.add_argument("--threads", type=int, default=1, help="threads per worker")
     run.add_argument("--max-cells", type=int, help="run at most this many cells, then stop")
     run.add_argument("--retry-errors", action="store_true", help="rerun cells that errored")
     run.add_argument("--dry-run", action="store_true", help="print the plan and its cost")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    report = sub.add_parser("report", help="write REPORT.md and figures for a suite")
-    report.add_argument("--suite", default="standard", help="results subfolder")
 
-    latency = sub.add_parser("latency", help="time one ask after n observations")
+def _add_latency(latency: argparse.ArgumentParser) -> None:
     latency.add_argument(
         "--n", type=_seeds, default=[50, 200, 500, 1000, 2000], help="observation counts"
     )
-    latency.add_argument("--problems", type=_names, default=["hartmann6", "ackley20"])
+    latency.add_argument(
+        "--problems", type=_names, default=["hartmann6", "ackley20"], help="comma-separated"
+    )
     latency.add_argument(
         "--contenders",
         type=_names,
         default=["bayesopt", "botorch-plain", "optuna-gp", "skopt-gp"],
+        help="comma-separated",
     )
     latency.add_argument("--repeats", type=int, default=3, help="timed asks per point")
     latency.add_argument("--cap", type=float, default=60.0, help="seconds; skip larger n after")
     latency.add_argument(
         "--threads",
         type=int,
-        help="threads of the timing process (default: no setting, as a user's script runs)",
+        help="threads of the timing process (None: no setting, as a user's script runs)",
     )
-    latency.add_argument(
-        "--loads", type=_names, default=["idle", "loaded"], help="idle, loaded (default both)"
-    )
+    latency.add_argument("--loads", type=_names, default=["idle", "loaded"], help="idle, loaded")
     latency.add_argument(
         "--loop",
         action="store_true",
         help="time model asks inside full seeded runs (LOOP.md) instead of one ask after n",
     )
     latency.add_argument("--seeds", type=_seeds, default=[0, 1, 2], help="runs of --loop")
-    latency.add_argument("--out", type=Path, help="output folder (default: <results>/latency)")
+    latency.add_argument("--out", type=Path, help="output folder (None: <results>/latency)")
 
-    hyper = sub.add_parser(
-        "hypergrad",
-        help="hypergradients vs BO vs random search on digits (wall-clock budgets)",
-        description="Defaults are the full experiment: experiments A,B; models logreg,mlp; "
-        "seeds 0-9; budgets 60,300 s (hours of CPU). Resumable; see benchmarks/hypergrad.py.",
-    )
+
+def _add_hypergrad(hyper: argparse.ArgumentParser) -> None:
     hyper.add_argument(
         "action", nargs="?", default="all", choices=["all", "run", "memory", "report"],
-        help="run cells, measure memory, write the report, or all three (default)",
+        help="run cells, measure memory, write the report, or all three",
     )  # fmt: skip
     hyper.add_argument("--experiments", type=_names, default=["A", "B"], help="A, B")
     hyper.add_argument("--models", type=_names, default=["logreg", "mlp"], help="logreg, mlp")
@@ -110,25 +155,32 @@ def _parser() -> argparse.ArgumentParser:
     hyper.add_argument("--workers", type=int, default=1, help="worker processes (1 thread each)")
     hyper.add_argument("--steps", type=_seeds, default=[50, 100, 200, 400, 800],
                        help="T values of the memory measurement")  # fmt: skip
-    hyper.add_argument("--out", type=Path, help="output folder (default: <results>/hypergrad)")
-    ablation = sub.add_parser(
-        "ablation", help="run the factor study (preset 'ablation') and write its report"
-    )
-    ablation.add_argument("--no-run", action="store_true", help="only write the report")
-    ablation.add_argument("--workers", type=int, default=1, help="worker processes")
-    ablation.add_argument("--threads", type=int, default=1, help="threads per worker")
-    return parser
+    hyper.add_argument("--out", type=Path, help="output folder (None: <results>/hypergrad)")
+
+
+def _prog() -> str:
+    """``bayesopt-bench`` when run through the console script, else ``python -m benchmarks``."""
+    script = "bayesopt-bench"
+    return script if sys.argv and Path(sys.argv[0]).name == script else "python -m benchmarks"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+    """Entry point of ``python -m benchmarks`` and ``bayesopt-bench``.
+
+    Args:
+        argv: the arguments after the program name (None: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
-    args.command_line = "python -m benchmarks " + shlex.join(argv)
+    prog = _prog()
+    args = _parser(prog).parse_args(argv)
+    args.command_line = f"{prog} {shlex.join(argv)}"
     commands = {"list": _list, "run": _run, "report": _report, "latency": _latency}
-    commands["hypergrad"] = _hypergrad
-    commands["ablation"] = _ablation
-    return commands[args.command](args)
+    commands |= {"hypergrad": _hypergrad, "ablation": _ablation, "compare": _compare}
+    commands["export"] = _export
+    return int(commands[args.command](args))
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -253,6 +305,21 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from benchmarks.export import export_csv
+
+    folder = store.suite_dir(args.suite, args.results)
+    if args.out == "-":
+        n = export_csv(folder, sys.stdout, args.suite)
+    else:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            n = export_csv(folder, fh, args.suite)
+    print(f"exported {n} evaluations of {folder} ({args.format})", file=sys.stderr)
+    return 0
+
+
 def _ablation(args: argparse.Namespace) -> int:
     from benchmarks import ablation
 
@@ -292,6 +359,14 @@ def _latency(args: argparse.Namespace) -> int:
         out = loop_latency.run_loop(folder, seeds=args.seeds, **common)
     else:
         out = latency.run_latency(folder, ns=args.n, repeats=args.repeats, cap_s=args.cap, **common)
+    print(f"wrote {out}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from benchmarks.compare import write_comparison
+
+    out = write_comparison(args.old, args.new, args.contender, args.out, args.command_line)
     print(f"wrote {out}")
     return 0
 

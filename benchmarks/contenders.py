@@ -81,7 +81,7 @@ class AskTellSession:
     def __init__(self, optimizer: bo.Optimizer | bo.RandomSearch) -> None:
         self.optimizer = optimizer
         self._trial: bo.Trial | None = None
-        self._sources: Counter[str] = Counter()
+        self._sources: Counter[bo.Source] = Counter()
         self._fallback_reasons: Counter[str] = Counter()
 
     def ask(self) -> dict[str, Any]:
@@ -100,7 +100,7 @@ class AskTellSession:
         self._trial = None
 
     def info(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"sources": dict(self._sources)}
+        out: dict[str, Any] = {"sources": {s.value: k for s, k in self._sources.items()}}
         if self._fallback_reasons:
             out["fallbacks"] = dict(self._fallback_reasons)
         return out

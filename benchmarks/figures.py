@@ -1,8 +1,11 @@
-"""Matplotlib figures (Agg backend): best-so-far curves of every problem in one grid."""
+"""Matplotlib figures (Agg backend): best-so-far curves of every problem in one grid, and
+the critical-difference diagram of mean ranks."""
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,24 +16,65 @@ from benchmarks import contenders
 if TYPE_CHECKING:
     from benchmarks.results_table import Results
 
-__all__ = ["color_of", "plot_curves"]
+__all__ = ["color_of", "plot_cd", "plot_curves", "style_of"]
 
 _STYLE = {
-    "bayesopt": ("tab:blue", "-"),
-    "bayesopt-logei": ("tab:cyan", "-"),
-    "bayesopt-ucb": ("tab:purple", "-"),
-    "random": ("0.45", "--"),
-    "random-2x": ("0.15", ":"),
-    "sobol": ("tab:olive", "--"),
-    "optuna-tpe": ("tab:orange", "-."),
-    "optuna-gp": ("tab:red", "-."),
-    "skopt-gp": ("tab:green", "-."),
+    "bayesopt": ("tab:blue", "-", "o"),
+    "bayesopt-logei": ("tab:cyan", "-", "s"),
+    "bayesopt-ucb": ("tab:purple", "-", "^"),
+    "random": ("0.45", "--", "v"),
+    "random-2x": ("0.15", ":", "D"),
+    "sobol": ("tab:olive", "--", "P"),
+    "optuna-tpe": ("tab:orange", "-.", "X"),
+    "optuna-gp": ("tab:red", "-.", "*"),
+    "botorch-plain": ("tab:pink", "--", "h"),
+    "skopt-gp": ("tab:green", "-.", "<"),
+    "bayesopt-v0": ("tab:brown", "--", "s"),
+    "bayesopt-v1": ("tab:blue", "--", "^"),
+    "optuna-gp+our-design": ("tab:red", ":", "p"),
+    # The latency benchmark's own configurations.
+    "bayesopt-cuda": ("tab:blue", ":", "d"),
+    "bayesopt-1thread": ("tab:cyan", "--", "o"),
+    "bayesopt-nolimit": ("tab:purple", "--", "o"),
+    "botorch-plain-cuda": ("tab:pink", ":", "d"),
 }
+"""(colour, line style, marker) of the named contenders; the others get generated ones."""
+
+_COLOURS = ("tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan", "tab:purple",
+            "tab:green", "tab:orange", "tab:red", "tab:blue")  # fmt: skip
+_LINES = (":", "--", "-.", "-")
+_MARKERS = ("s", "^", "v", "D", "P", "X", "*", "<", ">", "h", "p", "d", "8", "H")
+
+
+@functools.cache
+def _styles() -> dict[str, tuple[str, str, str]]:
+    """A distinct (colour, line style, marker) for every registered contender."""
+    out = dict(_STYLE)
+    used = set(out.values())
+    candidates = (
+        (_COLOURS[i % len(_COLOURS)], _LINES[(i // len(_COLOURS)) % len(_LINES)],
+         _MARKERS[i % len(_MARKERS)])
+        for i in range(len(_COLOURS) * len(_LINES))
+    )  # fmt: skip
+    for name in contenders.names():
+        if name in out:
+            continue
+        style = next(c for c in candidates if c not in used)
+        out[name] = style
+        used.add(style)
+    return out
+
+
+def style_of(name: str) -> tuple[str, str, str]:
+    """Colour, line style and marker of a contender (the same in every figure; distinct for
+    every registered contender)."""
+    return _styles().get(name, ("tab:brown", "-", "o"))
 
 
 def color_of(name: str) -> tuple[str, str]:
     """Colour and line style of a contender (the same in every figure)."""
-    return _STYLE.get(name, ("tab:brown", "-"))
+    colour, line, _ = style_of(name)
+    return colour, line
 
 
 def _pyplot():
@@ -42,13 +86,14 @@ def _pyplot():
     return plt
 
 
-def plot_curves(res: Results, path: Path, ncols: int = 4) -> Path:
+def plot_curves(res: Results, path: Path, ncols: int = 4, tuning: Collection[str] = ()) -> Path:
     """Median and quartile band of the best-so-far metric per problem, one panel each.
 
     Args:
         res: the suite's results.
         path: the PNG to write.
         ncols: panels per row.
+        tuning: labels of the problems to title with "(tuning)".
 
     Returns:
         ``path``.
@@ -70,13 +115,17 @@ def plot_curves(res: Results, path: Path, ncols: int = 4) -> Path:
             with np.errstate(all="ignore"):
                 lo, med, hi = np.nanpercentile(runs, [25, 50, 75], axis=0)
             x = np.arange(1, runs.shape[1] + 1)
-            color, style = color_of(name)
-            ax.plot(x, med, color=color, linestyle=style, linewidth=1.6, label=name)
+            color, style, marker = style_of(name)
+            ax.plot(
+                x, med, color=color, linestyle=style, linewidth=1.6, label=name, marker=marker,
+                markevery=max(1, len(x) // 6), markersize=4,
+            )  # fmt: skip
             ax.fill_between(x, lo, hi, color=color, alpha=0.12, linewidth=0)
             quarter = med[len(med) // 4 :]
             if np.isfinite(quarter).any():
                 floor = min(floor, float(np.nanmin(quarter)))
-        ax.set_title(f"{pr.label} (d={pr.problem.dim})", fontsize=10)
+        mark = " (tuning)" if pr.label in tuning else ""
+        ax.set_title(f"{pr.label}{mark} (d={pr.problem.dim})", fontsize=10)
         ax.set_xlabel("evaluations", fontsize=8)
         ax.set_ylabel(pr.metric_name, fontsize=8)
         ax.tick_params(labelsize=7)
@@ -97,6 +146,59 @@ def plot_curves(res: Results, path: Path, ncols: int = 4) -> Path:
         ncols=min(len(handles), 9),
         fontsize=8,
     )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_cd(ranks: Mapping[str, float], cd: float, path: Path, title: str = "") -> Path:
+    """Critical-difference diagram (Demšar 2006): mean ranks on an axis, 1 (best) at the
+    left; a bar joins contenders whose mean ranks differ by no more than ``cd``.
+
+    Args:
+        ranks: ``{contender: mean rank}``.
+        cd: the critical difference (``stats.nemenyi_cd``).
+        path: the PNG to write.
+        title: printed above the diagram.
+
+    Returns:
+        ``path``.
+    """
+    from benchmarks.stats import cd_groups
+
+    plt = _pyplot()
+    order = sorted(ranks, key=ranks.__getitem__)
+    k = max(len(order), 2)
+    half = math.ceil(len(order) / 2)
+    rows = max(half, len(order) - half)
+    fig, ax = plt.subplots(figsize=(8.0, 1.6 + 0.32 * rows), constrained_layout=True)
+    ax.hlines(0, 1, k, color="black", linewidth=1.0)
+    for r in range(1, k + 1):
+        ax.vlines(r, 0, 0.12, color="black", linewidth=1.0)
+        ax.text(r, 0.18, str(r), ha="center", va="bottom", fontsize=9)
+    ax.hlines(0.7, 1, 1 + cd, color="black", linewidth=1.5)  # the CD, at the top left
+    ax.vlines([1, 1 + cd], 0.62, 0.78, color="black", linewidth=1.0)
+    ax.text(1 + cd / 2, 0.82, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)
+    groups = cd_groups(ranks, cd)
+    for g, group in enumerate(groups):
+        y = -0.25 - 0.18 * g
+        ax.hlines(y, ranks[group[0]] - 0.03, ranks[group[-1]] + 0.03, linewidth=3, color="0.3")
+    top = -0.25 - 0.18 * len(groups)
+    for i, name in enumerate(order):
+        left = i < half
+        y = top - 0.35 * ((i if left else len(order) - 1 - i) + 1)
+        x_end = 1 - 0.3 if left else k + 0.3
+        color = style_of(name)[0]
+        ax.vlines(ranks[name], y, 0, color=color, linewidth=1.2)
+        ax.hlines(y, min(ranks[name], x_end), max(ranks[name], x_end), color=color, lw=1.2)
+        ax.text(x_end + (-0.08 if left else 0.08), y, f"{name} ({ranks[name]:.2f})",
+                ha="right" if left else "left", va="center", fontsize=9)  # fmt: skip
+    ax.set_xlim(1 - 0.3 - 0.45 * k, k + 0.3 + 0.45 * k)
+    ax.set_ylim(top - 0.35 * (rows + 1), 1.2)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=10)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -88,6 +88,22 @@ class Results:
         seen = {c for p in self.problems.values() for c in p.final}
         return [c for c in contenders.names() if c in seen]
 
+    def without(self, names: Iterable[str]) -> Results:
+        """The same results without the contenders ``names`` (records and anchors kept)."""
+        drop = set(names)
+        kept = {
+            label: ProblemResults(
+                pr.label,
+                pr.problem,
+                pr.budget,
+                pr.reference,
+                {c: v for c, v in pr.curves.items() if c not in drop},
+                {c: v for c, v in pr.final.items() if c not in drop},
+            )
+            for label, pr in self.problems.items()
+        }
+        return Results(kept, self.errors, self.records)
+
     def by_family(self) -> dict[str, list[ProblemResults]]:
         """Problems grouped by family, in family order."""
         out: dict[str, list[ProblemResults]] = defaultdict(list)

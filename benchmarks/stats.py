@@ -1,4 +1,5 @@
-"""Scores and comparisons: normalised score, paired Wilcoxon win/tie/loss, mean ranks.
+"""Scores and comparisons: normalised score, paired Wilcoxon win/tie/loss with Holm's
+correction, mean ranks, the Friedman test and the Nemenyi critical difference.
 
 Every comparison works on a *loss*: lower is better. For problems with a known optimum the
 loss is the final log10 simple regret; for tuning tasks it is minus the normalised score.
@@ -8,22 +9,32 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from scipy import stats
 
 __all__ = [
+    "Q_ALPHA_005",
+    "Friedman",
     "Outcome",
     "Reference",
+    "cd_groups",
     "compare",
+    "friedman",
+    "holm",
+    "holm_outcomes",
     "mean_ranks",
     "min_attainable_p",
+    "nemenyi_cd",
     "normalised_score",
 ]
 
 ALPHA = 0.05
+
+K = TypeVar("K", bound=Hashable)
 
 
 class Outcome(enum.StrEnum):
@@ -127,3 +138,145 @@ def mean_ranks(losses: Mapping[str, Mapping[str, Sequence[float]]]) -> dict[str,
         for name, r in zip(names, ranks.mean(axis=1), strict=True):
             per_contender.setdefault(name, []).append(float(r))
     return {name: float(np.mean(r)) for name, r in per_contender.items()}
+
+
+def holm(p_values: Sequence[float], alpha: float = ALPHA) -> list[bool]:
+    """Holm's step-down correction: which of the hypotheses are rejected at family-wise
+    error rate ``alpha``.
+
+    Example:
+        >>> holm([0.01, 0.04, 0.03])
+        [True, False, False]
+    """
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    rejected = [False] * len(p_values)
+    for rank, i in enumerate(order):
+        if not p_values[i] <= alpha / (len(p_values) - rank):
+            break
+        rejected[i] = True
+    return rejected
+
+
+def holm_outcomes(comparisons: Mapping[K, Comparison], alpha: float = ALPHA) -> dict[K, Outcome]:
+    """Outcomes of a family of comparisons after Holm's correction.
+
+    A comparison keeps its ``WIN`` or ``LOSS`` only if it is significant on its own
+    (``p < alpha``) and Holm's step-down procedure over the whole family rejects it; every
+    other comparison is a ``TIE``. Corrected verdicts are thus a subset of the raw ones.
+
+    Args:
+        comparisons: the family, e.g. ``{problem: a vs b}`` for one pair of contenders.
+        alpha: family-wise error rate.
+    """
+    keys = list(comparisons)
+    rejected = holm([comparisons[k].p_value for k in keys], alpha)
+    return {
+        k: comparisons[k].outcome if rej else Outcome.TIE
+        for k, rej in zip(keys, rejected, strict=True)
+    }
+
+
+# Ranks over problems: Friedman test and Nemenyi critical difference ------------------------
+Q_ALPHA_005: dict[int, float] = {
+    2: 1.960,
+    3: 2.343,
+    4: 2.569,
+    5: 2.728,
+    6: 2.850,
+    7: 2.949,
+    8: 3.031,
+    9: 3.102,
+    10: 3.164,
+    11: 3.219,
+    12: 3.268,
+}
+"""Critical values q_0.05 of the two-tailed Nemenyi test for k contenders: the Studentized
+range statistic at infinite degrees of freedom divided by sqrt(2). k = 2-10 from Demšar
+(2006), "Statistical comparisons of classifiers over multiple data sets", JMLR 7:1-30,
+Table 5(a); k = 11, 12 computed the same way,
+``scipy.stats.studentized_range.ppf(0.95, k, inf) / sqrt(2)``."""
+
+
+@dataclass(frozen=True)
+class Friedman:
+    """Friedman test of k contenders over N problems, on one loss per problem and contender.
+
+    Attributes:
+        mean_ranks: ``{contender: mean over problems of its rank}``, 1 the best.
+        statistic: Friedman's chi-square (tie-corrected, ``scipy.stats.friedmanchisquare``).
+        p_value: its p-value (chi-square approximation, k - 1 degrees of freedom).
+        iman_davenport: Iman and Davenport's F statistic (less conservative).
+        iman_davenport_p: its p-value (F with k - 1 and (k - 1)(N - 1) degrees of freedom).
+        n_problems: N.
+    """
+
+    mean_ranks: dict[str, float]
+    statistic: float
+    p_value: float
+    iman_davenport: float
+    iman_davenport_p: float
+    n_problems: int
+
+
+def friedman(losses: Mapping[str, Mapping[str, float]]) -> Friedman:
+    """Rank contenders per problem on one loss each (e.g. the median over seeds), then test.
+
+    Args:
+        losses: ``{problem: {contender: loss}}``; every problem must hold the same three or
+            more contenders and finite losses. Ties share the average rank.
+
+    Returns:
+        Mean ranks (1 the best) and the Friedman and Iman-Davenport tests of "all
+        contenders are equivalent".
+    """
+    names = list(next(iter(losses.values()), {}))
+    if len(names) < 3 or len(losses) < 2:
+        raise ValueError("the Friedman test needs at least 3 contenders and 2 problems")
+    table = np.array([[by[n] for n in names] for by in losses.values()], dtype=float)
+    if not np.isfinite(table).all():
+        raise ValueError("every loss must be finite")
+    n, k = table.shape
+    ranks = np.apply_along_axis(stats.rankdata, 1, table)
+    with np.errstate(invalid="ignore", divide="ignore"):  # every row tied: NaN, handled
+        chi2, p = stats.friedmanchisquare(*table.T)
+    chi2, p = (float(chi2), float(p)) if np.isfinite(chi2) else (0.0, 1.0)  # all tied
+    denom = n * (k - 1) - chi2
+    f = (n - 1) * chi2 / denom if denom > 0 else math.inf
+    f_p = float(stats.f.sf(f, k - 1, (k - 1) * (n - 1))) if math.isfinite(f) else 0.0
+    mean = {name: float(r) for name, r in zip(names, ranks.mean(axis=0), strict=True)}
+    return Friedman(mean, chi2, p, float(f), f_p, n)
+
+
+def nemenyi_cd(k: int, n: int, alpha: float = ALPHA) -> float:
+    """Nemenyi critical difference of mean ranks, ``q_alpha * sqrt(k (k + 1) / (6 N))``.
+
+    Two contenders whose mean ranks over ``n`` problems differ by more than this differ
+    significantly at level ``alpha`` (all pairs at once).
+
+    Raises:
+        ValueError: ``alpha`` is not 0.05 or ``k`` is outside 2-12 (the table ``Q_ALPHA_005``).
+    """
+    if alpha != 0.05 or k not in Q_ALPHA_005:
+        raise ValueError(f"q_alpha is tabulated for alpha = 0.05 and k = 2-12, not {alpha}, {k}")
+    return Q_ALPHA_005[k] * math.sqrt(k * (k + 1) / (6.0 * n))
+
+
+def cd_groups(ranks: Mapping[str, float], cd: float) -> list[list[str]]:
+    """Maximal runs of contenders, by mean rank, that the critical difference cannot separate.
+
+    Returns:
+        Groups of two or more names, best first within a group and groups ordered by their
+        best member: every pair inside a group differs by at most ``cd``; no group is
+        contained in another. These are the bars of a critical-difference diagram.
+    """
+    order = sorted(ranks, key=lambda name: ranks[name])
+    groups: list[list[str]] = []
+    last_end = -1
+    for i, name in enumerate(order):
+        j = i
+        while j + 1 < len(order) and ranks[order[j + 1]] - ranks[name] <= cd:
+            j += 1
+        if j > i and j > last_end:
+            groups.append(order[i : j + 1])
+            last_end = j
+    return groups

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +32,16 @@ def cell_key(record: dict[str, Any]) -> tuple[str, str, int, int]:
     return (record["problem"], record["contender"], int(record["seed"]), int(record["budget"]))
 
 
-def read(path: Path) -> tuple[list[dict[str, Any]], int]:
-    """All records of a results file, and the number of lines skipped as unreadable."""
+def read(
+    path: Path, key: Callable[[dict[str, Any]], Hashable] = cell_key
+) -> tuple[list[dict[str, Any]], int]:
+    """All records of a results file, and the number of lines skipped as unreadable.
+
+    Args:
+        path: the results file.
+        key: what identifies a record's cell (default ``cell_key``); a line it fails on is
+            skipped as unreadable.
+    """
     if not path.exists():
         return [], 0
     records, bad = [], 0
@@ -44,7 +52,7 @@ def read(path: Path) -> tuple[list[dict[str, Any]], int]:
                 continue
             try:
                 record = json.loads(line)
-                cell_key(record)
+                key(record)
             except (ValueError, KeyError, TypeError):
                 bad += 1
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -358,10 +359,12 @@ def test_report_states_where_bayesopt_loses(tmp_path: Path) -> None:
         store.append(suite / "runs.jsonl", r)
     report.write_report(suite, "python -m benchmarks report --suite fake")
     text = (suite / "REPORT.md").read_text()
-    assert "**bayesopt loses to random-2x on hartmann6**" in text
-    assert "Does bayesopt beat random search with the same budget?** Significantly better on 1" in (
-        text
-    )
+    assert "**bayesopt loses to random-2x on hartmann6 (tuning)** (p = 0.00781" in text
+    assert "significant after Holm over 1 problem;" in text
+    assert (
+        "Does bayesopt beat random search with the same budget?** On the one problem: better "
+        "on 1 after Holm (1 raw)"
+    ) in text
     res = build(records)
     assert res.problems["hartmann6"].final["bayesopt"][0] == pytest.approx(np.log10(0.32237))
 
@@ -462,7 +465,7 @@ def test_fallbacks_are_counted_per_problem_in_the_report(tmp_path: Path) -> None
         store.append(suite / "runs.jsonl", _fake("branin", "random", seed, 1.0))
     report.write_report(suite, "python -m benchmarks report --suite fake")
     text = (suite / "REPORT.md").read_text()
-    assert "reasons: 2× not_psd" in text and "| branin | 2 |" in text
+    assert "reasons: 2× not_psd" in text and "| branin (tuning) | 2 |" in text
 
 
 def test_ablation_report_counts_the_hartmann6_basin_and_pairs_seeds(tmp_path: Path) -> None:
@@ -491,3 +494,126 @@ def test_ablation_report_counts_the_hartmann6_basin_and_pairs_seeds(tmp_path: Pa
     paired = sorted([regret] * 3 + [math.log10(-3.3220 + 3.32237)] * 7)
     expected = (paired[4] + paired[5]) / 2
     assert f"hartmann6: {math.log10(-3.0 + 3.32237):.2f} / {expected:.2f} L" in text
+
+
+# The hypergradient benchmark's store and report --------------------------------------------
+def _hg_record(method: str, seed: int, value: float, horizon: float = 1.0) -> dict:
+    """A finished record of ``benchmarks.hypergrad`` (experiment A, logreg, budget 1 s)."""
+    chosen = {
+        "t": 0.5,
+        "value": value,
+        "params": {"lr": 0.1, "momentum": 0.5, "weight_decay": 1e-4},
+        "beta": None,
+        "n_evals": 3,
+        "test_errors": [0.1, 0.12],
+        "test_losses": [0.3, 0.31],
+        "fresh_val_losses": [value + 0.01, value + 0.03],
+        "diverged": 0,
+    }
+    return {
+        "experiment": "A",
+        "model": "logreg",
+        "seed": seed,
+        "method": method,
+        "horizon": horizon,
+        "time_scale": 2.0 if method == "random-2x" else 1.0,
+        "evals": [[0.2, value + 0.5], [0.5, value], [0.9, None]],
+        "chosen": {str(horizon): chosen},
+        "info": {"runs": 2, "stops": ["diverged", "time_budget"]} if method == "hypergrad" else {},
+        "commit": "abc1234",
+    }
+
+
+def test_hypergrad_store_cuts_a_torn_last_line(tmp_path: Path) -> None:
+    from benchmarks import hypergrad
+
+    path = tmp_path / hypergrad.RUNS
+    hypergrad._append(path, [_hg_record("random", 0, 0.2), _hg_record("random-2x", 0, 0.1)])
+    with path.open("a") as fh:
+        fh.write('{"experiment": "A", "model": "logreg", "se')  # killed mid-write
+    assert [r["method"] for r in hypergrad.read_runs(path)] == ["random", "random-2x"]
+    assert store.read(path, key=hypergrad.cell_key)[1] == 1
+    hypergrad._append(path, [_hg_record("bayesopt", 0, 0.3)])
+    records, bad = store.read(path, key=hypergrad.cell_key)
+    assert bad == 0 and [r["method"] for r in records] == ["random", "random-2x", "bayesopt"]
+    assert store.read(path) == ([], 3)  # the suite's own key does not fit these records
+
+
+def test_hypergrad_wilcoxon_labels() -> None:
+    from benchmarks.hypergrad_report import _wilcoxon
+
+    base = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert _wilcoxon(base[:5], base[:5]) == "n=5: no test"
+    assert _wilcoxon(base, base) == "tie"
+    assert _wilcoxon([b - 1 for b in base], base) == "lower (p=0.031)"
+    assert _wilcoxon(base, [b - 1 - 0.1 * i for i, b in enumerate(base)]) == "higher (p=0.031)"
+    mixed = [b + (0.5 if i % 2 else -0.5) for i, b in enumerate(base)]
+    assert _wilcoxon(mixed, base) == "tie (p=1.00)"
+    assert _wilcoxon([*base, math.nan], [*base, 1.0]) == "tie"  # the NaN pair is dropped
+
+
+def test_hypergrad_report_on_fake_runs(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from benchmarks import hypergrad
+    from benchmarks.hypergrad_report import write_report
+
+    records = [_hg_record("hypergrad", 0, 9.0, horizon=0.5)]  # superseded: longer horizon below
+    for seed in range(6):
+        records += [
+            _hg_record("hypergrad", seed, 0.1 + 0.01 * seed),
+            _hg_record("bayesopt", seed, 0.2 + 0.01 * seed),
+            _hg_record("random", seed, 0.15 + 0.01 * seed),
+            _hg_record("random-2x", seed, 0.12 + 0.01 * seed),
+        ]
+        if seed < 5:
+            records.append(_hg_record("sgd-hd", seed, 0.3))
+    error = {k: records[1][k] for k in ("experiment", "model", "seed", "horizon")}
+    records.append({**error, "method": "bayesopt", "status": "error", "error": "Boom()"})
+    path = tmp_path / hypergrad.RUNS
+    hypergrad._append(path, records)
+    with path.open("a") as fh:
+        fh.write('{"experiment": "A", "mo')  # a torn last line is skipped
+    memory = [
+        {"method": m, "T": t, "stored_bytes": 2**20 * t, "rss_growth_kib": 1024 * t}
+        for t in (50, 100)
+        for m in ("unroll", "reverse-stored", "reverse")
+    ]
+    rows = [{**r, "peak_states": None, "seconds": 0.1} for r in memory]
+    (tmp_path / "memory.json").write_text(json.dumps(rows))
+    text = write_report(tmp_path, "python -m benchmarks hypergrad report").read_text()
+    assert "## (A) logreg: 3-D: log lr, momentum, log weight decay" in text
+    assert "Seeds run: 0-5 (6); budgets: 1 s." in text and "9.0000" not in text
+    assert "| hypergrad | 6 | 3 | 0.1250 [0.1125, 0.1375] | 11.00 ± 1.04 |" in text
+    assert "| sgd-hd | 5 | 3 |" in text and "| 0 / 30 |" in text
+    assert "* vs bayesopt: validation loss lower (p=0.031); test error tie" in text
+    assert "* vs sgd-hd: validation loss n=5: no test; test error n=5: no test" in text
+    assert "`hypergrad` over 1 s: 3 meta-steps (median), 6 diverged meta-steps in all" in text
+    assert "| 100 | reverse | – | 100.00 | 100.0 | 0.10 |" in text
+    assert "* A logreg seed 0 bayesopt: Boom()" in text
+    for name in ("REPORT.md", "curves_A_logreg.png", "memory.png"):
+        assert (tmp_path / name).exists()
+
+
+# Probe scripts ------------------------------------------------------------------------------
+def test_probes_run_a_checkout_in_a_fresh_process_first_on_the_path(tmp_path: Path, capfd) -> None:
+    from benchmarks.scripts._checkout import run_in_checkout
+
+    checkout, scripts = tmp_path / "checkout", tmp_path / "scripts"
+    (checkout / "bayesopt").mkdir(parents=True)
+    (checkout / "bayesopt" / "__init__.py").write_text("")
+    scripts.mkdir()
+    script = scripts / "where.py"
+    script.write_text("import sys, bayesopt; print(bayesopt.__file__, *sys.argv[1:])\n")
+    assert run_in_checkout(checkout, script, ["a", "b"]) == 0
+    expected = f"{(checkout / 'bayesopt' / '__init__.py').resolve()} a b"
+    assert capfd.readouterr().out.strip() == expected
+    script.write_text("raise SystemExit(3)\n")
+    assert run_in_checkout(checkout, script, []) == 3
+    with pytest.raises(SystemExit, match="not a checkout"):
+        run_in_checkout(scripts, script, [])
+
+
+def test_benchmark_code_does_not_patch_sys_path() -> None:
+    patch = re.compile(r"sys\.path\.(insert|append|extend)|sys\.path\s*(\+=|=[^=])")
+    root = Path(__file__).resolve().parents[1] / "benchmarks"
+    assert [p for p in root.rglob("*.py") if patch.search(p.read_text(encoding="utf-8"))] == []

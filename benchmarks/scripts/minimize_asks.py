@@ -3,10 +3,11 @@
 ``minimize(n_workers=<cores>)`` runs a CPU-bound objective (Hartmann-6 plus a busy loop of
 ``--burn`` seconds) in a local process pool, so that every core is busy while the main
 process asks. The time of each model-based ask is recorded by wrapping
-``Optimizer._suggest``. The default ``threads="auto"`` and ``threads=None`` (no limit: the
+``Optimizer.suggest``. The default ``threads="auto"`` and ``threads=None`` (no limit: the
 behaviour of a library that leaves torch's threads alone) run alternately, seed by seed.
 
-Usage: ``python benchmarks/scripts/minimize_asks.py [--seeds 0,1] [--trials 40] [--burn 0.3]``
+Usage, from the repository root:
+``python -m benchmarks.scripts.minimize_asks [--seeds 0,1] [--trials 40] [--burn 0.3]``
 """
 
 from __future__ import annotations
@@ -34,16 +35,16 @@ BURN_S = float(os.environ.get("BURN_S", "0.3"))
 
 def model_ask_seconds(seed: int, trials: int, threads: object) -> list[float]:
     seconds: list[float] = []
-    suggest = bo.Optimizer._suggest
+    suggest = bo.Optimizer.suggest
 
-    def timed(self, n, *args, **kwargs):
+    def timed(self, request):
         start = time.perf_counter()
-        out = suggest(self, n, *args, **kwargs)
-        if any(source == "model" for _, source in out):
+        out = suggest(self, request)
+        if any(source is bo.Source.MODEL for _, source in out):
             seconds.append(time.perf_counter() - start)
         return out
 
-    bo.Optimizer._suggest = timed
+    bo.Optimizer.suggest = timed
     try:
         bo.minimize(
             objective,
@@ -55,7 +56,7 @@ def model_ask_seconds(seed: int, trials: int, threads: object) -> list[float]:
             threads=threads,
         )
     finally:
-        bo.Optimizer._suggest = suggest
+        bo.Optimizer.suggest = suggest
     return seconds
 
 

@@ -14,7 +14,6 @@
 # %%
 import math
 import os
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -27,13 +26,9 @@ import torch
 
 import bayesopt as bo
 from bayesopt import plot
-
-# The benchmark suite lives beside the library in the repository (it is not installed).
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "benchmarks" / "__init__.py").exists())
-sys.path.insert(0, str(ROOT))
-from benchmarks import problems, runner, stats, store  # noqa: E402
-from benchmarks.cell import Cell  # noqa: E402
-from benchmarks.results_table import build  # noqa: E402
+from benchmarks import problems, runner, stats, store
+from benchmarks.cell import Cell
+from benchmarks.results_table import build
 
 SMOKE = os.environ.get("SMOKE_TEST", "") not in ("", "0")
 if SMOKE:
@@ -288,7 +283,7 @@ pd.DataFrame(rows)
 # follow any re-run of the benchmark.
 
 # %%
-records, bad = store.read(ROOT / "benchmarks" / "results" / "standard" / "runs.jsonl")
+records, bad = store.read(store.suite_dir("standard") / store.RUNS)  # the committed results
 standard = build(store.latest(records).values())
 print(f"{len(records)} records ({bad} unreadable lines), {len(standard.problems)} problems, "
       f"contenders: {', '.join(standard.contenders)}")
