@@ -14,9 +14,13 @@ Faults:
 
 * ``f`` raises: the trial fails with ``error="TypeName: message"`` and the run goes on.
 * a worker process dies (a segfault, ``os._exit``, the OOM killer): a process pool breaks
-  and fails every future in it. The pool is rebuilt; a broken future that was alone in the
-  pool marks its trial failed, and when several were in flight they are re-run one at a
-  time, so that only the trial that kills its worker is failed.
+  and fails every future in it. One policy (``bayesopt._pool.WorkerPool``, which the
+  benchmark runner uses too) recovers: the pool is rebuilt (a pool passed in is replaced,
+  with a warning); a trial that was alone in the pool when its worker died is failed, and
+  trials that were in flight together are re-run one at a time, alone, so that only the
+  trial that kills its worker is failed (after at most two worker deaths). Trials a broken
+  pool refused to take are submitted again. A pool that breaks ``MAX_BLIND_BREAKS`` (3)
+  times before any evaluation came back cannot run ``f``: ``RuntimeError``.
 * ``timeout``: no new trial is asked after that many seconds; those in flight finish.
 * ``KeyboardInterrupt`` (and any error raised by a callback): the workers of an own pool are
   stopped, the trials in flight stay pending, the journal is closed, and the exception
@@ -29,28 +33,33 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
-import multiprocessing
 import numbers
 import pickle
 import sys
 import time
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from bayesopt._pool import MAX_BLIND_BREAKS, WorkerPool
 from bayesopt.asktell import AskTell
 from bayesopt.optimizer import Optimizer
 from bayesopt.space import Space
 from bayesopt.trial import Trial, TrialState
 
-__all__ = ["Result", "maximize", "minimize"]
+__all__ = ["MAX_BLIND_BREAKS", "Result", "maximize", "minimize"]
 
-MAX_BLIND_BREAKS = 3
-"""A process pool that breaks this many times before any evaluation came back cannot run
-``f`` at all (typically: ``f`` is defined in a notebook or an unguarded ``__main__``)."""
+_DIED = (
+    "BrokenProcessPool: the worker process died while evaluating this trial (a crash, "
+    "os._exit or a signal)"
+)
+"""The error of a trial whose worker process died while it ran alone."""
+
+_NOT_RUNNABLE = (
+    "Define `f` in an importable module (not in a notebook), guard scripts with "
+    "`if __name__ == '__main__':`, or use n_workers=1."
+)
 
 
 @dataclass(frozen=True)
@@ -250,24 +259,8 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _pool_context() -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-
-
-def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
-    """Stop a process pool now, its running evaluations included."""
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
 class _Loop:
-    """One run of ``minimize``: the in-flight futures, the pool and the progress bar."""
+    """One run of ``minimize``: the evaluations in flight and the progress bar."""
 
     def __init__(
         self,
@@ -283,31 +276,26 @@ class _Loop:
         self.opt, self.f, self.n_trials, self.n_workers = opt, f, n_trials, n_workers
         self.callbacks = callbacks
         self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.inline = executor is None and n_workers == 1
-        self.owned = executor is None and n_workers > 1
-        self.pool: cf.Executor | None = executor
-        self.in_flight: dict[cf.Future, Trial] = {}
-        self.retry: deque[Trial] = deque()  # never started: submit again first
-        self.suspects: deque[Trial] = deque()  # in flight when a pool broke: re-run alone
-        self.breaks_blind = 0
-        self.came_back = False
+        self.executor = executor
+        self.workers: WorkerPool[Trial] | None = None
         done = sum(t.is_finished for t in opt.trials)
         self.bar = _Progress(n_trials, done, opt.maximize) if progress else None
 
     # Running -----------------------------------------------------------------------------
     def run(self) -> None:
-        if self.owned:
-            self.pool = cf.ProcessPoolExecutor(self.n_workers, mp_context=_pool_context())
         try:
-            self._run_inline() if self.inline else self._run_pool()
+            if self.executor is None and self.n_workers == 1:
+                self._run_inline()
+            else:
+                self._run_pool()
         except BaseException:
             self._abort()
             raise
         finally:
             if self.bar is not None:
                 self.bar.close()
-        if self.owned and self.pool is not None:
-            self.pool.shutdown(wait=True)
+        if self.workers is not None:
+            self.workers.close()
         self._warn_if_all_failed()
 
     def _expired(self) -> bool:
@@ -325,93 +313,16 @@ class _Loop:
             self._finish(trial, outcome)
 
     def _run_pool(self) -> None:
+        self.workers = WorkerPool(
+            self.f, _call_args, self.n_workers, executor=self.executor, hint=_NOT_RUNNABLE,
+            label="minimize()",
+        )  # fmt: skip
         while True:
-            self._fill()
-            if not self.in_flight:
+            self.workers.fill(self._next)
+            if not self.workers.busy:
                 return
-            done, _ = cf.wait(self.in_flight, return_when=cf.FIRST_COMPLETED)
-            broken = self._collect(done)
-            if broken:
-                # A broken pool fails every future in it: gather them all, then rebuild.
-                rest, _ = cf.wait(self.in_flight)
-                broken += self._collect(rest)
-                self._rebuild()
-                if len(broken) == 1:
-                    self._finish(
-                        broken[0],
-                        ("error", "BrokenProcessPool: the worker process died while "
-                         "evaluating this trial (a crash, os._exit or a signal)"),
-                    )  # fmt: skip
-                else:
-                    self.suspects.extend(sorted(broken, key=lambda t: t.id))
-
-    def _fill(self) -> None:
-        if self.suspects:  # re-run suspects one at a time, alone in the pool
-            if not self.in_flight:
-                self._submit(self.suspects.popleft())
-            return
-        while len(self.in_flight) < self.n_workers:
-            trial = self.retry.popleft() if self.retry else self._next()
-            if trial is None:
-                return
-            if not self._submit(trial):
-                return
-
-    def _submit(self, trial: Trial) -> bool:
-        assert self.pool is not None
-        try:
-            future = self.pool.submit(self.f, dict(trial.params))
-        except cf.BrokenExecutor:
-            self.retry.appendleft(trial)
-            if not self.in_flight:
-                self._rebuild()
-            return False
-        self.in_flight[future] = trial
-        return True
-
-    def _collect(self, done: Iterable[cf.Future]) -> list[Trial]:
-        """Tell the finished futures; return the trials of those a broken pool failed."""
-        broken = []
-        for future in sorted(done, key=lambda fut: self.in_flight[fut].id):
-            trial = self.in_flight.pop(future)
-            if future.cancelled():
-                self._finish(trial, ("error", "CancelledError: the executor cancelled it"))
-                continue
-            exc = future.exception()
-            if isinstance(exc, KeyboardInterrupt):  # Ctrl-C reached the worker first
-                self.in_flight[future] = trial  # stays pending, like the others in flight
-                raise KeyboardInterrupt
-            if isinstance(exc, BrokenProcessPool):
-                broken.append(trial)
-                continue
-            self.came_back = True
-            self._finish(trial, ("value", future.result()) if exc is None else _error(exc))
-        return broken
-
-    def _rebuild(self) -> None:
-        """Replace a broken process pool by a fresh one."""
-        if not self.came_back:
-            self.breaks_blind += 1
-            if self.breaks_blind >= MAX_BLIND_BREAKS:
-                raise RuntimeError(
-                    f"the process pool broke {self.breaks_blind} times before any evaluation "
-                    "came back: its workers cannot run `f`. Define `f` in an importable "
-                    "module (not in a notebook), guard scripts with "
-                    "`if __name__ == '__main__':`, or use n_workers=1."
-                )
-        old = self.pool
-        assert isinstance(old, cf.ProcessPoolExecutor)
-        old.shutdown(wait=False, cancel_futures=True)
-        if not self.owned:
-            warnings.warn(
-                "minimize(): the process pool passed as `executor` broke (a worker died); "
-                "going on with a new local process pool of the same size.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-        workers = getattr(old, "_max_workers", self.n_workers)
-        self.pool = cf.ProcessPoolExecutor(workers, mp_context=_pool_context())
-        self.owned = True
+            for trial, future in self.workers.wait():
+                self._finish(trial, _outcome(future))
 
     def _finish(self, trial: Trial, outcome: tuple[str, Any]) -> None:
         kind, payload = outcome
@@ -437,10 +348,8 @@ class _Loop:
 
     def _abort(self) -> None:
         """Stop after an interrupt or an error: in-flight trials stay pending."""
-        for future in self.in_flight:
-            future.cancel()
-        if self.owned and isinstance(self.pool, cf.ProcessPoolExecutor):
-            _stop_workers(self.pool)
+        if self.workers is not None:
+            self.workers.abort()
         self.opt.close()
 
     def _warn_if_all_failed(self) -> None:
@@ -454,8 +363,20 @@ class _Loop:
             )
 
 
-def _error(exc: BaseException) -> tuple[str, str]:
-    return ("error", _describe(exc))
+def _call_args(trial: Trial) -> tuple[dict[str, Any]]:
+    return (dict(trial.params),)
+
+
+def _outcome(future: cf.Future | None) -> tuple[str, Any]:
+    """A trial's outcome from its future (``None``: its worker died while it ran alone)."""
+    if future is None:
+        return ("error", _DIED)
+    if future.cancelled():
+        return ("error", "CancelledError: the executor cancelled it")
+    exc = future.exception()
+    if isinstance(exc, KeyboardInterrupt):  # Ctrl-C reached the worker first
+        raise KeyboardInterrupt  # the trials in flight stay pending
+    return ("value", future.result()) if exc is None else ("error", _describe(exc))
 
 
 # Progress ----------------------------------------------------------------------------------------

@@ -33,6 +33,10 @@ def _seeds(text: str) -> list[int]:
 
 
 _FORMAT = argparse.ArgumentDefaultsHelpFormatter
+THREADS_HELP = (
+    "threads per worker (torch, BLAS, OpenMP); default: no setting, so each library runs "
+    "with its own defaults, as in a user's script"
+)
 
 
 def _common() -> argparse.ArgumentParser:
@@ -90,7 +94,7 @@ def _parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     ablation = add("ablation", "run the factor study (preset 'ablation') and write its report")
     ablation.add_argument("--no-run", action="store_true", help="only write the report")
     ablation.add_argument("--workers", type=int, default=1, help="worker processes")
-    ablation.add_argument("--threads", type=int, default=1, help="threads per worker")
+    ablation.add_argument("--threads", type=int, help=THREADS_HELP)
     return parser
 
 
@@ -103,7 +107,7 @@ def _add_run(run: argparse.ArgumentParser) -> None:
     run.add_argument("--seeds", type=_seeds, help="e.g. 0-9 or 0,2,4 (filters a preset)")
     run.add_argument("--budget", type=int, help="override every problem's budget")
     run.add_argument("--workers", type=int, default=1, help="worker processes (0: in-process)")
-    run.add_argument("--threads", type=int, default=1, help="threads per worker")
+    run.add_argument("--threads", type=int, help=THREADS_HELP)
     run.add_argument("--max-cells", type=int, help="run at most this many cells, then stop")
     run.add_argument("--retry-errors", action="store_true", help="rerun cells that errored")
     run.add_argument("--dry-run", action="store_true", help="print the plan and its cost")
@@ -280,7 +284,7 @@ def _run(args: argparse.Namespace) -> int:
         path,
         workers=args.workers,
         threads=args.threads,
-        meta=runner.run_meta(suite),
+        meta={**runner.run_meta(suite), "threads": args.threads},
         retry_errors=args.retry_errors,
         max_cells=args.max_cells,
         progress=not args.no_progress,

@@ -18,6 +18,7 @@ import platform
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -206,9 +207,9 @@ def _costs(res: Results) -> list[str]:
     out = [
         "## Cost",
         "",
-        "Seconds on one thread per worker. *Ask* is the mean time inside `ask`; *optimiser "
-        "per evaluation* adds `tell` (scikit-optimize fits its model there). Cell seconds "
-        "include the objective's own time.",
+        f"Seconds per worker process, {_thread_setting(res.records)}. *Ask* is the mean time "
+        "inside `ask`; *optimiser per evaluation* adds `tell` (scikit-optimize fits its model "
+        "there). Cell seconds include the objective's own time.",
         "",
         "| contender | mean s per ask | max s of one ask | optimiser s per evaluation | "
         "cells | total cell-s |",
@@ -228,6 +229,14 @@ def _costs(res: Results) -> list[str]:
     out += ["", f"Total: {total:,.0f} cell-seconds over all {cells} cells of `runs.jsonl`."]
     out.append("")
     return out + _fallbacks(res, fallbacks, reasons)
+
+
+def _thread_setting(records: list[dict[str, Any]]) -> str:
+    """How the records' workers set their threads (records made before the setting was
+    recorded ran with the runner's former default of one thread)."""
+    settings = {(r.get("meta") or {}).get("threads", 1) for r in records}
+    words = {None: "no thread setting (each library's own defaults)"}
+    return " and ".join(sorted(words.get(t, f"{t} thread(s) set by the runner") for t in settings))
 
 
 def _fallbacks(

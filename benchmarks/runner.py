@@ -2,9 +2,12 @@
 
 Workers are started with the ``spawn`` method (a forked process inherits torch's thread
 pools and can hang) and each one limits torch, BLAS and OpenMP to ``threads`` threads, so
-that ``--workers N`` uses N cores. At most ``workers`` cells are in flight at a time: if a
-worker process dies (out of memory, a segfault), the pool is rebuilt and the cells that
-were in flight are retried once, then recorded as errors.
+that ``--workers N`` uses N cores. At most ``workers`` cells are in flight at a time. A
+worker process that dies (out of memory, a segfault) is handled by the recovery policy of
+``bayesopt.minimize`` (``bayesopt._pool.WorkerPool``): the pool is rebuilt, the cells that
+were in flight together are re-run one at a time, alone, and a cell whose worker dies while
+it runs alone is recorded as an error. A pool that breaks three times before any cell came
+back stops the run with a ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -15,19 +18,17 @@ import subprocess
 import sys
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bayesopt._pool import WorkerPool
 from benchmarks import store
 from benchmarks.cell import Cell, estimate_seconds, library_versions, run_cell
 
 __all__ = ["RunSummary", "init_worker", "pending_cells", "run", "run_meta"]
-
-MAX_STRIKES = 2
-"""A cell in flight during this many worker deaths is recorded as an error."""
 
 
 def init_worker(threads: int | None = 1) -> None:
@@ -106,7 +107,7 @@ def run(
     path: Path,
     *,
     workers: int = 1,
-    threads: int = 1,
+    threads: int | None = None,
     meta: dict[str, Any] | None = None,
     retry_errors: bool = False,
     max_cells: int | None = None,
@@ -120,7 +121,7 @@ def run(
         path: the ``runs.jsonl`` file.
         workers: worker processes; 0 runs the cells in this process (tests, debugging),
             without the per-worker thread limits.
-        threads: threads per worker (torch, BLAS, OpenMP).
+        threads: threads per worker (torch, BLAS, OpenMP); ``None`` makes no setting.
         meta: stored in each record (see ``run_meta``).
         retry_errors: run again the cells whose last record is an error.
         max_cells: run at most this many cells (a chunk; rerun for the next one).
@@ -138,8 +139,6 @@ def run(
     errors = 0
     costs = {c: estimate_seconds(c) for c in todo}
     bar = _progress_bar(sum(costs.values()), len(todo), enabled=progress)
-    strikes: dict[Cell, int] = {}
-    queue = list(todo)
     done = 0
 
     def write(cell: Cell, record: dict[str, Any]) -> None:
@@ -153,37 +152,11 @@ def run(
             on_record(record)
 
     try:
-        while queue and workers == 0:  # in this process (tests, debugging)
-            cell = queue.pop(0)
-            write(cell, run_cell(cell, meta))
-        while queue:
-            pool = _pool(workers, threads)
-            in_flight: dict[cf.Future, Cell] = {}
-            broken = False
-            try:
-                while queue or in_flight:
-                    while queue and len(in_flight) < workers and not broken:
-                        cell = queue.pop(0)
-                        in_flight[pool.submit(_run_in_worker, cell, meta)] = cell
-                    if not in_flight:
-                        break
-                    finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-                    for future in finished:
-                        cell = in_flight.pop(future)
-                        try:
-                            record = future.result()
-                        except BrokenProcessPool:
-                            broken = True
-                            strikes[cell] = strikes.get(cell, 0) + 1
-                            if strikes[cell] < MAX_STRIKES:
-                                queue.insert(0, cell)
-                                continue
-                            record = _died(cell, meta)
-                        write(cell, record)
-                    if broken and not in_flight:
-                        break
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+        if workers == 0:  # in this process (tests, debugging)
+            for cell in todo:
+                write(cell, run_cell(cell, meta))
+        else:
+            _run_in_pool(todo, workers, threads, meta, write)
     except KeyboardInterrupt:
         bar.close()
         print(
@@ -195,20 +168,43 @@ def run(
     return RunSummary(len(todo) + skipped, skipped, done, errors, time.perf_counter() - start)
 
 
-def _pool(workers: int, threads: int) -> cf.ProcessPoolExecutor:
-    return cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=init_worker,
-        initargs=(threads,),
-    )
+def _run_in_pool(
+    todo: Sequence[Cell],
+    workers: int,
+    threads: int | None,
+    meta: dict[str, Any],
+    write: Callable[[Cell, dict[str, Any]], None],
+) -> None:
+    """Run ``todo`` in order on ``workers`` processes, writing each record as it comes."""
+    queue = deque(todo)
+
+    def make_pool(n: int) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=n,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(threads,),
+        )
+
+    pool: WorkerPool[Cell] = WorkerPool(
+        _run_in_worker, lambda cell: (cell, meta), workers, make_pool=make_pool,
+        hint="The worker processes cannot start or import the benchmarks.",
+    )  # fmt: skip
+    with pool:
+        while True:
+            pool.fill(lambda: queue.popleft() if queue else None)
+            if not pool.busy:
+                return
+            for cell, future in pool.wait():
+                write(cell, _died(cell, meta) if future is None else future.result())
 
 
 def _died(cell: Cell, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         **asdict(cell),
         "status": "error",
-        "error": f"the worker process died {MAX_STRIKES} times while running this cell",
+        "error": "BrokenProcessPool: the worker process died while running this cell alone "
+        "(out of memory, a segfault or a signal)",
         "meta": meta,
         "versions": library_versions(),
     }

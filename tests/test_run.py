@@ -204,6 +204,36 @@ def test_a_broken_pool_passed_in_is_replaced_with_a_warning():
     pool.shutdown()
 
 
+def _drain(pool, items):
+    """Run ``items`` through a ``WorkerPool``: ``{item: result, or None when given up}``."""
+    queue, out = list(items), {}
+    with pool:
+        while True:
+            pool.fill(lambda: queue.pop(0) if queue else None)
+            if not pool.busy:
+                return out
+            for x, future in pool.wait():
+                out[x] = None if future is None else future.result()
+
+
+def test_the_worker_pool_gives_up_only_on_the_item_that_kills_its_worker():
+    from bayesopt._pool import WorkerPool
+
+    f = functools.partial(ob.crash_above, 0.75)
+    items = [0.1, 0.2, 0.9, 0.3, 0.4]
+    out = _drain(WorkerPool(f, lambda x: ({"x": x},), 2), items)
+    assert out == {x: None if x > 0.75 else ob.quadratic({"x": x}) for x in items}
+
+
+def test_a_worker_pool_that_never_returns_a_result_is_a_clear_error():
+    from bayesopt._pool import MAX_BLIND_BREAKS, WorkerPool
+
+    f = functools.partial(ob.crash_above, -1.0)  # every item kills its worker
+    pool = WorkerPool(f, lambda x: ({"x": x},), 2, hint="Try harder.")
+    with pytest.raises(RuntimeError, match=f"broke {MAX_BLIND_BREAKS} times.*Try harder"):
+        _drain(pool, [0.1, 0.2, 0.3, 0.4])
+
+
 @pytest.mark.slow  # starts a Dask cluster: ~8 s
 def test_a_dask_local_cluster_runs_the_study_in_its_worker_processes(tmp_path):
     distributed = pytest.importorskip(

@@ -12,8 +12,8 @@ import numpy as np
 from bayesopt.asktell import AskTell
 from bayesopt.plot._axes import new_axes as _new_axes
 from bayesopt.plot._axes import pyplot as _pyplot
-from bayesopt.space import Categorical, Integer, Real
-from bayesopt.trial import TrialState
+from bayesopt.space import Categorical, Integer, Real, Space
+from bayesopt.trial import Trial, TrialState
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -212,66 +212,18 @@ def parallel_coordinates(opt: AskTell, *, ax: Axes | None = None, cmap: str | No
     Returns:
         The axes.
     """
-    from matplotlib.collections import LineCollection
-    from matplotlib.colors import Normalize
-
     plt = _pyplot()
     space = opt.space
     ax = _new_axes(ax, (max(6.0, 1.4 * (space.dim + 1)), 4.0))
-    trials = opt.trials
-    complete = [t for t in trials if t.state is TrialState.COMPLETE]
-    failed = [t for t in trials if t.state is TrialState.FAILED]
-    d = space.dim
-    x = np.arange(d + 1)
+    complete = [t for t in opt.trials if t.state is TrialState.COMPLETE]
+    failed = [t for t in opt.trials if t.state is TrialState.FAILED]
     values = np.array([t.value for t in complete], dtype=float)
     lo, hi = (values.min(), values.max()) if len(values) else (0.0, 1.0)
-    span = hi - lo if hi > lo else 1.0
-
-    def row(params: dict[str, Any], value: float) -> np.ndarray:
-        return np.append(space.to_unit(params).numpy(), (value - lo) / span)
-
-    norm = Normalize(lo, hi if hi > lo else lo + 1.0)
     cmap = cmap or ("viridis_r" if opt.maximize else "viridis")
-    if complete:
-        segs = [np.column_stack([x, row(t.params, t.value)]) for t in complete]
-        lines = LineCollection(segs, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.8)
-        lines.set_array(values)
-        ax.add_collection(lines)
-        ax.figure.colorbar(lines, ax=ax, label="objective value")
-        best = opt.best
-        ax.plot(x, row(best.params, best.value), color="tab:red", linewidth=3, label="best")
-    for j, t in enumerate(failed):
-        u = np.append(space.to_unit(t.params).numpy(), np.nan)
-        ax.plot(x, u, color="0.5", linestyle="--", label="failed" if j == 0 else None)
-    for i, p in enumerate(space.values()):
-        ax.axvline(i, color="0.3", linewidth=0.8)
-        for u, text in _axis_ticks(p):
-            ax.annotate(
-                text,
-                (i, u),
-                xytext=(3, 0),
-                textcoords="offset points",
-                fontsize="x-small",
-                va="center",
-            )
-    ax.axvline(d, color="0.3", linewidth=0.8)
-    ax.annotate(
-        f"{lo:.3g}",
-        (d, 0.0),
-        xytext=(3, 0),
-        textcoords="offset points",
-        fontsize="x-small",
-        va="center",
-    )
-    ax.annotate(
-        f"{hi:.3g}",
-        (d, 1.0),
-        xytext=(3, 0),
-        textcoords="offset points",
-        fontsize="x-small",
-        va="center",
-    )
-    ax.set_xticks(x, [*space.names, "value"])
+    _draw_trial_lines(ax, opt, complete, failed, (lo, hi), cmap)
+    _draw_coordinate_axes(ax, space, (lo, hi))
+    d = space.dim
+    ax.set_xticks(np.arange(d + 1), [*space.names, "value"])
     ax.set_xlim(-0.2, d + 0.5)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("parameter")
@@ -280,6 +232,63 @@ def parallel_coordinates(opt: AskTell, *, ax: Axes | None = None, cmap: str | No
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2)
     plt.setp(ax.get_xticklabels(), rotation=20)
     return ax
+
+
+def _draw_trial_lines(
+    ax: Axes,
+    opt: AskTell,
+    complete: Sequence[Trial],
+    failed: Sequence[Trial],
+    value_range: tuple[float, float],
+    cmap: str,
+) -> None:
+    """Complete trials coloured by value (the best thick, with a colour bar), failed dashed."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+
+    space = opt.space
+    x = np.arange(space.dim + 1)
+    lo, hi = value_range
+    span = hi - lo if hi > lo else 1.0
+
+    def row(params: dict[str, Any], value: float) -> np.ndarray:
+        return np.append(space.to_unit(params).numpy(), (value - lo) / span)
+
+    norm = Normalize(lo, hi if hi > lo else lo + 1.0)
+    if complete:
+        segs = [np.column_stack([x, row(t.params, t.value)]) for t in complete]
+        lines = LineCollection(segs, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.8)
+        lines.set_array(np.array([t.value for t in complete], dtype=float))
+        ax.add_collection(lines)
+        ax.figure.colorbar(lines, ax=ax, label="objective value")
+        best = opt.best
+        ax.plot(x, row(best.params, best.value), color="tab:red", linewidth=3, label="best")
+    for j, t in enumerate(failed):
+        u = np.append(space.to_unit(t.params).numpy(), np.nan)
+        ax.plot(x, u, color="0.5", linestyle="--", label="failed" if j == 0 else None)
+
+
+def _draw_coordinate_axes(ax: Axes, space: Space, value_range: tuple[float, float]) -> None:
+    """A vertical axis per parameter, labelled with its ticks, and the value axis."""
+    for i, p in enumerate(space.values()):
+        ax.axvline(i, color="0.3", linewidth=0.8)
+        for u, text in _axis_ticks(p):
+            _annotate_tick(ax, text, (i, u))
+    d = space.dim
+    ax.axvline(d, color="0.3", linewidth=0.8)
+    _annotate_tick(ax, f"{value_range[0]:.3g}", (d, 0.0))
+    _annotate_tick(ax, f"{value_range[1]:.3g}", (d, 1.0))
+
+
+def _annotate_tick(ax: Axes, text: str, xy: tuple[float, float]) -> None:
+    ax.annotate(
+        text,
+        xy,
+        xytext=(3, 0),
+        textcoords="offset points",
+        fontsize="x-small",
+        va="center",
+    )
 
 
 def _axis_ticks(p: Real | Integer | Categorical) -> list[tuple[float, str]]:

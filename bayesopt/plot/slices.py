@@ -132,7 +132,29 @@ def posterior_slice(
     U, x, base = _slice_points(view, i, fixed, n_grid)
     mean, sd = view.predict(U)
     ax = _new_axes(ax)
-    categorical = isinstance(space[name], Categorical)
+    _draw_band(ax, x, mean, sd, n_sd, categorical=isinstance(space[name], Categorical))
+    if objective is not None:
+        truth = []
+        for u in U:
+            params = space.from_unit(u)
+            truth.append(float(objective(params)))
+        ax.plot(x, truth, color="k", linestyle=":", label="objective")
+    _draw_trials_1d(ax, view, name)
+    _draw_pending_1d(ax, view, name)
+    _label_axis(ax, space, name, "x")
+    ax.set_ylabel("objective")
+    if space.dim > 1:
+        others = ", ".join(f"{k}={_short(v)}" for k, v in base.items() if k != name)
+        ax.set_title(f"slice at {others}", fontsize="small")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def _draw_band(
+    ax: Axes, x: np.ndarray, mean: np.ndarray, sd: np.ndarray, n_sd: float, *, categorical: bool
+) -> None:
+    """The posterior mean and a band of ``n_sd`` s.d. (error bars for a categorical)."""
     band = f"mean ± {n_sd:g} s.d."
     if categorical:
         ax.errorbar(x, mean, yerr=n_sd * sd, fmt="o", capsize=4, label=f"posterior {band}")
@@ -146,12 +168,11 @@ def posterior_slice(
             alpha=0.2,
             label=f"posterior {band}",
         )
-    if objective is not None:
-        truth = []
-        for u in U:
-            params = space.from_unit(u)
-            truth.append(float(objective(params)))
-        ax.plot(x, truth, color="k", linestyle=":", label="objective")
+
+
+def _draw_trials_1d(ax: Axes, view: SurrogateView, name: str) -> None:
+    """Complete trials (projected), failed ones at their imputed value, and the best."""
+    space = view.space
     projected = " (projected)" if space.dim > 1 else ""
     done = [t for t in view.trials if t.state is TrialState.COMPLETE]
     shown = view.display_values
@@ -180,23 +201,19 @@ def posterior_slice(
         zorder=4,
         label="best",
     )
+
+
+def _draw_pending_1d(ax: Axes, view: SurrogateView, name: str) -> None:
+    """A dashed vertical line at each pending trial."""
     pending = [t for t in view.trials if t.state is TrialState.PENDING]
     for j, t in enumerate(pending):
         ax.axvline(
-            float(_display_params(space, name, [t.params[name]])[0]),
+            float(_display_params(view.space, name, [t.params[name]])[0]),
             color="tab:orange",
             linestyle="--",
             linewidth=1.2,
             label="pending" if j == 0 else None,
         )
-    _label_axis(ax, space, name, "x")
-    ax.set_ylabel("objective")
-    if space.dim > 1:
-        others = ", ".join(f"{k}={_short(v)}" for k, v in base.items() if k != name)
-        ax.set_title(f"slice at {others}", fontsize="small")
-    ax.legend(fontsize="small")
-    ax.grid(alpha=0.3)
-    return ax
 
 
 def _best_index(view: SurrogateView) -> int:
@@ -251,15 +268,7 @@ def acquisition_slice(
             bottom = max(float(np.nanmin(a)), top - _LOG_RANGE)
             pad = 0.05 * max(top - bottom, 1e-9)
             ax.set_ylim(bottom - pad, top + pad)
-    pending = [t for t in view.trials if t.state is TrialState.PENDING]
-    for j, t in enumerate(pending):
-        ax.axvline(
-            float(_display_params(space, name, [t.params[name]])[0]),
-            color="tab:orange",
-            linestyle="--",
-            linewidth=1.2,
-            label="pending" if j == 0 else None,
-        )
+    _draw_pending_1d(ax, view, name)
     _label_axis(ax, space, name, "x")
     kind = "standardised, larger is better" if view.acquisition_name in ("ucb", "ts") else ""
     ax.set_ylabel("acquisition" + (f" ({kind})" if kind else ""))
@@ -333,6 +342,32 @@ def slice_2d(
         raise ValueError(f"`what` must be 'mean', 'sd' or 'acquisition', but got {what!r}.")
     view = view_of(source)
     space = view.space
+    names, idx = _pair(space, params)
+    base = _base_params(view, fixed)
+    u0, u1 = (_coordinate_grid(space, i, n_grid) for i in idx)
+    G0, G1 = torch.meshgrid(u0, u1, indexing="xy")
+    U = space.to_unit(base).repeat(G0.numel(), 1)
+    U[:, idx[0]] = G0.reshape(-1)
+    U[:, idx[1]] = G1.reshape(-1)
+    Z, label = _surface(view, U, what)
+    Z = Z.reshape(G0.shape)
+    x0, x1 = _display(space, idx[0], u0), _display(space, idx[1], u1)
+    ax = _new_axes(ax, (6.5, 5.0))
+    cs = ax.contourf(x0, x1, Z, levels=20, cmap="viridis")
+    ax.figure.colorbar(cs, ax=ax, label=label)
+    _draw_trials_2d(ax, view, names)
+    _label_axis(ax, space, names[0], "x")
+    _label_axis(ax, space, names[1], "y")
+    if space.dim > 2:
+        others = ", ".join(f"{k}={_short(v)}" for k, v in base.items() if k not in names)
+        ax.set_title(f"slice at {others}", fontsize="small")
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
+
+def _pair(space: Space, params: tuple[str, str] | None) -> tuple[tuple[str, str], list[int]]:
+    """The two parameters of a 2-D slice, checked (different, not categorical), and their
+    indices."""
     if space.dim < 2:
         raise ValueError("slice_2d: the space has a single parameter; use posterior_slice.")
     names = tuple(params) if params is not None else tuple(space.names[:2])
@@ -342,26 +377,24 @@ def slice_2d(
     for n in names:
         if isinstance(space[n], Categorical):
             raise ValueError(f"slice_2d: {n!r} is categorical; use posterior_slice for it.")
-    base = _base_params(view, fixed)
-    u0, u1 = (_coordinate_grid(space, i, n_grid) for i in idx)
-    G0, G1 = torch.meshgrid(u0, u1, indexing="xy")
-    U = space.to_unit(base).repeat(G0.numel(), 1)
-    U[:, idx[0]] = G0.reshape(-1)
-    U[:, idx[1]] = G1.reshape(-1)
+    return (names[0], names[1]), idx
+
+
+def _surface(view: SurrogateView, U: Tensor, what: str) -> tuple[np.ndarray, str]:
+    """The values of ``what`` at the unit points ``U``, and the colour bar's label."""
     if what == "acquisition":
         Z = view.acquisition(U)
         label = view.acquisition_label
         if view.acquisition_name in _LOG_ACQUISITIONS and np.isfinite(Z).any():
             Z = np.maximum(Z, np.nanmax(Z) - _LOG_RANGE)
-    else:
-        mean, sd = view.predict(U)
-        Z = mean if what == "mean" else sd
-        label = f"posterior {'mean' if what == 'mean' else 's.d.'}"
-    Z = Z.reshape(G0.shape)
-    x0, x1 = _display(space, idx[0], u0), _display(space, idx[1], u1)
-    ax = _new_axes(ax, (6.5, 5.0))
-    cs = ax.contourf(x0, x1, Z, levels=20, cmap="viridis")
-    ax.figure.colorbar(cs, ax=ax, label=label)
+        return Z, label
+    mean, sd = view.predict(U)
+    Z = mean if what == "mean" else sd
+    return Z, f"posterior {'mean' if what == 'mean' else 's.d.'}"
+
+
+def _draw_trials_2d(ax: Axes, view: SurrogateView, names: tuple[str, str]) -> None:
+    """Complete, failed and pending trials, and the best, at their two coordinates."""
     done = [t for t in view.trials if t.state is TrialState.COMPLETE]
     ax.scatter(
         [t.params[names[0]] for t in done],
@@ -402,10 +435,3 @@ def slice_2d(
         edgecolors="k",
         label="best",
     )
-    _label_axis(ax, space, names[0], "x")
-    _label_axis(ax, space, names[1], "y")
-    if space.dim > 2:
-        others = ", ".join(f"{k}={_short(v)}" for k, v in base.items() if k not in names)
-        ax.set_title(f"slice at {others}", fontsize="small")
-    ax.legend(fontsize="small", loc="best")
-    return ax
