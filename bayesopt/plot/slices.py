@@ -393,38 +393,28 @@ def _surface(view: SurrogateView, U: Tensor, what: str) -> tuple[np.ndarray, str
     return Z, f"posterior {'mean' if what == 'mean' else 's.d.'}"
 
 
+_TRIAL_STYLES = (
+    (TrialState.COMPLETE, {"c": "white", "edgecolors": "k", "s": 24, "label": "observed"}),
+    (TrialState.FAILED, {"marker": "x", "color": "tab:red", "s": 40, "label": "failed"}),
+    (
+        TrialState.PENDING,
+        {"marker": "P", "color": "tab:orange", "edgecolors": "k", "s": 60, "label": "pending"},
+    ),
+)
+"""How each state's trials are drawn on a 2-D slice, in drawing order."""
+
+
 def _draw_trials_2d(ax: Axes, view: SurrogateView, names: tuple[str, str]) -> None:
     """Complete, failed and pending trials, and the best, at their two coordinates."""
+    for state, style in _TRIAL_STYLES:
+        trials = [t for t in view.trials if t.state is state]
+        if trials or state is TrialState.COMPLETE:
+            ax.scatter(
+                [t.params[names[0]] for t in trials],
+                [t.params[names[1]] for t in trials],
+                **style,
+            )
     done = [t for t in view.trials if t.state is TrialState.COMPLETE]
-    ax.scatter(
-        [t.params[names[0]] for t in done],
-        [t.params[names[1]] for t in done],
-        c="white",
-        edgecolors="k",
-        s=24,
-        label="observed",
-    )
-    failed = [t for t in view.trials if t.state is TrialState.FAILED]
-    if failed:
-        ax.scatter(
-            [t.params[names[0]] for t in failed],
-            [t.params[names[1]] for t in failed],
-            marker="x",
-            color="tab:red",
-            s=40,
-            label="failed",
-        )
-    pending = [t for t in view.trials if t.state is TrialState.PENDING]
-    if pending:
-        ax.scatter(
-            [t.params[names[0]] for t in pending],
-            [t.params[names[1]] for t in pending],
-            marker="P",
-            color="tab:orange",
-            edgecolors="k",
-            s=60,
-            label="pending",
-        )
     best = done[_best_index(view)]
     ax.scatter(
         [best.params[names[0]]],
