@@ -384,6 +384,7 @@ class Optimizer(AskTell):
             X_starts=X_best,
             options=self.propose_options,
             scales=scales,
+            cat_dims=self.space.categorical_dims,
         )
 
     def _maximize_in_box(
@@ -415,6 +416,7 @@ class Optimizer(AskTell):
             X_starts=boxed.to_box(X_best[inside]),
             options=self.propose_options,
             scales=scales / (hi - lo).clamp_min(1e-12),
+            cat_dims=self.space.categorical_dims,
         )
         return self.space.snap(boxed.to_cube(U).clamp(0.0, 1.0))
 

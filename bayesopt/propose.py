@@ -9,25 +9,34 @@ of allowed unit values (``Space.grid``). The search alternates, from several sta
    (and the nearest neighbours on the grid of large ones) and keeps the best move.
 
 A fully discrete domain with at most ``max_enumerate`` points is enumerated instead.
-Everything random comes from the ``seed`` argument; the global RNG is never used.
+``ProposeOptions(method="botorch")`` replaces steps 1 and 2 by BoTorch's
+``optimize_acqf_mixed_alternating`` (``optimize_acqf`` on continuous domains); enumeration
+and the filtering of avoided points are the same for both methods.
+Everything random comes from the ``seed`` argument; the global RNGs are left as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
-from collections.abc import Sequence
+import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
+from botorch.optim.optimize_mixed import optimize_acqf_mixed_alternating
 from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
 
-__all__ = ["ProposeOptions", "maximize"]
+__all__ = ["METHODS", "ProposeOptions", "maximize"]
+
+METHODS = ("alternating", "botorch")
+"""Acquisition optimisers ``ProposeOptions.method`` selects."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,14 @@ class ProposeOptions:
         rescale: run L-BFGS-B in lengthscale-rescaled coordinates ``x / l`` (the model's
             lengthscales), so that one step means the same change in correlation along
             every axis.
+        method: the search outside enumerated domains. ``"alternating"``: the one in this
+            module's docstring. ``"botorch"``: BoTorch's ``optimize_acqf_mixed_alternating``
+            (``optimize_acqf`` when every coordinate is continuous) with ``raw_samples``,
+            ``n_restarts``, ``batch_size`` (its ``init_batch_limit``) and
+            ``max_exhaustive`` (its ``max_discrete_values``) from these options and
+            BoTorch's defaults otherwise; ``n_incumbents``, ``max_rounds``,
+            ``lbfgs_maxiter``, ``boltzmann`` and ``rescale`` apply to ``"alternating"``
+            only.
     """
 
     raw_samples: int = 512
@@ -62,6 +79,7 @@ class ProposeOptions:
     n_incumbents: int = 3
     boltzmann: bool = False
     rescale: bool = False
+    method: str = "alternating"
 
     def __post_init__(self) -> None:
         for name in (
@@ -91,6 +109,12 @@ class ProposeOptions:
                 raise TypeError(
                     f"ProposeOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
                 )
+        if not isinstance(self.method, str):
+            raise TypeError(f"ProposeOptions: `method` must be a str, but got {self.method!r}.")
+        if self.method not in METHODS:
+            raise ValueError(
+                f"ProposeOptions: `method` must be one of {METHODS}, but got {self.method!r}."
+            )
 
 
 def maximize(
@@ -104,6 +128,7 @@ def maximize(
     X_starts: Tensor | None = None,
     options: ProposeOptions | None = None,
     scales: Tensor | None = None,
+    cat_dims: Sequence[int] = (),
 ) -> Tensor:
     """Maximise ``acqf`` greedily for ``q`` points.
 
@@ -123,6 +148,9 @@ def maximize(
         X_starts: ``s x d`` extra starting points (e.g. the best observed points).
         options: optimiser settings.
         scales: ``d`` positive lengthscales for ``options.rescale`` (ignored otherwise).
+        cat_dims: the discrete coordinates that are categorical (unordered). Only
+            ``method="botorch"`` uses them: it steps ordinal coordinates to neighbouring
+            grid values and categorical ones to any value.
 
     Returns:
         A ``q x d`` tensor of unit points with discrete coordinates on their grids.
@@ -147,7 +175,11 @@ def maximize(
         if j > 0:
             new = torch.stack(chosen)
             acqf.set_X_pending(new if base_pending is None else torch.cat([base_pending, new]))
-        x = _maximize_one(acqf, list(grids), seed + 7919 * j, avoid, X_starts, options, scales)
+        seed_j = seed + 7919 * j
+        if options.method == "botorch" and not _enumerable(grids, options):
+            x = _maximize_one_botorch(acqf, list(grids), set(cat_dims), seed_j, avoid, options)
+        else:
+            x = _maximize_one(acqf, list(grids), seed_j, avoid, X_starts, options, scales)
         chosen.append(x)
         avoid = torch.cat([avoid, x.unsqueeze(0)])
     return torch.stack(chosen)
@@ -160,6 +192,79 @@ def _device_of(acqf: AcquisitionFunction) -> torch.device:
     return inputs[0].device if inputs else torch.device("cpu")
 
 
+def _enumerable(grids: Sequence[Tensor | None], options: ProposeOptions) -> bool:
+    """Whether the domain is finite with at most ``options.max_enumerate`` points."""
+    if any(g is None for g in grids):
+        return False
+    return math.prod(len(g) for g in grids) <= options.max_enumerate
+
+
+def _maximize_one_botorch(
+    acqf: AcquisitionFunction,
+    grids: list[Tensor | None],
+    cat_dims: set[int],
+    seed: int,
+    avoid: Tensor,
+    options: ProposeOptions,
+) -> Tensor:
+    """One point by BoTorch's ``optimize_acqf_mixed_alternating``, then filtered.
+
+    Discrete coordinates span ``[grid[0], grid[-1]]`` and are passed with their grids
+    (categorical ones as ``cat_dims``); one-value grids are fixed features. When BoTorch's
+    point is in ``avoid``, the best allowed of it and ``raw_samples`` snapped Sobol points
+    is taken instead, as ``_best_allowed`` does for the alternating search.
+    """
+    d = len(grids)
+    bounds = torch.zeros(2, d, dtype=torch.float64, device=avoid.device)
+    bounds[1] = 1.0
+    discrete: dict[int, list[float]] = {}
+    categorical: dict[int, list[float]] = {}
+    fixed: dict[int, float] = {}
+    for i, g in enumerate(grids):
+        if g is None:
+            continue
+        values = g.to(bounds).tolist()
+        bounds[0, i], bounds[1, i] = values[0], values[-1]
+        if len(values) == 1:
+            fixed[i] = values[0]
+        else:
+            (categorical if i in cat_dims else discrete)[i] = values
+    bo_options: dict[str, int] = {"init_batch_limit": options.batch_size}
+    if discrete or categorical:
+        bo_options["max_discrete_values"] = options.max_exhaustive
+    with seeded_torch(seed), _seeded_random(seed):
+        X, _ = optimize_acqf_mixed_alternating(
+            acqf,
+            bounds,
+            discrete_dims=discrete,
+            cat_dims=categorical,
+            options=bo_options,
+            q=1,
+            raw_samples=options.raw_samples,
+            num_restarts=options.n_restarts,
+            fixed_features=fixed or None,
+            return_acq_values=False,
+        )
+    x = _snap(X.detach().reshape(1, d).to(bounds), grids)
+    if not len(avoid) or float(torch.cdist(x, avoid.to(x)).min()) >= 1e-9:
+        return x[0].clone()
+    engine = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
+    raw = _snap(engine.draw(options.raw_samples, dtype=torch.float64).to(x), grids)
+    return _best_allowed(acqf, torch.cat([x, raw]), avoid, options)
+
+
+@contextlib.contextmanager
+def _seeded_random(seed: int) -> Iterator[None]:
+    """Seed Python's ``random`` for the block (BoTorch samples large categorical
+    neighbourhoods from it) and restore its state after."""
+    state = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(state)
+
+
 def _maximize_one(
     acqf: AcquisitionFunction,
     grids: list[Tensor | None],
@@ -170,8 +275,7 @@ def _maximize_one(
     scales: Tensor | None = None,
 ) -> Tensor:
     d = len(grids)
-    n_points = math.prod(len(g) for g in grids) if all(g is not None for g in grids) else None
-    if n_points is not None and n_points <= options.max_enumerate:
+    if _enumerable(grids, options):
         cands = torch.tensor(
             list(itertools.product(*[g.tolist() for g in grids])),
             dtype=torch.float64,

@@ -176,6 +176,14 @@ VARIANTS: tuple[Variant, ...] = (
         "v1 searching discrete coordinates exhaustively only up to 4 values (instead of 32)",
         propose={"max_exhaustive": 4},
     ),
+    Variant(
+        "bayesopt+botorch-propose",
+        "acquisition optimisation",
+        "bayesopt",
+        "the default with BoTorch's optimize_acqf_mixed_alternating as acquisition "
+        "optimiser (ProposeOptions(method='botorch'); the same raw samples and restarts)",
+        propose={"method": "botorch"},
+    ),
     _new(
         "bayesopt-v1+local32",
         "large n",

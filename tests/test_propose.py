@@ -154,3 +154,95 @@ def test_closed_form_gradient_search_proposes_what_the_autograd_search_does():
     assert torch.allclose(fast, slow, atol=1e-6)
     with torch.no_grad():
         assert float(acqf(fast.unsqueeze(1))) >= float(acqf(slow.unsqueeze(1))) - 1e-9
+
+
+BOTORCH = propose.ProposeOptions(method="botorch", raw_samples=128, n_restarts=4)
+
+
+def test_botorch_method_lands_on_grids_in_bounds():
+    small = torch.tensor([0.1, 0.3, 0.5, 0.7, 0.9], dtype=torch.float64)
+    cats = torch.tensor([0.125, 0.375, 0.625, 0.875], dtype=torch.float64)
+    large = (torch.arange(100, dtype=torch.float64) + 0.5) / 100  # relaxed, then snapped
+    grids = [None, small, cats, large]
+    target = [0.42, 0.66, 0.6, 0.123]
+    x = propose.maximize(Quadratic(target), grids, seed=1, options=BOTORCH, cat_dims=[2])[0]
+    assert bool(((x >= 0) & (x <= 1)).all())
+    assert abs(float(x[0]) - 0.42) < 1e-3
+    assert float(x[1]) == 0.7  # nearest grid value to 0.66
+    assert float(x[2]) == 0.625  # the category nearest 0.6
+    assert abs(float(x[3]) - 0.125) < 1e-12  # the bin centre nearest 0.123
+    x = propose.maximize(Quadratic([1.4, -0.2]), [None, None], seed=0, options=BOTORCH)
+    assert torch.allclose(x[0], torch.tensor([1.0, 0.0], dtype=torch.float64), atol=1e-6)
+
+
+def test_botorch_method_respects_avoided_and_pending_points():
+    grid = torch.tensor([0.1, 0.3, 0.5, 0.7, 0.9], dtype=torch.float64)
+    acqf = Quadratic([1.4, 0.5])  # the maximum lies on the boundary, at (1.0, 0.5)
+    best = torch.tensor([[1.0, 0.5]], dtype=torch.float64)
+    assert torch.allclose(propose.maximize(acqf, [None, grid], options=BOTORCH), best)
+    x = propose.maximize(acqf, [None, grid], X_avoid=best, options=BOTORCH)
+    assert float(torch.cdist(x, best).min()) > 1e-9
+    assert float(x[0, 1]) in grid.tolist()
+    # Enumerated domains behave as in the alternating search.
+    x = propose.maximize(Quadratic([0.5]), [grid], X_avoid=grid[2:4, None], options=BOTORCH)
+    assert float(x[0, 0]) == 0.3  # 0.5 and 0.7 are avoided
+    # A batch: distinct points, the given pending one kept.
+    acqf = Quadratic([0.5, 0.5])
+    pending = torch.tensor([[0.5, 0.5]], dtype=torch.float64)
+    acqf.set_X_pending(pending)
+    X = propose.maximize(acqf, [None, None], q=3, X_pending=pending, options=BOTORCH)
+    assert torch.cdist(X, pending).min() > 0.02 and torch.pdist(X).min() > 0.02
+    assert acqf.X_pending.shape == (3, 2)
+
+
+def test_botorch_method_beats_the_best_raw_sample_and_leaves_global_rngs_alone():
+    import random
+
+    from bayesopt.acquisition import CachedLogEI
+
+    g = torch.Generator().manual_seed(2)
+    grid = torch.tensor([0.1, 0.3, 0.5, 0.7, 0.9], dtype=torch.float64)
+    X = torch.rand(20, 3, generator=g, dtype=torch.float64)
+    X[:, 2] = grid[torch.randint(0, 5, (20,), generator=g)]
+    y = gp.standardize(-((X - 0.4) ** 2).sum(-1) + 0.3 * torch.sin(9 * X[:, 0]))
+    acqf = CachedLogEI(gp.fit(X, y), float(y.max()))
+    grids = [None, None, grid]
+    raw = propose._snap(
+        torch.quasirandom.SobolEngine(3, scramble=True, seed=3).draw(512, dtype=torch.float64),
+        grids,
+    )
+    best_raw = float(propose._evaluate(acqf, raw, 512).max())
+    torch.manual_seed(11)
+    random.seed(11)
+    torch_state, py_state = torch.get_rng_state(), random.getstate()
+    a = propose.maximize(acqf, grids, seed=3, X_avoid=X, options=BOTORCH)
+    assert torch.equal(torch.get_rng_state(), torch_state) and random.getstate() == py_state
+    assert torch.equal(a, propose.maximize(acqf, grids, seed=3, X_avoid=X, options=BOTORCH))
+    with torch.no_grad():
+        value = float(acqf(a.unsqueeze(1)))
+    assert value >= best_raw - 1e-6
+    assert float(a[0, 2]) in grid.tolist()
+
+
+def test_optimizer_with_botorch_method_on_a_mixed_space(mixed_space):
+    import bayesopt as bo
+
+    options = bo.ProposeOptions(method="botorch", raw_samples=64, n_restarts=2)
+    opt = bo.Optimizer(mixed_space, seed=0, propose_options=options)
+    for _ in range(opt.n_initial + 2):
+        trial = opt.ask()
+        p = trial.params
+        opt.tell(trial, (p["x"] - 1.0) ** 2 + abs(p["depth"] - 3) + (p["act"] == "relu"))
+    keys = [tuple(sorted((k, repr(v)) for k, v in t.params.items())) for t in opt.trials]
+    assert len(set(keys)) == len(keys)
+    assert [t.source for t in opt.trials][-2:] == [bo.Source.MODEL, bo.Source.MODEL]
+
+
+def test_method_is_validated():
+    import pytest
+
+    assert propose.ProposeOptions().method == "alternating"
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        propose.ProposeOptions(method="lbfgs")
+    with pytest.raises(TypeError, match="`method` must be a str"):
+        propose.ProposeOptions(method=None)
