@@ -23,7 +23,7 @@ NAMES = {"Makefile"}
 FORBIDDEN = re.compile(
     r"\bissue \d+"
     r"|ANCHORS\.md"
-    r"|full issue settings"
+    r"|full[ ]issue settings"
     r"|this 2-core machine"
     r"|these machines'",
     re.IGNORECASE,
