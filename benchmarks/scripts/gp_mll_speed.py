@@ -21,10 +21,8 @@ Usage: ``python benchmarks/scripts/gp_mll_speed.py [--n 200 512] [--repeats 30]`
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import warnings
-from collections.abc import Callable
 
 import torch
 from botorch.fit import fit_gpytorch_mll
@@ -34,6 +32,7 @@ from gpytorch.mlls import ExactMarginalLogLikelihood
 
 from bayesopt import gp
 from bayesopt.gp import mll
+from benchmarks.scripts._timing import median_seconds
 
 
 def _model(n: int):
@@ -43,16 +42,6 @@ def _model(n: int):
     model = gp.build(X, y)
     model.train()
     return model
-
-
-def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def evaluations(n: int, repeats: int) -> dict[str, float]:
@@ -75,9 +64,9 @@ def evaluations(n: int, repeats: int) -> dict[str, float]:
         torch.autograd.grad(loss, tensors, allow_unused=True)
 
     return {
-        "closed form": _median_seconds(closed, repeats),
-        "lean autograd": _median_seconds(lean, repeats),
-        "gpytorch": _median_seconds(gpytorch, repeats),
+        "closed form": median_seconds(closed, repeats),
+        "lean autograd": median_seconds(lean, repeats),
+        "gpytorch": median_seconds(gpytorch, repeats),
     }
 
 

@@ -22,8 +22,6 @@ Usage: ``python benchmarks/scripts/gp_posterior_speed.py [--n 13 60 300 1000] [-
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
@@ -33,6 +31,7 @@ from botorch.test_functions import Hartmann
 
 from bayesopt import gp, propose
 from bayesopt.acquisition import MC_SAMPLES, CachedLogEI
+from benchmarks.scripts._timing import median_seconds
 
 D = 6
 
@@ -43,16 +42,6 @@ def _fitted(n: int, noise: float):
     f = -Hartmann(dim=D)(X) + noise * torch.randn(n, generator=g, dtype=torch.float64)
     y = gp.standardize(f)
     return gp.fit(X, y, seed=0), X, y
-
-
-def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def calls(n: int, b: int, noise: float, repeats: int) -> dict[str, float]:
@@ -87,14 +76,14 @@ def calls(n: int, b: int, noise: float, repeats: int) -> dict[str, float]:
 
     with gp.exact():
         return {
-            "value: CachedLogEI": _median_seconds(value(cached), repeats),
-            "value: botorch LogEI": _median_seconds(value(botorch), repeats),
-            "gradient: CachedLogEI closed form": _median_seconds(
+            "value: CachedLogEI": median_seconds(value(cached), repeats),
+            "value: botorch LogEI": median_seconds(value(botorch), repeats),
+            "gradient: CachedLogEI closed form": median_seconds(
                 lambda: cached.value_and_gradient(T), repeats
             ),
-            "gradient: CachedLogEI autograd": _median_seconds(autograd(cached), repeats),
-            "gradient: botorch LogEI autograd": _median_seconds(autograd(botorch), repeats),
-            "gradient: botorch qLogNEI autograd": _median_seconds(autograd(qnei), repeats),
+            "gradient: CachedLogEI autograd": median_seconds(autograd(cached), repeats),
+            "gradient: botorch LogEI autograd": median_seconds(autograd(botorch), repeats),
+            "gradient: botorch qLogNEI autograd": median_seconds(autograd(qnei), repeats),
         }
 
 
@@ -110,8 +99,8 @@ def searches(n: int, repeats: int) -> dict[str, float]:
 
     with gp.exact():
         return {
-            "search: CachedLogEI": _median_seconds(search(CachedLogEI(model, best_f)), repeats),
-            "search: botorch LogEI": _median_seconds(
+            "search: CachedLogEI": median_seconds(search(CachedLogEI(model, best_f)), repeats),
+            "search: botorch LogEI": median_seconds(
                 search(LogExpectedImprovement(model, best_f=best_f)), repeats
             ),
         }
