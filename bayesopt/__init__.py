@@ -10,7 +10,7 @@ Example:
 
 from bayesopt.asktell import AskTell, load
 from bayesopt.gp import ModelOptions
-from bayesopt.journal import JournalError, JournalWarning
+from bayesopt.journal import JournalError, JournalWarning, Storage
 from bayesopt.optimizer import FallbackReason, FallbackWarning, Optimizer
 from bayesopt.propose import ProposeOptions
 from bayesopt.random import RandomSearch
@@ -34,6 +34,7 @@ __all__ = [
     "Result",
     "Source",
     "Space",
+    "Storage",
     "Trial",
     "TrialState",
     "load",

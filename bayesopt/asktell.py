@@ -26,6 +26,7 @@ Writing a proposer: subclass ``AskTell`` (one level deep) and
 from __future__ import annotations
 
 import contextlib
+import copy
 import numbers
 import os
 import threading
@@ -107,25 +108,29 @@ class AskTell:
         was ``None``) and ``settings()``; its trials, queue and seed are restored.
 
         Args:
-            storage: the journal's path; ``None`` does nothing.
+            storage: the journal's path, or a ``Storage`` (a path with lock options);
+                ``None`` does nothing.
 
         Raises:
             TypeError: ``storage`` is not a path, or the space or settings hold values a
                 journal cannot store (then no file is created).
-            ValueError: the journal holds another study (the message says what differs).
+            ValueError: the journal holds another study (the message says what differs), or
+                the path is not a regular file, or has several hard links.
             JournalError: the file is not a journal, or is corrupt beyond a torn last line.
+            TimeoutError: its lock was not free within ``Storage.lock_timeout``.
             RuntimeError: the proposer already has a journal, or already has trials.
         """
-        path = check_storage(storage)
-        if path is None:
+        spec = check_storage(storage)
+        if spec is None:
             return
+        path = str(spec.path)
         if self._journal is not None or self._read_only is not None:
             raise RuntimeError(f"this {type(self).__name__} already has a journal.")
         if self._history.trials or self._history.queue:
             raise RuntimeError("`open(storage)` must come before the first ask, add or enqueue.")
         mine = Header(class_name(type(self)), self.space, self.seed, self.maximize, self.settings())
         record = encode_header(mine)  # unstorable values fail before a file exists
-        journal = Journal(path, writable=True)
+        journal = Journal(path, writable=True, lock_timeout=spec.lock_timeout)
         try:
             with self._lock, journal.locked():
                 records, pos = journal.read_new()
@@ -174,6 +179,28 @@ class AskTell:
         opt._history, opt._storage = history, path
         opt._read_only = "was opened read-only by bayesopt.load()"
         return opt
+
+    # Copies -----------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """What ``copy.copy``, ``copy.deepcopy`` and ``pickle`` keep: everything but the
+        lock and the journal. A copy of a journalled study is a read-only snapshot (it
+        cannot write to the journal, which belongs to the original); a copy of a study
+        without a journal is an independent optimiser, which asks what the original would."""
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["_depth"] = 0
+        if state["_journal"] is not None:
+            state["_journal"] = None
+            state["_read_only"] = "is a copy (a read-only snapshot) of a journalled study"
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    def __copy__(self) -> Self:
+        """A deep copy: a shallow one would share the proposer's caches with the original."""
+        return copy.deepcopy(self)
 
     # Asking -----------------------------------------------------------------------------
     @overload
@@ -381,6 +408,10 @@ class AskTell:
             )
         with self._lock:
             outer = self._depth == 0 and self._journal is not None
+            if outer and self._journal.forked():  # type: ignore[union-attr]
+                # A forked child shares the parent's file description, and so its lock:
+                # it becomes a writer of its own (see ``__getstate__`` for copies).
+                self._journal = self._journal.reopen()  # type: ignore[union-attr]
             with self._journal.locked() if outer else contextlib.nullcontext():  # type: ignore[union-attr]
                 if outer:
                     self._sync()
@@ -460,8 +491,13 @@ def load(path: str | os.PathLike) -> AskTell:
         holding every trial as of now. ``trials``, ``best``, ``to_dataframe()`` and the
         rest work; ``ask``, ``tell``, ``add`` and ``enqueue`` raise ``RuntimeError``.
 
+    It takes no lock, so a writer that holds the lock (even one stopped with ``SIGSTOP``)
+    does not block it; a last line still being written is skipped with a
+    ``JournalWarning``.
+
     Raises:
         FileNotFoundError: there is no such file.
+        ValueError: ``path`` is not a regular file.
         JournalError: the file is not a journal, is corrupt beyond a torn last line, or
             names a class that is not imported or no longer takes its settings.
 
@@ -475,8 +511,7 @@ def load(path: str | os.PathLike) -> AskTell:
     """
     journal = Journal(path, writable=False)
     try:
-        with journal.locked():
-            records, _ = journal.read_new()
+        records, _ = journal.read_new()
     finally:
         journal.close()
     where = str(journal.path)
@@ -486,8 +521,9 @@ def load(path: str | os.PathLike) -> AskTell:
     cls = find_class(AskTell, header.optimizer)
     if cls is None:
         raise JournalError(
-            f"{where}: the study was made by {header.optimizer}, which is not imported; "
-            "import the module that defines it first."
+            f"{where}: the study was made by {header.optimizer}, which is not an imported "
+            "proposer (a subclass of bayesopt.AskTell); import the module that defines it "
+            "first."
         )
     history = replay_records(records[1:], header.space, where, History())
     try:

@@ -40,6 +40,10 @@ def _frozen(owners: dict[int, str | None]) -> Mapping[int, str | None]:
     return MappingProxyType(owners)
 
 
+def _rebuild(trials: tuple[Trial, ...], queue: tuple, owners: dict) -> History:
+    return History(trials, queue, _frozen(owners))
+
+
 @dataclass(frozen=True)
 class History:
     """The state of a study. Read it, never change it (its dicts are shared).
@@ -53,6 +57,10 @@ class History:
     trials: tuple[Trial, ...] = ()
     queue: tuple[dict[str, Any], ...] = ()
     owners: Mapping[int, str | None] = field(default_factory=lambda: _frozen({}))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle and copy with ``owners`` as a plain dict (a read-only view cannot be)."""
+        return _rebuild, (self.trials, self.queue, dict(self.owners))
 
     @property
     def pending(self) -> tuple[Trial, ...]:

@@ -22,6 +22,7 @@ the ask falls back to a space-filling Sobol point, far from every asked point, a
 from __future__ import annotations
 
 import enum
+import math
 import numbers
 import os
 import warnings
@@ -58,6 +59,8 @@ signal, so observed points are never proposed again while others remain."""
 INITIAL_DESIGNS = ("sobol", "random")
 FINITE_DEDUP_LIMIT = 100_000
 """In finite spaces with at most this many points the initial design skips repeats."""
+SPACE_FILLING_GREEDY = 1024
+"""Points of one ask picked by greedy max-min distance; more follow the Sobol sequence."""
 
 
 class FallbackReason(enum.Enum):
@@ -273,8 +276,9 @@ class Optimizer(AskTell):
                 chosen.append(u)
                 if len(chosen) == n:
                     break
-        if len(chosen) < n:  # the space is (nearly) exhausted: repeats are unavoidable
-            chosen += list(self._space_filling(n - len(chosen), U_pending, self.seed))
+        if len(chosen) < n:  # the space is exhausted: each point again, spread out
+            taken = torch.cat([U_pending, *(u[None] for u in chosen)])
+            chosen += list(self._space_filling(n - len(chosen), taken, self.seed))
         return [self.space.from_unit(u) for u in chosen]
 
     def model_data(self) -> ModelData:
@@ -456,19 +460,33 @@ class Optimizer(AskTell):
         return X[keep], gp.standardize(y[keep])
 
     def _space_filling(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
-        """``n`` Sobol candidates chosen greedily to be far from every asked point."""
-        cands = self.space.sample_unit(max(256, 4 * n), seed=derive_seed(seed, 1))
+        """``n`` points far from every asked point, and from each other.
+
+        Greedy max-min over a Sobol sample: each pick is the candidate farthest from every
+        asked, pending and already picked point, keeping each candidate's distance to the
+        nearest of them up to date (``O(n m d)`` for ``m`` candidates). At most
+        ``SPACE_FILLING_GREEDY`` points are picked so; the rest of a larger batch are the
+        next points of the same Sobol sequence, which is itself space-filling. When every
+        candidate coincides with a taken point (a finite space asked for more points than
+        it has), a new round starts that ignores the earlier points, so within one ask each
+        point of the space comes once before any comes twice.
+        """
+        n_greedy = min(n, SPACE_FILLING_GREEDY)
+        m = max(256, 4 * n_greedy)
+        sobol = self.space.sample_unit(m + n - n_greedy, seed=derive_seed(seed, 1))
+        cands, rest = sobol[:m], sobol[m:]
         taken = torch.cat([self._asked(), U_pending])
+        nearest = torch.full((len(cands),), math.inf, dtype=cands.dtype)
+        for chunk in torch.split(taken, 1024) if len(taken) else ():
+            nearest = torch.minimum(nearest, torch.cdist(cands, chunk).min(dim=1).values)
         chosen = []
-        for _ in range(n):
-            if len(taken):
-                score = torch.cdist(cands, taken).min(dim=1).values
-                k = int(torch.argmax(score))
-            else:
-                k = 0
+        for _ in range(n_greedy):
+            if not bool(nearest.max() > 0):  # every candidate is taken: a new round
+                nearest.fill_(math.inf)
+            k = int(torch.argmax(nearest))
             chosen.append(cands[k])
-            taken = torch.cat([taken, cands[k : k + 1]])
-        return torch.stack(chosen)
+            nearest = torch.minimum(nearest, torch.linalg.vector_norm(cands - cands[k], dim=1))
+        return torch.cat([torch.stack(chosen), rest]) if chosen else rest
 
 
 class _CannotModel(Exception):

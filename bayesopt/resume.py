@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from bayesopt.events import Event, EventError
 from bayesopt.history import History, replay
-from bayesopt.journal import Header, JournalError, decode_event, decode_header
+from bayesopt.journal import Header, JournalError, Storage, decode_event, decode_header
 from bayesopt.space import Space
 
 __all__ = [
@@ -27,23 +27,24 @@ __all__ = [
 ]
 
 
-def check_storage(storage: object) -> str | None:
-    """``storage`` as a path string, or ``None``.
+def check_storage(storage: object) -> Storage | None:
+    """``storage`` as a ``Storage``, or ``None``.
 
     Raises:
-        TypeError: ``storage`` is neither a path nor ``None``.
+        TypeError: ``storage`` is neither a path, a ``Storage`` nor ``None``.
         ValueError: ``storage`` is empty.
     """
-    if storage is None:
-        return None
+    if storage is None or isinstance(storage, Storage):
+        return storage
     if not isinstance(storage, str | os.PathLike):
         raise TypeError(
-            f"`storage` must be a path (str or os.PathLike) or None, but got {storage!r}."
+            "`storage` must be a path (str or os.PathLike), a bayesopt.Storage or None, but "
+            f"got {storage!r}."
         )
     path = os.fspath(storage)
     if not isinstance(path, str) or not path:
         raise ValueError(f"`storage` must be a non-empty path, but got {storage!r}.")
-    return path
+    return Storage(path)
 
 
 def replay_records(

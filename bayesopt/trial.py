@@ -114,7 +114,8 @@ def check_value(
     """An objective value as a trial records it: the float (``None`` for a failure) and the
     error text.
 
-    NaN and +-inf count as failures, with an error saying so; an ``error`` implies one.
+    NaN and +-inf count as failures, with an error saying so, and so does a number too large
+    for a float (``10**400``, which counts as ``inf``); an ``error`` implies a failure.
 
     Raises:
         TypeError: ``value`` is not a real number (a float, an int, or a numpy or torch
@@ -137,7 +138,17 @@ def check_value(
         value = value.item()
     if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
         raise TypeError(f"`value` must be a real number (or pass failed=True), but got {value!r}.")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int (or Fraction) beyond the float range counts as +-inf
+        sign = "-" if value < 0 else ""
+        return None, f"value {sign}{_digits(value)} is too large for a float (counts as {sign}inf)"
     if math.isfinite(value):
         return value, None
     return None, f"value {value!r} is not finite"
+
+
+def _digits(value: numbers.Real) -> str:
+    """A short text for a huge number: ``10**400`` becomes ``'1000000000...(401 digits)'``."""
+    text = str(int(abs(value)))
+    return text if len(text) <= 20 else f"{text[:10]}...({len(text)} digits)"

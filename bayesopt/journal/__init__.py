@@ -44,7 +44,14 @@ into JSON-able dicts and back, ``file`` turns them into lines and owns the file,
 and the sessions. It imports nothing of bayesopt but ``space``, ``trial`` and ``events``.
 """
 
-from bayesopt.journal.file import Journal, JournalError, JournalWarning, Position, dump_line
+from bayesopt.journal.file import (
+    Journal,
+    JournalError,
+    JournalWarning,
+    Position,
+    Storage,
+    dump_line,
+)
 from bayesopt.journal.records import (
     FORMAT,
     VERSION,
@@ -65,6 +72,7 @@ __all__ = [
     "JournalError",
     "JournalWarning",
     "Position",
+    "Storage",
     "decode_event",
     "decode_header",
     "decode_value",
