@@ -450,6 +450,12 @@ class AskTell:
         best = self._history.best(self.maximize)
         return None if best is None else best.copy()
 
+    def recommend(self) -> Trial | None:
+        """The complete trial to deploy. Here ``best``; a model-based proposer may judge
+        the objective noisy and prefer the trial its model expects to be best
+        (``Optimizer.recommend``)."""
+        return self.best
+
     @property
     def _trials(self) -> tuple[Trial, ...]:
         """The history's trials themselves (not copies), for a proposer's own use."""

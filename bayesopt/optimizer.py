@@ -45,7 +45,7 @@ from bayesopt.asktell import AskTell
 from bayesopt.model_data import ModelData
 from bayesopt.proposal import Request
 from bayesopt.space import DTYPE, Space
-from bayesopt.trial import Source, TrialState
+from bayesopt.trial import Source, Trial, TrialState
 
 __all__ = ["FallbackReason", "FallbackWarning", "Optimizer", "default_n_initial"]
 
@@ -59,6 +59,8 @@ signal, so observed points are never proposed again while others remain."""
 INITIAL_DESIGNS = ("sobol", "random")
 FINITE_DEDUP_LIMIT = 100_000
 """In finite spaces with at most this many points the initial design skips repeats."""
+_RECOMMEND_KEY = 0x7EC0
+"""Seeds ``recommend``'s fit apart from the asks' (see ``derive_seed``)."""
 SPACE_FILLING_GREEDY = 1024
 """Points of one ask picked by greedy max-min distance; more follow the Sobol sequence."""
 
@@ -305,6 +307,50 @@ class Optimizer(AskTell):
             maximize=self.maximize,
             output_warp=self.model_options.output_warp,
         )
+
+    def recommend(self) -> Trial | None:
+        """The complete trial to deploy: ``best``, unless the GP finds the objective noisy.
+
+        On a noisy objective the lowest observed value is partly luck, and ``best`` tends
+        to be a configuration that was measured on a good day. When the GP fitted on the
+        study judges the objective noisy (the rule the ask uses: at least
+        ``NOISY_MIN_TRIALS`` complete trials and a fitted noise above ``NOISY_FRACTION`` of
+        the output variance), this is the complete trial with the best posterior mean
+        instead. Deterministic for a given study (seeded by the study's seed and size).
+
+        Returns:
+            A copy of the trial, or ``None`` before any trial is complete.
+
+        Example:
+            >>> import bayesopt as bo
+            >>> opt = bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0)
+            >>> for x in (0.1, 0.4, 0.8):
+            ...     _ = opt.add({"x": x}, (x - 0.4) ** 2)
+            >>> opt.recommend().params == opt.best.params  # a deterministic objective
+            True
+        """
+        done = [t for t in self._trials if t.state is TrialState.COMPLETE]
+        if len(done) < NOISY_MIN_TRIALS:
+            return self.best
+        data = self.model_data()
+        seed = derive_seed(self.seed, len(self._trials), _RECOMMEND_KEY)
+        limit = threads_for(self.threads, min(len(data.X), self.model_options.max_exact))
+        try:
+            with warnings.catch_warnings(), seeded_torch(seed), gp.exact(), limited_threads(limit):
+                warnings.simplefilter("ignore", NumericalWarning)
+                warnings.simplefilter("ignore", BotorchWarning)
+                X, y = self._local_data(data.X, data.y)
+                model = gp.fit(
+                    X, y, cat_dims=self.space.categorical_dims, seed=seed,
+                    options=self.model_options,
+                )  # fmt: skip
+                if gp.noise_fraction(model) <= NOISY_FRACTION:
+                    return self.best
+                with torch.no_grad():
+                    mean = model.posterior(data.X[: len(done)]).mean.reshape(-1)
+        except (NotPSDError, torch.linalg.LinAlgError, ModelFittingError, gp.SurrogateError):
+            return self.best  # no model to trust: the observations are all there is
+        return done[int(torch.argmax(mean))].copy()
 
     def _model_points(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
         n_done = sum(t.state is TrialState.COMPLETE for t in self._trials)
