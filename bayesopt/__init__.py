@@ -8,6 +8,7 @@ Example:
     >>> _ = opt.tell(trial, trial.params["x"] ** 2 + trial.params["n"])
 """
 
+from bayesopt import pruners
 from bayesopt.asktell import AskTell, load
 from bayesopt.gp import ModelOptions
 from bayesopt.journal import JournalError, JournalWarning, Storage
@@ -40,6 +41,7 @@ __all__ = [
     "load",
     "maximize",
     "minimize",
+    "pruners",
 ]
 
 __version__ = "0.1.0"

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import math
 import numbers
 import os
 import threading
@@ -36,10 +37,21 @@ from typing import Any, Self, overload
 import torch
 
 from bayesopt._rng import check_seed, derive_seed
-from bayesopt.events import Added, Asked, Claimed, Enqueued, Event, Failed, Told
+from bayesopt.events import (
+    Added,
+    Asked,
+    Claimed,
+    Enqueued,
+    Event,
+    Failed,
+    Pruned,
+    Reported,
+    Told,
+)
 from bayesopt.history import History, replay
 from bayesopt.journal import Header, Journal, JournalError, encode_event, encode_header
 from bayesopt.proposal import Request, to_params
+from bayesopt.pruners import Pruner
 from bayesopt.resume import (
     check_header,
     check_storage,
@@ -63,13 +75,27 @@ class AskTell:
         seed: seeds every random choice; ``None`` draws one from OS entropy (or, when
             resuming a journal, takes the study's seed).
         maximize: maximise the objective instead of minimising it.
+        pruner: stops trials early from their intermediate reports (``report``,
+            ``should_stop``; see ``bayesopt.pruners``); ``None`` never stops one.
     """
 
-    def __init__(self, space: Space, *, seed: int | None = None, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        space: Space,
+        *,
+        seed: int | None = None,
+        maximize: bool = False,
+        pruner: Pruner | None = None,
+    ) -> None:
         if not isinstance(space, Space):
             raise TypeError(f"`space` must be a bayesopt.Space, but got {space!r}.")
         if not isinstance(maximize, bool):
             raise TypeError(f"`maximize` must be a bool, but got {maximize!r}.")
+        if pruner is not None and not isinstance(pruner, Pruner):
+            raise TypeError(
+                f"`pruner` must be a bayesopt.pruners.Pruner or None, but got {pruner!r}."
+            )
+        self.pruner = pruner
         self.space = space
         self.seed = check_seed(seed)
         self.maximize = maximize
@@ -128,7 +154,10 @@ class AskTell:
             raise RuntimeError(f"this {type(self).__name__} already has a journal.")
         if self._history.trials or self._history.queue:
             raise RuntimeError("`open(storage)` must come before the first ask, add or enqueue.")
-        mine = Header(class_name(type(self)), self.space, self.seed, self.maximize, self.settings())
+        settings = self.settings()
+        if self.pruner is not None:
+            settings = {**settings, "pruner": self.pruner}
+        mine = Header(class_name(type(self)), self.space, self.seed, self.maximize, settings)
         record = encode_header(mine)  # unstorable values fail before a file exists
         journal = Journal(path, writable=True, lock_timeout=spec.lock_timeout)
         try:
@@ -344,6 +373,92 @@ class AskTell:
             self._commit([Added(trial)])
         return trial.copy()
 
+    # Stopping early ---------------------------------------------------------------------
+    def report(self, trial: Trial | int, step: float, value: float) -> Trial:
+        """Record an intermediate value of a pending trial, at a budget ``step``.
+
+        Args:
+            trial: a pending trial, or its id.
+            step: the budget spent so far (epochs, iterations, a data fraction): a finite
+                number ``>= 0``, larger than the trial's previous step, and within the
+                pruner's budgets (``max_resource``).
+            value: the objective at that step. NaN or +-inf prunes the trial (its error
+                says why).
+
+        Returns:
+            The trial, with the report in ``intermediate`` (or pruned).
+
+        Raises:
+            TypeError: ``step`` or ``value`` is not a real number.
+            ValueError: the trial is unknown or not pending, or ``step`` is negative, not
+                finite, not larger than the previous one or beyond the pruner's budgets.
+        """
+        step = _check_step(step)
+        if self.pruner is not None:
+            self.pruner.check_step(step)
+        checked, why = _check_value(value)
+        with self._mutating():
+            tid = self._resolve(trial)
+            old = self._history.trials[tid]
+            if old.state is not TrialState.PENDING:
+                raise ValueError(
+                    f"trial {tid} is already {old.state.value!r}; report on pending trials only."
+                )
+            if old.intermediate and not step > old.intermediate[-1][0]:
+                raise ValueError(
+                    f"`step` must increase: trial {tid} already reported step "
+                    f"{old.intermediate[-1][0]!r}, and got {step!r}."
+                )
+            if checked is None:
+                event: Event = Pruned(tid, f"intermediate value at step {step!r}: {why}")
+            else:
+                event = Reported(tid, step, checked)
+            self._commit([event])
+            return self._history.trials[tid].copy()
+
+    def should_stop(self, trial: Trial | int) -> bool:
+        """Whether a trial should stop now, by the pruner's rule; if so it is pruned at
+        once (a journal event), keeping its curve and its last value.
+
+        Returns:
+            ``True`` for a trial that is (now) pruned; ``False`` without a pruner, or while
+            the trial should go on.
+
+        Raises:
+            ValueError: the trial is unknown, complete or failed.
+        """
+        with self._mutating():
+            tid = self._resolve(trial)
+            current = self._history.trials[tid]
+            if current.state is TrialState.PRUNED:
+                return True
+            if current.state is not TrialState.PENDING:
+                raise ValueError(f"trial {tid} is already {current.state.value!r}.")
+            if self.pruner is None or not self.pruner.should_stop(
+                current, self._history, maximize=self.maximize, seed=self.seed
+            ):
+                return False
+            self._commit([Pruned(tid, None)])
+            return True
+
+    def prune(self, trial: Trial | int) -> Trial:
+        """Stop a pending trial early by the caller's own decision (``minimize`` calls it
+        when the objective raises ``bayesopt.Pruned``).
+
+        Returns:
+            The pruned trial: its ``value`` is its last intermediate value, or ``None``.
+
+        Raises:
+            ValueError: the trial is unknown or not pending.
+        """
+        with self._mutating():
+            tid = self._resolve(trial)
+            old = self._history.trials[tid]
+            if old.state is not TrialState.PENDING:
+                raise ValueError(f"trial {tid} is already {old.state.value!r}.")
+            self._commit([Pruned(tid, None)])
+            return self._history.trials[tid].copy()
+
     def enqueue(self, params: Mapping[str, Any]) -> None:
         """Make a following ``ask`` return exactly these params (first in, first out).
 
@@ -482,6 +597,15 @@ class AskTell:
             f"{type(self).__name__}(space={self.space!r}, seed={self.seed}, "
             f"maximize={self.maximize}, n_trials={len(self._history.trials)})"
         )
+
+
+def _check_step(step: object) -> float:
+    """A report's step: a finite real number ``>= 0`` (an int stays an int)."""
+    if isinstance(step, bool) or not isinstance(step, numbers.Real):
+        raise TypeError(f"`step` must be a number (a budget), but got {step!r}.")
+    if not (math.isfinite(step) and step >= 0):
+        raise ValueError(f"`step` must be finite and >= 0, but got {step!r}.")
+    return int(step) if isinstance(step, numbers.Integral) else float(step)
 
 
 # Reading a study -----------------------------------------------------------------------------

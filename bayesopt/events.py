@@ -20,6 +20,8 @@ __all__ = [
     "Event",
     "EventError",
     "Failed",
+    "Pruned",
+    "Reported",
     "Told",
     "typed",
 ]
@@ -86,7 +88,26 @@ class Claimed:
     session: str | None
 
 
-Event = Asked | Told | Failed | Added | Enqueued | Claimed
+@dataclass(frozen=True)
+class Reported:
+    """An intermediate ``value`` of a pending trial at budget ``step`` (epochs, iterations,
+    a data fraction): steps of a trial strictly increase."""
+
+    id: int
+    step: float
+    value: float
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """A pending trial stopped early: by its pruner's rule (``error`` ``None``), or because
+    it reported a value that is not finite (``error`` says so)."""
+
+    id: int
+    error: str | None
+
+
+Event = Asked | Told | Failed | Added | Enqueued | Claimed | Reported | Pruned
 
 
 def typed(params: Mapping[str, Any]) -> list[tuple[str, type, Any]]:

@@ -1,9 +1,10 @@
 """The study's state as a pure function of its events.
 
-A ``History`` holds the trials, the queue of enqueued params and which journal session owns
-each pending trial. It is never changed: ``apply`` and ``replay`` return a new one. Live
-calls and the replay of a journal go through the same function, so a resumed study holds
-exactly the state of the uninterrupted one.
+A ``History`` holds the trials, the queue of enqueued params, which journal session owns
+each pending trial, and the order in which intermediate values were reported (pruners
+compare a trial with those that reached a budget before it). It is never changed: ``apply``
+and ``replay`` return a new one. Live calls and the replay of a journal go through the same
+function, so a resumed study holds exactly the state of the uninterrupted one.
 
 Example:
     >>> from bayesopt.events import Asked, Told
@@ -16,7 +17,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -28,6 +29,8 @@ from bayesopt.events import (
     Event,
     EventError,
     Failed,
+    Pruned,
+    Reported,
     Told,
     typed,
 )
@@ -40,8 +43,8 @@ def _frozen(owners: dict[int, str | None]) -> Mapping[int, str | None]:
     return MappingProxyType(owners)
 
 
-def _rebuild(trials: tuple[Trial, ...], queue: tuple, owners: dict) -> History:
-    return History(trials, queue, _frozen(owners))
+def _rebuild(trials: tuple[Trial, ...], queue: tuple, owners: dict, reports: tuple) -> History:
+    return History(trials, queue, _frozen(owners), reports)
 
 
 @dataclass(frozen=True)
@@ -52,15 +55,18 @@ class History:
         trials: every trial in id order.
         queue: params enqueued and not yet asked, first out first.
         owners: pending trial id -> the journal session that asked or claimed it.
+        reports: ``(trial id, step)`` of every intermediate report, in the order they were
+            made.
     """
 
     trials: tuple[Trial, ...] = ()
     queue: tuple[dict[str, Any], ...] = ()
     owners: Mapping[int, str | None] = field(default_factory=lambda: _frozen({}))
+    reports: tuple[tuple[int, float], ...] = ()
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle and copy with ``owners`` as a plain dict (a read-only view cannot be)."""
-        return _rebuild, (self.trials, self.queue, dict(self.owners))
+        return _rebuild, (self.trials, self.queue, dict(self.owners), self.reports)
 
     @property
     def pending(self) -> tuple[Trial, ...]:
@@ -104,9 +110,41 @@ def replay(state: History, events: Iterable[Event]) -> History:
         EventError: an event does not fit the state before it.
     """
     trials, queue, owners = list(state.trials), list(state.queue), dict(state.owners)
+    reports = list(state.reports)
     for event in events:
-        _apply(event, trials, queue, owners)
-    return History(tuple(trials), tuple(queue), _frozen(owners))
+        if isinstance(event, Reported | Pruned):
+            _stopping(event, trials, owners, reports)
+        else:
+            _apply(event, trials, queue, owners)
+    return History(tuple(trials), tuple(queue), _frozen(owners), tuple(reports))
+
+
+def _pending(trials: list[Trial], tid: int, what: str) -> Trial:
+    if tid >= len(trials):
+        raise EventError(f"{what} trial {tid}, but the study has ids 0..{len(trials) - 1}")
+    trial = trials[tid]
+    if trial.state is not TrialState.PENDING:
+        raise EventError(f"{what} trial {tid}, which is already {trial.state.value!r}")
+    return trial
+
+
+def _stopping(event: Reported | Pruned, trials: list[Trial], owners: dict, reports: list) -> None:
+    """Apply an intermediate report or a pruning, in place."""
+    if isinstance(event, Reported):
+        old = _pending(trials, event.id, "reported")
+        if old.intermediate and not event.step > old.intermediate[-1][0]:
+            raise EventError(
+                f"trial {event.id} reported step {event.step!r} after step "
+                f"{old.intermediate[-1][0]!r}: steps must increase"
+            )
+        curve = (*old.intermediate, (event.step, event.value))
+        trials[event.id] = replace(old, intermediate=curve)
+        reports.append((event.id, event.step))
+        return
+    old = _pending(trials, event.id, "pruned")
+    last = old.intermediate[-1][1] if old.intermediate and event.error is None else None
+    trials[event.id] = replace(old, value=last, state=TrialState.PRUNED, error=event.error)
+    owners.pop(event.id, None)
 
 
 def _apply(event: Event, trials: list[Trial], queue: list[dict], owners: dict) -> None:
@@ -122,9 +160,9 @@ def _apply(event: Event, trials: list[Trial], queue: list[dict], owners: dict) -
         if old.state is not TrialState.PENDING:
             raise EventError(f"trial {tid} told twice (it is already {old.state.value!r})")
         if isinstance(event, Told):
-            trials[tid] = Trial(tid, old.params, event.value, TrialState.COMPLETE, old.source)
+            trials[tid] = replace(old, value=event.value, state=TrialState.COMPLETE)
         else:
-            trials[tid] = Trial(tid, old.params, None, TrialState.FAILED, old.source, event.error)
+            trials[tid] = replace(old, state=TrialState.FAILED, error=event.error)
         owners.pop(tid, None)
     elif isinstance(event, Added):
         if event.trial.id != len(trials):

@@ -44,6 +44,7 @@ from bayesopt._threads import Threads, check_threads, limited_threads, threads_f
 from bayesopt.asktell import AskTell
 from bayesopt.model_data import ModelData
 from bayesopt.proposal import Request
+from bayesopt.pruners import Pruner
 from bayesopt.space import DTYPE, Space
 from bayesopt.trial import Source, Trial, TrialState
 
@@ -134,6 +135,9 @@ class Optimizer(AskTell):
             busy, and larger ones with the caller's thread count; an int fixes the limit;
             ``None`` leaves torch's and BLAS's threads alone. Torch's thread count is
             process-wide, so other threads of the process see the limit during an ask.
+        pruner: stops trials early from their intermediate reports (``report``,
+            ``should_stop``; see ``bayesopt.pruners``). The GP is fitted on complete and
+            failed trials; pruned ones are left out of it.
 
     Example:
         >>> import bayesopt as bo
@@ -160,8 +164,9 @@ class Optimizer(AskTell):
         storage: str | os.PathLike | None = None,
         trust_region: str = "auto",
         threads: Threads = "auto",
+        pruner: Pruner | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, maximize=maximize)
+        super().__init__(space, seed=seed, maximize=maximize, pruner=pruner)
         self.acquisition = _acq_name(acquisition)
         if n_initial is None:
             n_initial = default_n_initial(space)

@@ -10,6 +10,7 @@ import torch
 from bayesopt._rng import derive_seed
 from bayesopt.asktell import AskTell
 from bayesopt.proposal import Request
+from bayesopt.pruners import Pruner
 from bayesopt.space import DTYPE, Space
 from bayesopt.trial import Source
 
@@ -28,6 +29,9 @@ class RandomSearch(AskTell):
         seed: seeds every draw; ``None`` draws one from OS entropy.
         maximize: maximise instead of minimise (only ``best`` depends on it).
         sobol: walk a scrambled Sobol sequence instead of drawing uniformly.
+        pruner: stops trials early from their intermediate reports (see
+            ``bayesopt.pruners``; random search with a pruner is the baseline of
+            Hyperband and ASHA).
         storage: a journal file: every ask and tell is appended and fsynced before the call
             returns, and an existing journal is resumed (same space and settings; see
             ``bayesopt.journal``).
@@ -49,9 +53,10 @@ class RandomSearch(AskTell):
         seed: int | None = None,
         maximize: bool = False,
         sobol: bool = False,
+        pruner: Pruner | None = None,
         storage: str | os.PathLike | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, maximize=maximize)
+        super().__init__(space, seed=seed, maximize=maximize, pruner=pruner)
         if not isinstance(sobol, bool):
             raise TypeError(f"`sobol` must be a bool, but got {sobol!r}.")
         self.sobol = sobol

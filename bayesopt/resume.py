@@ -84,7 +84,8 @@ def read_header(first: tuple[int, dict], where: str) -> Header:
 def check_header(header: Header, mine: Header, where: str, *, seed_given: bool) -> None:
     """Check that a journal's ``header`` describes the study of the proposer ``mine``.
 
-    The seed is compared only when ``seed_given``; settings only where both have them.
+    The seed is compared only when ``seed_given``; settings only where both have them,
+    except the pruner, which both must have or lack.
 
     Raises:
         ValueError: the class, space, seed, maximize or a setting differs (named).
@@ -115,6 +116,9 @@ def check_header(header: Header, mine: Header, where: str, *, seed_given: bool) 
         for k, v in header.settings.items()
         if k in mine.settings and v != mine.settings[k]
     ]
+    theirs, ours = header.settings.get("pruner"), mine.settings.get("pruner")
+    if (theirs is None) != (ours is None):  # a study is pruned by one rule throughout
+        diffs.append(f"pruner={theirs!r} in the journal but {ours!r} here")
     if diffs:
         raise ValueError(
             f"the settings differ from the study in {where}: {'; '.join(diffs)}. Pass the "

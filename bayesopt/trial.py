@@ -13,11 +13,13 @@ import torch
 
 
 class TrialState(enum.StrEnum):
-    """Life cycle of a trial: asked (pending), then complete or failed."""
+    """Life cycle of a trial: asked (pending), then complete, failed or pruned (stopped
+    early by a pruner, see ``bayesopt.pruners``)."""
 
     PENDING = "pending"
     COMPLETE = "complete"
     FAILED = "failed"
+    PRUNED = "pruned"
 
 
 class Source(enum.StrEnum):
@@ -54,11 +56,15 @@ class Trial:
     Attributes:
         id: position in ask order, starting at 0.
         params: ``{name: value}`` with plain Python values.
-        value: the objective value, or ``None`` while pending or when failed.
-        state: ``"pending"``, ``"complete"`` or ``"failed"``.
+        value: the objective value, or ``None`` while pending or when failed; a pruned
+            trial keeps its last intermediate value (``None`` if it reported none).
+        state: ``"pending"``, ``"complete"``, ``"failed"`` or ``"pruned"``.
         source: where the params came from, a ``Source`` (a string is converted).
         error: why a failed trial failed (``"TypeName: message"`` of the exception the
-            objective raised, or the non-finite value it returned); ``None`` otherwise.
+            objective raised, or the non-finite value it returned), or why a pruned trial
+            was stopped if not by its pruner's rule; ``None`` otherwise.
+        intermediate: ``(step, value)`` pairs reported during the evaluation, in
+            increasing step order (``AskTell.report``).
 
     Example:
         >>> Trial(id=0, params={"x": 1.0})
@@ -71,6 +77,7 @@ class Trial:
     state: TrialState = TrialState.PENDING
     source: Source = field(default=Source.MODEL, compare=False)
     error: str | None = field(default=None, compare=False)
+    intermediate: tuple[tuple[float, float], ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TrialState(self.state))
@@ -86,16 +93,20 @@ class Trial:
 
     def copy(self) -> Trial:
         """A copy with its own ``params`` dict."""
-        return Trial(self.id, dict(self.params), self.value, self.state, self.source, self.error)
+        return Trial(
+            self.id, dict(self.params), self.value, self.state, self.source, self.error,
+            self.intermediate,
+        )  # fmt: skip
 
     @property
     def is_finished(self) -> bool:
-        """Whether the trial has been told (complete or failed)."""
+        """Whether the trial has ended (complete, failed or pruned)."""
         return self.state is not TrialState.PENDING
 
     def to_record(self) -> dict[str, Any]:
-        """A flat dict: ``id``, ``state``, ``value``, ``source``, ``params_<name>``, and
-        ``error`` when the trial failed with one."""
+        """A flat dict: ``id``, ``state``, ``value``, ``source``, ``params_<name>``,
+        ``error`` when the trial has one, and ``last_step`` when it reported
+        intermediate values."""
         record: dict[str, Any] = {
             "id": self.id,
             "state": self.state.value,
@@ -105,6 +116,8 @@ class Trial:
         record.update({f"params_{k}": v for k, v in self.params.items()})
         if self.error is not None:
             record["error"] = self.error
+        if self.intermediate:
+            record["last_step"] = self.intermediate[-1][0]
         return record
 
 

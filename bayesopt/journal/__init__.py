@@ -15,6 +15,9 @@ failed     ``id``, ``error`` (``"TypeName: message"`` or ``null``)
 added      ``id``, ``params``, ``value`` (``null`` when failed), ``error``
 enqueued   ``params``
 claimed    ``ids``, ``session``: pending trials whose writer died, taken over by another
+reported   ``id``, ``step``, ``value``: an intermediate value of a pending trial
+pruned     ``id``, ``error``: a pending trial stopped early (``error`` ``null`` when its
+           pruner decided, else why: a non-finite intermediate value)
 ========== ==============================================================================
 
 Every line also ends with ``"seq"`` (its line number) and ``"crc"`` (the CRC-32, in hex, of

@@ -24,6 +24,8 @@ from bayesopt.events import (
     Event,
     EventError,
     Failed,
+    Pruned,
+    Reported,
     Told,
     typed,
 )
@@ -44,7 +46,9 @@ __all__ = [
 
 FORMAT = "bayesopt-journal"
 VERSION = 1
-EVENTS = ("created", "asked", "told", "failed", "added", "enqueued", "claimed")
+EVENTS = (
+    "created", "asked", "told", "failed", "added", "enqueued", "claimed", "reported", "pruned",
+)  # fmt: skip
 SESSION = re.compile(r"[0-9a-f]{32}")
 """A session id: 32 hex digits (a UUID4)."""
 MOVED = {"bayesopt.surrogate:ModelOptions": "bayesopt.gp.model:ModelOptions"}
@@ -219,6 +223,10 @@ def encode_event(event: Event) -> dict[str, Any]:
         out = {"event": "enqueued", "params": _encode_params(event.params)}
     elif isinstance(event, Claimed):
         out = {"event": "claimed", "ids": list(event.ids), "session": event.session}
+    elif isinstance(event, Reported):
+        out = {"event": "reported", "id": event.id, "step": event.step, "value": event.value}
+    elif isinstance(event, Pruned):
+        out = {"event": "pruned", "id": event.id, "error": event.error}
     else:  # pragma: no cover - internal misuse
         raise TypeError(f"not an event: {event!r}")
     out["time"] = round(time.time(), 6)
@@ -261,6 +269,13 @@ def decode_event(obj: dict[str, Any], space: Space) -> Event:
         return Added(Trial(_id(obj), params, _finite(obj), TrialState.COMPLETE, Source.ADDED))
     if kind == "enqueued":
         return Enqueued(decode_params(obj.get("params"), space))
+    if kind == "reported":
+        step = _field(obj, "step", (int, float), "a number")
+        if not (math.isfinite(step) and step >= 0):
+            raise EventError(f"`step` must be finite and >= 0, but got {step!r}")
+        return Reported(_id(obj), step, _finite(obj))
+    if kind == "pruned":
+        return Pruned(_id(obj), _error(obj))
     ids = _field(obj, "ids", (list,), "a list")
     if not ids or any(type(i) is not int or i < 0 for i in ids):
         raise EventError(f"`ids` must be a non-empty list of ids, but got {ids!r}")
