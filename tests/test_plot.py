@@ -158,6 +158,32 @@ def test_history_shows_trials_best_so_far_and_failures(opt_1d):
     assert ax.get_xlabel() and ax.get_ylabel()
 
 
+def test_curves_draw_every_reported_trial_coloured_by_state():
+    rs = bo.RandomSearch(bo.Space({"x": bo.Real(0, 1)}), seed=0,
+                         pruner=bo.pruners.ASHA(reduction_factor=2))  # fmt: skip
+    for i in range(4):
+        t = rs.ask()
+        for step in (1, 2, 4):
+            rs.report(t, step, 1.0 / step + (i % 2))
+            if rs.should_stop(t):
+                break
+        else:
+            rs.tell(t, 1.0 / 4 + (i % 2))
+    rs.ask()  # reported nothing: not drawn
+    running = rs.ask()
+    rs.report(running, 1, 0.5)
+    ax = plot.curves(rs, log_x=True)
+    states = [t.state.value for t in rs.trials if t.intermediate]
+    lines = [ln for ln in ax.get_lines() if ln.get_linestyle() != "None"]
+    assert len(lines) == len(states) == 5
+    labels = sorted(text.get_text() for text in ax.get_legend().get_texts())
+    counts = {s: states.count(s) for s in set(states)}
+    assert labels == sorted(f"{s} ({n})" for s, n in counts.items())
+    assert "pruned" in counts and ax.get_xscale() == "log"
+    dots = [ln for ln in ax.get_lines() if ln.get_linestyle() == "None"]
+    assert len(dots) == counts["pruned"]
+
+
 def test_parallel_coordinates_has_a_line_per_trial_and_a_colour_bar(opt_mixed):
     ax = plot.parallel_coordinates(opt_mixed)
     (lines,) = _collections(ax, LineCollection)

@@ -9,6 +9,8 @@ function                 draws
 ``convergence``          best-so-far value over trials for several runs (seeds):
                          median line and 25-75 % band per group
 ``history``              every trial's value in ask order, best-so-far line, failures
+``curves``               every trial's intermediate values against its steps, by state
+                         (complete, pruned, pending, failed)
 ``parallel_coordinates`` every trial across all parameters, coloured by its value
 ``posterior_slice``      1-D slice of the GP posterior: mean, band, data, pending trials
 ``acquisition_slice``    1-D slice of the acquisition function the optimiser maximises
@@ -21,11 +23,18 @@ what it drew on. The slices refit the optimiser's GP with ``fit_surrogate``, on 
 tensors its next ask fits (``Optimizer.model_data()``) with its model settings; pass the
 returned ``SurrogateView`` instead of the optimiser to draw several slices from one fit.
 
-Modules: ``runs`` (convergence, history, parallel coordinates), ``view`` (the refitted
+Modules: ``runs`` (convergence, history, curves, parallel coordinates), ``view`` (the refitted
 GP) and ``slices`` (posterior and acquisition slices).
 """
 
-from bayesopt.plot.runs import Run, best_so_far, convergence, history, parallel_coordinates
+from bayesopt.plot.runs import (
+    Run,
+    best_so_far,
+    convergence,
+    curves,
+    history,
+    parallel_coordinates,
+)
 from bayesopt.plot.slices import acquisition_slice, posterior_slice, slice_1d, slice_2d
 from bayesopt.plot.view import SurrogateView, fit_surrogate
 
@@ -35,6 +44,7 @@ __all__ = [
     "acquisition_slice",
     "best_so_far",
     "convergence",
+    "curves",
     "fit_surrogate",
     "history",
     "parallel_coordinates",

@@ -18,7 +18,7 @@ from bayesopt.trial import Trial, TrialState
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Run", "best_so_far", "convergence", "history", "parallel_coordinates"]
+__all__ = ["Run", "best_so_far", "convergence", "curves", "history", "parallel_coordinates"]
 
 Run = AskTell | Sequence[float]
 """One optimisation run: an optimiser (its trials' values in ask order) or the values."""
@@ -190,6 +190,47 @@ def history(opt: AskTell, *, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("trial id (ask order)")
     ax.set_ylabel("objective value")
     ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+_CURVE_STYLES: dict[TrialState, dict[str, Any]] = {
+    TrialState.COMPLETE: {"color": "tab:blue", "alpha": 0.8, "lw": 1.2},
+    TrialState.PRUNED: {"color": "tab:orange", "alpha": 0.6, "lw": 1.0},
+    TrialState.PENDING: {"color": "tab:gray", "alpha": 0.6, "lw": 1.0, "ls": "--"},
+    TrialState.FAILED: {"color": "tab:red", "alpha": 0.6, "lw": 1.0, "ls": ":"},
+}
+
+
+def curves(opt: AskTell, *, ax: Axes | None = None, log_x: bool = False) -> Axes:
+    """Every trial's intermediate values against its steps, coloured by state: complete,
+    pruned (a dot where it stopped), pending, failed. Trials that reported nothing are
+    left out.
+
+    Args:
+        opt: an optimiser whose trials reported (``opt.report``).
+        ax: where to draw; a new figure when ``None``.
+        log_x: a logarithmic step axis (budgets that grow geometrically, as in Hyperband).
+
+    Returns:
+        The axes; its legend counts the trials of each state.
+    """
+    ax = _new_axes(ax)
+    drawn = [t for t in opt.trials if t.intermediate]
+    for state, style in _CURVE_STYLES.items():
+        ts = [t for t in drawn if t.state is state]
+        for i, t in enumerate(ts):
+            steps, values = zip(*t.intermediate, strict=True)
+            label = f"{state.value} ({len(ts)})" if i == 0 else None
+            ax.plot(steps, values, label=label, **style)
+            if state is TrialState.PRUNED:
+                ax.plot(steps[-1], values[-1], "o", ms=3, color=style["color"])
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel("step (budget)")
+    ax.set_ylabel("intermediate value")
+    if drawn:
+        ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return ax
 
