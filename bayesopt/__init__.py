@@ -16,6 +16,7 @@ from bayesopt.optimizer import FallbackReason, FallbackWarning, Optimizer
 from bayesopt.propose import ProposeOptions
 from bayesopt.random import RandomSearch
 from bayesopt.run import Result, maximize, minimize
+from bayesopt.sensitivity import Importance, importance
 from bayesopt.space import Categorical, Integer, Real, Space
 from bayesopt.trial import Source, Trial, TrialState
 
@@ -24,6 +25,7 @@ __all__ = [
     "Categorical",
     "FallbackReason",
     "FallbackWarning",
+    "Importance",
     "Integer",
     "JournalError",
     "JournalWarning",
@@ -38,6 +40,7 @@ __all__ = [
     "Storage",
     "Trial",
     "TrialState",
+    "importance",
     "load",
     "maximize",
     "minimize",
