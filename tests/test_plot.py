@@ -360,3 +360,11 @@ def test_importing_bayesopt_does_not_import_matplotlib():
         "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_importance_bars_put_the_most_important_parameter_on_top(opt_mixed):
+    imp = bo.importance(opt_mixed, n=256)
+    ax = plot.importance(imp)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[::-1] == imp.ranking()
+    assert len(ax.patches) == 2 * len(labels)

@@ -12,6 +12,7 @@ function                 draws
 ``curves``               every trial's intermediate values against its steps, by state
                          (complete, pruned, pending, failed)
 ``parallel_coordinates`` every trial across all parameters, coloured by its value
+``importance``           total and first-order Sobol indices (``bayesopt.importance``)
 ``posterior_slice``      1-D slice of the GP posterior: mean, band, data, pending trials
 ``acquisition_slice``    1-D slice of the acquisition function the optimiser maximises
 ``slice_1d``             both of the above, stacked, from one fit
@@ -23,10 +24,12 @@ what it drew on. The slices refit the optimiser's GP with ``fit_surrogate``, on 
 tensors its next ask fits (``Optimizer.model_data()``) with its model settings; pass the
 returned ``SurrogateView`` instead of the optimiser to draw several slices from one fit.
 
-Modules: ``runs`` (convergence, history, curves, parallel coordinates), ``view`` (the refitted
-GP) and ``slices`` (posterior and acquisition slices).
+Modules: ``runs`` (convergence, history, curves, parallel coordinates), ``bars``
+(importances), ``view`` (the refitted GP) and ``slices`` (posterior and acquisition
+slices).
 """
 
+from bayesopt.plot.bars import importance
 from bayesopt.plot.runs import (
     Run,
     best_so_far,
@@ -47,6 +50,7 @@ __all__ = [
     "curves",
     "fit_surrogate",
     "history",
+    "importance",
     "parallel_coordinates",
     "posterior_slice",
     "slice_1d",
