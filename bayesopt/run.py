@@ -10,17 +10,34 @@ trials still in flight as pending points. Where the evaluations run:
 * any ``concurrent.futures.Executor``, or a ``dask.distributed.Client`` (used through
   ``client.get_executor(pure=False)``, so equal params are still evaluated anew).
 
-Faults:
+Faults (the same rules in this process and in worker processes):
 
-* ``f`` raises: the trial fails with ``error="TypeName: message"`` and the run goes on.
+* ``f`` raises an ``Exception``, or ``SystemExit`` (``sys.exit()``): the trial fails with
+  ``error="TypeName: message"`` (``"SystemExit: <code>"``) and the run goes on. In a worker,
+  ``sys.exit()`` only ends that call; in this process it does not end the program either.
+* ``f`` returns something that is not a real number (a string, ``None``, an array, an int
+  too large for a float, an object whose ``__float__`` raises): the trial fails with
+  ``error="TypeName: the objective returned <repr>"``, the first time with a
+  ``RuntimeWarning``, and the run goes on.
+* ``f`` raises ``KeyboardInterrupt`` (in this process or in a worker): the run stops as on
+  Ctrl-C (below). Other ``BaseException`` subclasses that are not ``Exception``
+  (``GeneratorExit``, ``asyncio.CancelledError``, a framework's control flow) propagate from
+  ``f`` in this process the same way; in a worker they only end that call and fail its trial.
 * a worker process dies (a segfault, ``os._exit``, the OOM killer): a process pool breaks
   and fails every future in it. One policy (``bayesopt._pool.WorkerPool``, which the
   benchmark runner uses too) recovers: the pool is rebuilt (a pool passed in is replaced,
   with a warning); a trial that was alone in the pool when its worker died is failed, and
   trials that were in flight together are re-run one at a time, alone, so that only the
   trial that kills its worker is failed (after at most two worker deaths). Trials a broken
-  pool refused to take are submitted again. A pool that breaks ``MAX_BLIND_BREAKS`` (3)
-  times before any evaluation came back cannot run ``f``: ``RuntimeError``.
+  pool refused to take are submitted again. After worker deaths in a row, each rebuild waits
+  a little longer (up to 2 s), so that an ``f`` that always kills its worker fails every
+  trial without spinning, and the run ends at ``n_trials`` as usual.
+* the workers cannot load ``f`` (defined in a notebook or an unguarded ``__main__``):
+  checked once, before the first trial, by unpickling ``f`` in a worker: ``RuntimeError``.
+* the process running ``minimize`` is killed (even by ``SIGKILL``): the workers of its own
+  pool end too (on POSIX systems), rather than go on evaluating for nobody.
+* a trial is told by another process (or another optimiser on the same journal) while it is
+  evaluated here: its result here is discarded with a ``RuntimeWarning``; the run goes on.
 * ``timeout``: no new trial is asked after that many seconds; those in flight finish.
 * ``KeyboardInterrupt`` (and any error raised by a callback): the workers of an own pool are
   stopped, the trials in flight stay pending, the journal is closed, and the exception
@@ -42,13 +59,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from bayesopt._pool import MAX_BLIND_BREAKS, WorkerPool
+from bayesopt._pool import WorkerPool
 from bayesopt.asktell import AskTell
 from bayesopt.optimizer import Optimizer
 from bayesopt.space import Space
-from bayesopt.trial import Trial, TrialState
+from bayesopt.trial import Trial, TrialState, check_value
 
-__all__ = ["MAX_BLIND_BREAKS", "Result", "maximize", "minimize"]
+__all__ = ["Result", "maximize", "minimize"]
 
 _DIED = (
     "BrokenProcessPool: the worker process died while evaluating this trial (a crash, "
@@ -60,6 +77,7 @@ _NOT_RUNNABLE = (
     "Define `f` in an importable module (not in a notebook), guard scripts with "
     "`if __name__ == '__main__':`, or use n_workers=1."
 )
+"""What to do when the worker processes cannot load ``f``."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +123,11 @@ def minimize(
     Args:
         f: the objective, ``f(params: dict) -> float``. With worker processes it must be
             picklable: defined at the top level of a module (scripts need an
-            ``if __name__ == "__main__":`` guard, as with any process pool).
+            ``if __name__ == "__main__":`` guard, as with any process pool). An exception
+            or ``SystemExit`` raised by ``f``, a worker process it kills, or a return value
+            that is not a real number fails its trial, and the run goes on (see the module
+            docstring, "Faults"); ``KeyboardInterrupt`` stops the run, leaving the trials in
+            flight pending.
         space: the search space.
         n_trials: the budget: the study ends with this many trials (resumed trials and
             those of other processes sharing the journal count). Failed trials count.
@@ -124,9 +146,11 @@ def minimize(
         A ``Result`` with ``best``, ``trials`` and the ``optimizer``.
 
     Raises:
-        TypeError: an argument has the wrong type, ``f`` is not picklable for worker
-            processes, or ``f`` returned something that is not a real number.
+        TypeError: an argument has the wrong type, or ``f`` is not picklable for worker
+            processes.
         ValueError: an argument is out of range, or the journal holds another study.
+        RuntimeError: the worker processes cannot load ``f``.
+        KeyboardInterrupt: on Ctrl-C, or raised by ``f``; the trials in flight stay pending.
 
     Example:
         >>> import bayesopt as bo
@@ -255,8 +279,20 @@ def _check_picklable(f: Any) -> None:
 
 # The loop -------------------------------------------------------------------------------------
 def _describe(exc: BaseException) -> str:
-    text = str(exc)
+    """``"TypeName: message"`` (``"SystemExit: <code>"``), or the type's name alone."""
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: {exc.code}"
+    text = _safe(str, exc, limit=None)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _safe(show: Callable[[object], str], value: object, limit: int | None = 200) -> str:
+    """``show(value)`` (``str`` or ``repr``), cut to ``limit`` characters; never raises."""
+    try:
+        text = show(value)
+    except Exception:
+        return f"<{type(value).__name__} object>"
+    return text if limit is None or len(text) <= limit else text[:limit] + "..."
 
 
 class _Loop:
@@ -278,6 +314,7 @@ class _Loop:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.executor = executor
         self.workers: WorkerPool[Trial] | None = None
+        self.warned_value = False  # about a return value that is not a real number
         done = sum(t.is_finished for t in opt.trials)
         self.bar = _Progress(n_trials, done, opt.maximize) if progress else None
 
@@ -308,7 +345,7 @@ class _Loop:
         while (trial := self._next()) is not None:
             try:
                 outcome = ("value", self.f(dict(trial.params)))
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # as in a worker; KeyboardInterrupt stops
                 outcome = ("error", _describe(exc))
             self._finish(trial, outcome)
 
@@ -325,26 +362,53 @@ class _Loop:
                 self._finish(trial, _outcome(future))
 
     def _finish(self, trial: Trial, outcome: tuple[str, Any]) -> None:
+        """Tell a trial its outcome, then run the callbacks and update the progress bar."""
         kind, payload = outcome
-        if kind == "error":
-            told = self.opt.tell(trial.id, error=payload)
-        else:
+        value, error = None, payload if kind == "error" else None
+        if kind == "value":
             try:
-                self.opt.check_value(payload)
-            except TypeError:
-                what = repr(payload)
-                what = what if len(what) <= 200 else what[:200] + "..."
-                self.opt.tell(trial.id, error=f"TypeError: the objective returned {what}")
-                raise TypeError(
-                    "the objective must return a real number (a float, an int, or a numpy or "
-                    f"torch scalar), but it returned {what} of type {type(payload).__name__} "
-                    f"for params {trial.params!r}."
-                ) from None
-            told = self.opt.tell(trial.id, payload)
-        for callback in self.callbacks:
-            callback(self.opt, told)
+                value, error = check_value(payload)
+            except Exception as exc:  # whatever f returned, the run goes on
+                error = self._bad_value(trial, payload, exc)
+        try:
+            if error is None:
+                told = self.opt.tell(trial.id, value)
+            else:
+                told = self.opt.tell(trial.id, error=error)
+        except ValueError:
+            state = self.opt.trials[trial.id].state
+            if state is TrialState.PENDING:
+                raise
+            result = f"value {_safe(repr, payload)}" if kind == "value" else payload
+            warnings.warn(
+                f"minimize(): trial {trial.id} was already told (state {state.value!r}) by "
+                "another process or optimiser on the journal while it was evaluated here; its "
+                f"result here ({result}) was discarded.",
+                RuntimeWarning,
+                stacklevel=6,  # from minimize(): its caller
+            )
+        else:
+            for callback in self.callbacks:
+                callback(self.opt, told)
         if self.bar is not None:
             self.bar.update(self.opt)
+
+    def _bad_value(self, trial: Trial, payload: Any, exc: Exception) -> str:
+        """The error of a trial whose value cannot be used; a warning the first time."""
+        what = _safe(repr, payload)
+        detail = "" if isinstance(exc, TypeError) else f" ({_safe(str, exc)})"
+        if not self.warned_value:
+            self.warned_value = True
+            cause = "" if isinstance(exc, TypeError) else f" ({_describe(exc)})"
+            warnings.warn(
+                f"minimize(): trial {trial.id} failed: the objective returned {what} of type "
+                f"{type(payload).__name__}{cause}; it must return a real number (a float, an "
+                "int, or a numpy or torch scalar). The run goes on; later trials that return "
+                "such values fail without this warning (see `result.trials[i].error`).",
+                RuntimeWarning,
+                stacklevel=7,  # from minimize(): its caller
+            )
+        return f"{type(exc).__name__}: the objective returned {what}{detail}"
 
     def _abort(self) -> None:
         """Stop after an interrupt or an error: in-flight trials stay pending."""

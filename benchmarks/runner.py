@@ -4,10 +4,11 @@ Workers are started with the ``spawn`` method (a forked process inherits torch's
 pools and can hang) and each one limits torch, BLAS and OpenMP to ``threads`` threads, so
 that ``--workers N`` uses N cores. At most ``workers`` cells are in flight at a time. A
 worker process that dies (out of memory, a segfault) is handled by the recovery policy of
-``bayesopt.minimize`` (``bayesopt._pool.WorkerPool``): the pool is rebuilt, the cells that
-were in flight together are re-run one at a time, alone, and a cell whose worker dies while
-it runs alone is recorded as an error. A pool that breaks three times before any cell came
-back stops the run with a ``RuntimeError``.
+``bayesopt.minimize`` (``bayesopt._pool.WorkerPool``): the pool is rebuilt (waiting a little
+longer after each death in a row), the cells that were in flight together are re-run one at
+a time, alone, and a cell whose worker dies while it runs alone is recorded as an error.
+Workers that cannot start or import the benchmarks (checked once, before the first cell)
+stop the run with a ``RuntimeError``.
 """
 
 from __future__ import annotations

@@ -115,12 +115,18 @@ def test_nan_and_numpy_and_torch_results():
     assert result.trials[2].error == "value nan is not finite"
 
 
-def test_an_objective_returning_a_non_number_is_a_clear_error(tmp_path):
+def test_an_objective_returning_a_non_number_fails_its_trial_with_one_warning(tmp_path):
     path = tmp_path / "study.jsonl"
-    with pytest.raises(TypeError, match=r"must return a real number.* returned '0\.5' of type str"):
-        bo.minimize(ob.not_a_number, SPACE, 3, storage=path, **_quiet())
-    trial = bo.load(path).trials[0]
-    assert trial.state == "failed" and trial.error == "TypeError: the objective returned '0.5'"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = bo.minimize(ob.not_a_number, SPACE, 3, storage=path, **_quiet())
+    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(said) == 2  # once for the value, once because every trial failed
+    assert "trial 0 failed: the objective returned '0.5' of type str" in said[0]
+    assert "all 3 trials failed" in said[1]
+    assert len(result.trials) == 3
+    for trial in bo.load(path).trials:
+        assert trial.state == "failed" and trial.error == "TypeError: the objective returned '0.5'"
 
 
 @pytest.mark.parametrize(
@@ -225,13 +231,13 @@ def test_the_worker_pool_gives_up_only_on_the_item_that_kills_its_worker():
     assert out == {x: None if x > 0.75 else ob.quadratic({"x": x}) for x in items}
 
 
-def test_a_worker_pool_that_never_returns_a_result_is_a_clear_error():
-    from bayesopt._pool import MAX_BLIND_BREAKS, WorkerPool
+def test_a_worker_pool_whose_every_item_kills_its_worker_gives_up_on_each(monkeypatch):
+    from bayesopt import _pool
 
+    monkeypatch.setattr(_pool, "MAX_BACKOFF_S", 0.01)  # no long waits between rebuilds
     f = functools.partial(ob.crash_above, -1.0)  # every item kills its worker
-    pool = WorkerPool(f, lambda x: ({"x": x},), 2, hint="Try harder.")
-    with pytest.raises(RuntimeError, match=f"broke {MAX_BLIND_BREAKS} times.*Try harder"):
-        _drain(pool, [0.1, 0.2, 0.3, 0.4])
+    pool = _pool.WorkerPool(f, lambda x: ({"x": x},), 2, hint="Try harder.")
+    assert _drain(pool, [0.1, 0.2, 0.3, 0.4]) == dict.fromkeys([0.1, 0.2, 0.3, 0.4])
 
 
 @pytest.mark.slow  # starts a Dask cluster: ~8 s
