@@ -14,8 +14,9 @@ from bayesopt.gp import ModelOptions
 from bayesopt.journal import JournalError, JournalWarning, Storage
 from bayesopt.optimizer import FallbackReason, FallbackWarning, Optimizer
 from bayesopt.propose import ProposeOptions
+from bayesopt.pruners import Pruned
 from bayesopt.random import RandomSearch
-from bayesopt.run import Result, maximize, minimize
+from bayesopt.run import Result, TrialHandle, maximize, minimize
 from bayesopt.sensitivity import Importance, importance
 from bayesopt.space import Categorical, Integer, Real, Space
 from bayesopt.trial import Source, Trial, TrialState
@@ -32,6 +33,7 @@ __all__ = [
     "ModelOptions",
     "Optimizer",
     "ProposeOptions",
+    "Pruned",
     "RandomSearch",
     "Real",
     "Result",
@@ -39,6 +41,7 @@ __all__ = [
     "Space",
     "Storage",
     "Trial",
+    "TrialHandle",
     "TrialState",
     "importance",
     "load",

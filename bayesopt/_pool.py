@@ -345,6 +345,12 @@ class WorkerPool(Generic[T]):
             future = self.executor.submit(self.fn, *self.args(item))
         except BrokenProcessPool:
             return False
+        except OSError:
+            # A worker died while this submit started its replacement: CPython's pool then
+            # fails on its closed pipe ("handle is closed") before it calls itself broken.
+            if isinstance(self.executor, cf.ProcessPoolExecutor):
+                return False
+            raise
         self._in_flight[future] = item
         return True
 

@@ -44,7 +44,11 @@ from bayesopt._rng import derive_seed
 from bayesopt.history import History
 from bayesopt.trial import Trial, TrialState
 
-__all__ = ["ASHA", "Hyperband", "MedianPruner", "Pruner", "SuccessiveHalving"]
+__all__ = ["ASHA", "Hyperband", "MedianPruner", "Pruned", "Pruner", "SuccessiveHalving"]
+
+
+class Pruned(Exception):
+    """Raised by an objective to stop its trial early (``minimize`` then prunes it)."""
 
 
 class Pruner:

@@ -38,6 +38,7 @@ Faults (the same rules in this process and in worker processes):
   pool end too (on POSIX systems), rather than go on evaluating for nobody.
 * a trial is told by another process (or another optimiser on the same journal) while it is
   evaluated here: its result here is discarded with a ``RuntimeWarning``; the run goes on.
+* ``f`` raises ``bayesopt.Pruned``: the trial is pruned (see "Stopping early" below).
 * ``timeout``: no new trial is asked after that many seconds; those in flight finish.
 * ``KeyboardInterrupt`` (and any error raised by a callback): the workers of an own pool are
   stopped, the trials in flight stay pending, the journal is closed, and the exception
@@ -49,6 +50,7 @@ Faults (the same rules in this process and in worker processes):
 from __future__ import annotations
 
 import concurrent.futures as cf
+import inspect
 import math
 import numbers
 import pickle
@@ -62,10 +64,11 @@ from typing import Any, TextIO
 from bayesopt._pool import WorkerPool
 from bayesopt.asktell import AskTell
 from bayesopt.optimizer import Optimizer
+from bayesopt.pruners import Pruned
 from bayesopt.space import Space
 from bayesopt.trial import Trial, TrialState, check_value
 
-__all__ = ["Result", "maximize", "minimize"]
+__all__ = ["Result", "TrialHandle", "maximize", "minimize"]
 
 _DIED = (
     "BrokenProcessPool: the worker process died while evaluating this trial (a crash, "
@@ -104,6 +107,50 @@ class Result:
         )
 
 
+class TrialHandle:
+    """What an objective of two arguments, ``f(params, trial)``, gets as ``trial``: its
+    line to the study while it runs, for intermediate reports and early stopping.
+
+    Attributes:
+        id: the trial's id.
+        params: its params (a copy).
+    """
+
+    def __init__(self, opt: AskTell, trial: Trial) -> None:
+        self._opt, self.id, self.params = opt, trial.id, dict(trial.params)
+
+    def report(self, step: float, value: float) -> None:
+        """Record an intermediate value at budget ``step`` (``AskTell.report``)."""
+        self._opt.report(self.id, step, value)
+
+    def should_stop(self) -> bool:
+        """Whether the pruner stops the trial now; if so it is pruned already, and ``f``
+        should return (its value is then ignored) or raise ``bayesopt.Pruned``."""
+        return self._opt.should_stop(self.id)
+
+    def __repr__(self) -> str:
+        return f"TrialHandle(id={self.id}, params={self.params!r})"
+
+
+def _takes_handle(f: Callable[..., Any]) -> bool:
+    """Whether ``f`` needs a second positional argument (the trial handle): a parameter
+    with a default, or ``*args``, gets none."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):
+        return False
+    try:
+        signature.bind({})
+        return False
+    except TypeError:
+        pass
+    try:
+        signature.bind({}, None)
+    except TypeError:
+        return False
+    return True
+
+
 def minimize(
     f: Callable[[dict[str, Any]], float],
     space: Space,
@@ -127,7 +174,11 @@ def minimize(
             or ``SystemExit`` raised by ``f``, a worker process it kills, or a return value
             that is not a real number fails its trial, and the run goes on (see the module
             docstring, "Faults"); ``KeyboardInterrupt`` stops the run, leaving the trials in
-            flight pending.
+            flight pending. An objective of two arguments, ``f(params, trial)``, gets a
+            ``TrialHandle`` to report intermediate values (``trial.report(step, value)``) and
+            to ask whether to stop (``trial.should_stop()``, with ``pruner=`` set); it runs
+            in this process or on a thread executor. Raising ``bayesopt.Pruned`` prunes the
+            trial.
         space: the search space.
         n_trials: the budget: the study ends with this many trials (resumed trials and
             those of other processes sharing the journal count). Failed trials count.
@@ -140,7 +191,8 @@ def minimize(
         timeout: stop asking new trials after this many seconds; those in flight finish.
         callbacks: called as ``callback(optimizer, trial)`` after each tell.
         progress: show a progress bar (trials done, best value, ETA) on stderr.
-        **optimizer_options: passed to ``Optimizer`` (``acquisition``, ``n_initial``, ...).
+        **optimizer_options: passed to ``Optimizer`` (``acquisition``, ``n_initial``,
+            ``pruner``, ...).
 
     Returns:
         A ``Result`` with ``best``, ``trials`` and the ``optimizer``.
@@ -258,6 +310,14 @@ def _optimize(
     if not isinstance(progress, bool):
         raise TypeError(f"`progress` must be a bool, but got {progress!r}.")
     pool = _as_executor(executor)
+    in_process = (pool is None and n_workers == 1) or isinstance(pool, cf.ThreadPoolExecutor)
+    if _takes_handle(f) and not in_process:
+        raise TypeError(
+            "an objective f(params, trial) that reports to the study runs in this process "
+            "(n_workers=1) or on a concurrent.futures.ThreadPoolExecutor: its trial handle "
+            "talks to the optimiser, which worker processes do not have. Several processes "
+            "can share a study through storage= instead, each with n_workers=1."
+        )
     if isinstance(pool, cf.ProcessPoolExecutor) or (pool is None and n_workers > 1):
         _check_picklable(f)
     opt = Optimizer(space, seed=seed, maximize=maximize, storage=storage, **options)
@@ -310,6 +370,7 @@ class _Loop:
         progress: bool,
     ) -> None:
         self.opt, self.f, self.n_trials, self.n_workers = opt, f, n_trials, n_workers
+        self.with_handle = _takes_handle(f)
         self.callbacks = callbacks
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.executor = executor
@@ -344,14 +405,21 @@ class _Loop:
     def _run_inline(self) -> None:
         while (trial := self._next()) is not None:
             try:
-                outcome = ("value", self.f(dict(trial.params)))
+                outcome = ("value", self.f(*self._args(trial)))
+            except Pruned:
+                outcome = ("pruned", None)
             except (Exception, SystemExit) as exc:  # as in a worker; KeyboardInterrupt stops
                 outcome = ("error", _describe(exc))
             self._finish(trial, outcome)
 
+    def _args(self, trial: Trial) -> tuple[Any, ...]:
+        """``f``'s arguments: the params, and the trial's handle if ``f`` takes one."""
+        params = dict(trial.params)
+        return (params, TrialHandle(self.opt, trial)) if self.with_handle else (params,)
+
     def _run_pool(self) -> None:
         self.workers = WorkerPool(
-            self.f, _call_args, self.n_workers, executor=self.executor, hint=_NOT_RUNNABLE,
+            self.f, self._args, self.n_workers, executor=self.executor, hint=_NOT_RUNNABLE,
             label="minimize()",
         )  # fmt: skip
         while True:
@@ -364,6 +432,16 @@ class _Loop:
     def _finish(self, trial: Trial, outcome: tuple[str, Any]) -> None:
         """Tell a trial its outcome, then run the callbacks and update the progress bar."""
         kind, payload = outcome
+        state = self.opt.trials[trial.id].state
+        if kind == "pruned" or state is TrialState.PRUNED:  # by f, or by its handle already
+            if state is TrialState.PENDING:
+                self.opt.prune(trial.id)
+            told = self.opt.trials[trial.id]
+            for callback in self.callbacks:
+                callback(self.opt, told)
+            if self.bar is not None:
+                self.bar.update(self.opt)
+            return
         value, error = None, payload if kind == "error" else None
         if kind == "value":
             try:
@@ -427,10 +505,6 @@ class _Loop:
             )
 
 
-def _call_args(trial: Trial) -> tuple[dict[str, Any]]:
-    return (dict(trial.params),)
-
-
 def _outcome(future: cf.Future | None) -> tuple[str, Any]:
     """A trial's outcome from its future (``None``: its worker died while it ran alone)."""
     if future is None:
@@ -440,6 +514,8 @@ def _outcome(future: cf.Future | None) -> tuple[str, Any]:
     exc = future.exception()
     if isinstance(exc, KeyboardInterrupt):  # Ctrl-C reached the worker first
         raise KeyboardInterrupt  # the trials in flight stay pending
+    if isinstance(exc, Pruned):
+        return ("pruned", None)
     return ("value", future.result()) if exc is None else ("error", _describe(exc))
 
 

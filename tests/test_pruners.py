@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,59 @@ def test_a_pruned_study_journal_reads_back_exactly(tmp_path):
     assert t.state is bo.TrialState.PRUNED
     again = bo.load(path).trials
     assert again[t.id].intermediate == ((1, 2.0),) and again[t.id].value == 2.0
+
+
+# --- minimize -------------------------------------------------------------------------------
+def _curve_objective(params: dict, trial: bo.TrialHandle) -> float:
+    """A learning curve per configuration: the loss falls with the epochs towards
+    ``(x - 0.3)**2``; bad configurations are visible from the first epochs."""
+    loss = math.inf
+    for epoch in range(1, 10):
+        loss = (params["x"] - 0.3) ** 2 + 0.5 / epoch
+        trial.report(epoch, loss)
+        if trial.should_stop():
+            return loss  # ignored: the trial is pruned already
+    return loss
+
+
+def test_minimize_prunes_through_the_trial_handle_and_saves_epochs():
+    epochs = []
+    result = bo.minimize(
+        _curve_objective, SPACE, 20, seed=0, progress=False, n_initial=4,
+        pruner=ASHA(min_resource=1, reduction_factor=3),
+        callbacks=[lambda opt, t: epochs.append(len(t.intermediate))],
+    )  # fmt: skip
+    states = collections.Counter(t.state for t in result.trials)
+    assert states[bo.TrialState.PRUNED] >= 5 and states[bo.TrialState.COMPLETE] >= 3
+    assert sum(epochs) < 0.75 * 9 * 20  # pruning saved at least a quarter of the epochs
+    assert abs(result.best.params["x"] - 0.3) < 0.1
+    assert all(t.value is not None for t in result.trials)
+
+
+def test_an_objective_raising_pruned_is_pruned_and_threads_work():
+    import concurrent.futures as cf
+
+    def f(params: dict, trial: bo.TrialHandle) -> float:
+        trial.report(1, params["x"])
+        if params["x"] > 0.5:
+            raise bo.Pruned
+        return params["x"]
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        result = bo.minimize(f, SPACE, 8, seed=1, progress=False, executor=pool, n_workers=2)
+    for t in result.trials:
+        assert t.state is (bo.TrialState.PRUNED if t.params["x"] > 0.5 else bo.TrialState.COMPLETE)
+        assert t.intermediate == ((1, t.params["x"]),)
+
+
+def test_a_handle_objective_in_worker_processes_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"f\(params, trial\).*n_workers=1"):
+        bo.minimize(_curve_objective, SPACE, 4, n_workers=2, progress=False)
+
+
+def test_an_optional_second_argument_gets_no_handle():
+    def f(params: dict, scale: float = 2.0) -> float:
+        return scale * params["x"]
+
+    result = bo.minimize(f, SPACE, 3, seed=0, progress=False)
+    assert all(t.value == 2.0 * t.params["x"] for t in result.trials)
