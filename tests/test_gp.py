@@ -317,3 +317,45 @@ def test_cached_posterior_equals_botorchs_posterior():
     values, grads = gp.log_ei_and_gradient(post, T, 0.5)
     assert torch.equal(values, gp.log_ei(post, T, 0.5))
     assert grads.shape == T.shape and torch.isfinite(grads).all()
+
+
+@pytest.mark.parametrize("kind", ["normal", "lognormal", "negative", "cauchy", "ties", "zeros"])
+def test_yeo_johnson_lambda_and_transform_are_scipys_bit_for_bit(kind):
+    import scipy.stats
+
+    from bayesopt.gp import transforms
+
+    rng = np.random.default_rng(3)
+    draws = {
+        "normal": lambda n: rng.normal(size=n),
+        "lognormal": lambda n: rng.lognormal(0.0, 2.0, n),
+        "negative": lambda n: -rng.lognormal(0.0, 3.0, n),
+        "cauchy": lambda n: rng.standard_cauchy(n),
+        "ties": lambda n: np.round(rng.normal(size=n), 1),
+        "zeros": lambda n: rng.exponential(size=n) * (rng.random(n) > 0.5),
+    }
+    for n in (3, 7, 40, 150):
+        x = draws[kind](n)
+        z = gp.standardize(torch.as_tensor(x)).numpy()
+        with np.errstate(all="ignore"):
+            expected, lam = scipy.stats.yeojohnson(z)
+            got = transforms.yeo_johnson_lambda(z)
+            assert got == lam
+            assert np.array_equal(transforms._yeo_johnson(z, got), expected)
+    assert transforms.yeo_johnson_lambda(np.zeros(5)) == 1.0
+
+
+def test_objective_function_follows_parameters_changed_in_place():
+    X, y = _data(30, seed=8)
+    model = gp.build(X, y)
+    params = get_parameters_and_bounds(model, requires_grad=True)[0]
+    model.train()
+    evaluate = mll.objective_function(model, params)
+    for step in range(3):
+        value, grads = evaluate()
+        ref_value, ref_grads = mll.objective(model, params)
+        assert value == ref_value
+        assert all(torch.equal(grads[k], ref_grads[k]) for k in params)
+        with torch.no_grad():
+            for p in params.values():
+                p.mul_(1.2).add_(0.01 * step)

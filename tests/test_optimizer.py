@@ -567,3 +567,26 @@ def test_local_model_beyond_max_exact_keeps_the_nearest_to_the_best():
     trial = opt.ask()  # the local model proposes a fresh point near the best region
     assert trial.source == "model"
     assert (trial.params["x"] - 0.2) ** 2 + (trial.params["y"] - 0.7) ** 2 < 0.1
+
+
+def test_independent_lbfgs_runs_are_reproducible_and_leave_global_rngs_alone(space2):
+    options = propose.ProposeOptions(raw_samples=128, n_restarts=3, lbfgs="independent")
+
+    def trace(seed):
+        opt = bo.Optimizer(space2, seed=seed, n_initial=3, propose_options=options)
+        for _ in range(6):
+            t = opt.ask()
+            opt.tell(t, quad(t.params))
+        assert [t.source for t in opt.trials].count("model") == 3
+        return [t.params for t in opt.trials]
+
+    torch.manual_seed(42)
+    np.random.seed(42)
+    expected = (torch.rand(3), np.random.rand(3))
+    torch.manual_seed(42)
+    np.random.seed(42)
+    a = trace(5)
+    assert torch.equal(torch.rand(3), expected[0])
+    assert np.array_equal(np.random.rand(3), expected[1])
+    torch.manual_seed(7)
+    assert repr(trace(5)) == repr(a)

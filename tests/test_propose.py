@@ -246,3 +246,95 @@ def test_method_is_validated():
         propose.ProposeOptions(method="lbfgs")
     with pytest.raises(TypeError, match="`method` must be a str"):
         propose.ProposeOptions(method=None)
+
+
+# --- independent L-BFGS-B runs in lock step ----------------------------------------------------
+
+
+def _rosenbrock_rows(z):
+    """A function of each row alone (value and gradient), with a narrow curved valley."""
+    import numpy as np
+
+    a, b = z[:, 0], z[:, 1]
+    f = (1 - a) ** 2 + 100 * (b - a**2) ** 2 + np.sin(3 * z[:, 2]) + z[:, 2] ** 2
+    g = np.stack(
+        [
+            -2 * (1 - a) - 400 * a * (b - a**2),
+            200 * (b - a**2),
+            3 * np.cos(3 * z[:, 2]) + 2 * z[:, 2],
+        ],
+        axis=1,
+    )
+    return f, g
+
+
+def test_lockstep_runs_are_scipys_lbfgsb_from_each_start_exactly(monkeypatch):
+    import numpy as np
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(0)
+    z0 = rng.uniform(-2.5, 2.5, (7, 3))  # some starts outside the bounds: clipped
+    bounds = np.array([[-2.0, 2.0], [-1.5, 2.0], [-2.0, 1.0]])
+    batches: list[int] = []
+
+    def scores(rows, Z):
+        batches.append(len(rows))
+        return _rosenbrock_rows(Z)
+
+    def one(z):
+        f, g = _rosenbrock_rows(z.reshape(1, -1))
+        return float(f[0]), g[0]
+
+    for maxiter in (1, 4, 100):
+        options = {"maxiter": maxiter, "ftol": 1e-6}
+        expected = np.stack(
+            [
+                minimize(one, z, jac=True, method="L-BFGS-B", bounds=bounds, options=options).x
+                for z in z0
+            ]
+        )
+        batches.clear()
+        got = propose._lbfgsb_lockstep(scores, z0, bounds, maxiter=maxiter, ftol=1e-6)
+        assert np.array_equal(got, expected)  # bit for bit
+        assert batches[0] == 7 and batches == sorted(batches, reverse=True)  # runs drop out
+        with monkeypatch.context() as m:  # without SciPy's step function: one run at a time
+            m.setattr(propose, "_setulb", lambda: None)
+            assert np.array_equal(
+                propose._lbfgsb_lockstep(scores, z0, bounds, maxiter=maxiter, ftol=1e-6),
+                expected,
+            )
+    assert propose._setulb() is not None  # the SciPy this suite runs on has it
+
+
+def test_independent_starts_find_the_maxima_and_are_seeded():
+    options = propose.ProposeOptions(lbfgs="independent")
+    target = [0.3, 0.8, 0.55]
+    x = propose.maximize(Quadratic(target), [None] * 3, seed=0, options=options)
+    assert torch.allclose(x[0], torch.tensor(target, dtype=torch.float64), atol=1e-4)
+    x = propose.maximize(Quadratic([1.4, -0.2]), [None, None], seed=0, options=options)
+    assert torch.allclose(x[0], torch.tensor([1.0, 0.0], dtype=torch.float64), atol=1e-6)
+
+    g = torch.Generator().manual_seed(2)
+    X = torch.rand(25, 3, generator=g, dtype=torch.float64)
+    y = gp.standardize(-((X - 0.4) ** 2).sum(-1) + 0.3 * torch.sin(9 * X[:, 0]))
+    from bayesopt.acquisition import CachedLogEI
+
+    acqf = CachedLogEI(gp.fit(X, y), float(y.max()))
+    grids = [None, None, None]
+    joint = propose.maximize(acqf, grids, seed=3, X_avoid=X)
+    runs = [propose.maximize(acqf, grids, seed=3, X_avoid=X, options=options) for _ in range(2)]
+    assert torch.equal(runs[0], runs[1])
+    slow = propose.maximize(_AutogradOnly(acqf), grids, seed=3, X_avoid=X, options=options)
+    assert torch.allclose(runs[0], slow, atol=1e-6)
+    with torch.no_grad():  # at least as high as the joint search's point
+        assert float(acqf(runs[0].unsqueeze(1))) >= float(acqf(joint.unsqueeze(1))) - 1e-6
+
+
+def test_lbfgs_mode_is_validated():
+    import pytest
+
+    assert propose.ProposeOptions().lbfgs in propose.LBFGS_MODES
+    with pytest.raises(ValueError, match="`lbfgs` must be one of"):
+        propose.ProposeOptions(lbfgs="together")
+    with pytest.raises(TypeError, match="`lbfgs` must be a str"):
+        propose.ProposeOptions(lbfgs=1)

@@ -27,7 +27,7 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
-from bayesopt.gp.mll import objective as map_objective
+from bayesopt.gp.mll import objective_function
 from bayesopt.gp.model import ModelOptions, build, exact
 
 __all__ = ["SurrogateError", "fit", "map_fit"]
@@ -52,7 +52,7 @@ def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> f
     The parameters and their bounds are BoTorch's (``get_parameters_and_bounds``).
     Parameters with a positive lower bound (lengthscales, scales, noise) are searched in
     log space, where a step means the same relative change at any scale. The objective
-    (``gp.mll.objective``) is the exact negative log marginal likelihood plus the log
+    (``gp.mll.objective_function``) is the exact negative log marginal likelihood plus the log
     priors of every registered GPyTorch prior, per observation, as
     ``ExactMarginalLogLikelihood`` defines it. The model is left in eval mode.
 
@@ -90,10 +90,12 @@ def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> f
             for k, chunk, shape in zip(names, chunks, shapes, strict=True):
                 params[k].copy_(torch.as_tensor(chunk).reshape(shape))
 
+    evaluate = objective_function(model, params)
+
     def objective(z: np.ndarray) -> tuple[float, np.ndarray]:
         x = natural(z)
         assign(x)
-        value, grads = map_objective(model, params)
+        value, grads = evaluate()
         grad = np.concatenate(
             [
                 np.zeros(sz) if grads[k] is None else grads[k].detach().reshape(-1).cpu().numpy()

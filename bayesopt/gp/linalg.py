@@ -155,8 +155,19 @@ class Stationary:
     def r2(self, X1: Tensor, X2: Tensor) -> Tensor:
         """Squared distances of the lengthscale-scaled inputs (``n1 x n2``, clamped >= 0)."""
         ls = self.lengthscale.reshape(-1)
-        Z1, Z2 = self.inputs(X1) / ls, self.inputs(X2) / ls
-        r2 = (Z1**2).sum(-1, keepdim=True) + (Z2**2).sum(-1) - 2.0 * Z1 @ Z2.transpose(-1, -2)
+        Z1 = self.inputs(X1) / ls
+        Z2 = Z1 if X2 is X1 else self.inputs(X2) / ls
+        return self.r2_scaled(Z1, Z2, (Z2**2).sum(-1))
+
+    def scaled(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """``Z = inputs(X) / ell`` and its squared row norms ``(Z**2).sum(-1)``: what
+        ``r2_scaled`` needs of a fixed second argument, computed once."""
+        Z = self.inputs(X) / self.lengthscale.reshape(-1)
+        return Z, (Z**2).sum(-1)
+
+    def r2_scaled(self, Z1: Tensor, Z2: Tensor, Z2_sq: Tensor) -> Tensor:
+        """``r2`` from scaled inputs: ``Z1`` (``n1 x k``) and ``Z2, Z2_sq`` of ``scaled``."""
+        r2 = (Z1**2).sum(-1, keepdim=True) + Z2_sq - 2.0 * Z1 @ Z2.transpose(-1, -2)
         return r2.clamp_min(0.0)
 
     def matrix(self, X1: Tensor, X2: Tensor) -> Tensor:

@@ -26,9 +26,9 @@ from gpytorch.means import ZeroMean
 from torch import Tensor
 
 from bayesopt.gp.linalg import Stationary, cholesky, stationary
-from bayesopt.gp.priors import closed_form_log_prior
+from bayesopt.gp.priors import closed_form_prior_terms, log_prior_of_terms
 
-__all__ = ["neg_log_likelihood", "neg_log_posterior", "objective"]
+__all__ = ["neg_log_likelihood", "neg_log_posterior", "objective", "objective_function"]
 
 NOISE = "likelihood.noise_covar.raw_noise"
 CONSTANT = "mean_module.raw_constant"
@@ -114,13 +114,14 @@ def _stationary_parameters(model: SingleTaskGP, fast: Stationary) -> dict[str, T
 
 def _stationary_objective(
     model: SingleTaskGP, fast: Stationary, params: dict[str, Tensor]
-) -> tuple[float, dict[str, Tensor]] | None:
+) -> Callable[[], tuple[float, dict[str, Tensor]]] | None:
     """The MAP objective and its gradient in closed form for a ``Stationary`` kernel.
 
     Same value and gradient as ``neg_log_posterior`` (tested), from ``n x n`` array
     operations only: the gradient is ``tr(W dK) / 2`` per parameter, and for a
     lengthscale ``ell_k`` the sum ``sum_ij W_ij k'_ij (x_ik - x_jk)^2`` reduces to two
-    matrix-vector products. Returns ``None`` when ``model`` has parameters this form does
+    matrix-vector products. Returns a function of no arguments that evaluates it at the
+    parameters' current values, or ``None`` when ``model`` has parameters this form does
     not cover (the caller then uses autograd).
     """
     known = _stationary_parameters(model, fast)
@@ -130,62 +131,104 @@ def _stationary_objective(
     n = len(y)
     noise = known[NOISE]
     constant = known.get(CONSTANT)
-    with torch.no_grad():
-        ls = fast.lengthscale.reshape(-1)
-        scale = fast.scale
-        r2 = fast.r2(X, X)
-        base = fast.base_of_r2(r2)
+    Xa = fast.inputs(X)
+    Xa2 = Xa**2
+    log_prior = _log_prior_function(model, params)
 
-        def matrix() -> Tensor:
-            K = scale * base
-            K.diagonal().add_(noise.reshape(()))
-            return K
+    def evaluate() -> tuple[float, dict[str, Tensor]]:
+        with torch.no_grad():
+            ls = fast.lengthscale.reshape(-1)
+            scale = fast.scale
+            r2 = fast.r2(X, X)
+            base = fast.base_of_r2(r2)
 
-        r = (y if constant is None else y - constant).unsqueeze(-1)
-        value, alpha, W = neg_log_likelihood(matrix, r)
-        M = W * fast.slope_of_r2(r2)
-        Xa = fast.inputs(X)
-        m, S = M.sum(1), M @ Xa
-        quad = 2.0 * ((m.unsqueeze(1) * Xa**2).sum(0) - (Xa * S).sum(0))
-        grads = {
-            KERNEL + fast.lengthscale_name: (0.5 * scale * quad / ls**3).reshape(
-                fast.lengthscale.shape
-            ),
-            NOISE: (0.5 * W.diagonal().sum()).reshape(noise.shape),
-        }
-        if constant is not None:
-            grads[CONSTANT] = (-alpha.sum()).reshape(constant.shape)
-        if fast.outputscale is not None:
-            grads[KERNEL + fast.outputscale_name] = (0.5 * (W * base).sum()).reshape(())
-    log_prior, prior_grads = _log_prior(model, params)
-    value -= float(log_prior.detach())
-    out = {}
-    for name in params:
-        g = prior_grads.get(name)
-        out[name] = grads[name] / n - (0 if g is None else g / n)
-    return value / n, out
+            def matrix() -> Tensor:
+                K = scale * base
+                K.diagonal().add_(noise.reshape(()))
+                return K
+
+            r = (y if constant is None else y - constant).unsqueeze(-1)
+            value, alpha, W = neg_log_likelihood(matrix, r)
+            M = W * fast.slope_of_r2(r2)
+            m, S = M.sum(1), M @ Xa
+            quad = 2.0 * ((m.unsqueeze(1) * Xa2).sum(0) - (Xa * S).sum(0))
+            grads = {
+                KERNEL + fast.lengthscale_name: (0.5 * scale * quad / ls**3).reshape(
+                    fast.lengthscale.shape
+                ),
+                NOISE: (0.5 * W.diagonal().sum()).reshape(noise.shape),
+            }
+            if constant is not None:
+                grads[CONSTANT] = (-alpha.sum()).reshape(constant.shape)
+            if fast.outputscale is not None:
+                grads[KERNEL + fast.outputscale_name] = (0.5 * (W * base).sum()).reshape(())
+        log_p, prior_grads = log_prior()
+        value -= float(log_p.detach())
+        out = {}
+        for name in params:
+            g = prior_grads.get(name)
+            out[name] = grads[name] / n - (0 if g is None else g / n)
+        return value / n, out
+
+    return evaluate
 
 
-def _log_prior(
+def _log_prior_function(
     model: SingleTaskGP, params: dict[str, Tensor]
-) -> tuple[Tensor, dict[str, Tensor | None]]:
-    """The log prior and its gradient by parameter name: in closed form where
-    ``closed_form_log_prior`` covers the priors, else by autograd."""
-    closed = closed_form_log_prior(model, params)
-    if closed is not None:
-        return closed
-    first = next(iter(params.values()))
-    log_prior = sum(
-        (
-            prior.log_prob(closure(module)).sum()
-            for _, module, prior, closure, _ in model.named_priors()
-        ),
-        torch.zeros((), dtype=first.dtype, device=first.device),
-    )
-    if not log_prior.requires_grad:
-        return log_prior, {}
-    grads = torch.autograd.grad(log_prior, list(params.values()), allow_unused=True)
-    return log_prior, dict(zip(params, grads, strict=True))
+) -> Callable[[], tuple[Tensor, dict[str, Tensor | None]]]:
+    """A function of no arguments giving the log prior and its gradient by parameter name
+    at the parameters' current values: in closed form where ``closed_form_prior_terms``
+    covers the priors (checked once, here), else by autograd."""
+    terms = closed_form_prior_terms(model, params)
+    if terms is not None:
+        return lambda: log_prior_of_terms(terms, params)
+
+    def by_autograd() -> tuple[Tensor, dict[str, Tensor | None]]:
+        first = next(iter(params.values()))
+        log_prior = sum(
+            (
+                prior.log_prob(closure(module)).sum()
+                for _, module, prior, closure, _ in model.named_priors()
+            ),
+            torch.zeros((), dtype=first.dtype, device=first.device),
+        )
+        if not log_prior.requires_grad:
+            return log_prior, {}
+        grads = torch.autograd.grad(log_prior, list(params.values()), allow_unused=True)
+        return log_prior, dict(zip(params, grads, strict=True))
+
+    return by_autograd
+
+
+def objective_function(
+    model: SingleTaskGP, params: dict[str, Tensor]
+) -> Callable[[], tuple[float, dict[str, Tensor | None]]]:
+    """``objective`` as a function of no arguments, for repeated evaluation.
+
+    What does not change while the parameters' values do (which form applies, the priors,
+    the inputs the kernel reads) is worked out once, here; each call evaluates the
+    objective at the parameters' current values. ``map_fit`` changes them in place between
+    calls. Parameters must not be replaced, nor the model's training data changed.
+
+    Args:
+        model: an exact GP with one output, in train mode.
+        params: the parameters to differentiate, by their ``named_parameters`` names.
+
+    Returns:
+        A function returning what ``objective`` returns.
+    """
+    if getattr(model, "input_transform", None) is None:
+        fast = stationary(model.covar_module)
+        closed = None if fast is None else _stationary_objective(model, fast, params)
+        if closed is not None:
+            return closed
+
+    def by_autograd() -> tuple[float, dict[str, Tensor | None]]:
+        value, proxy = neg_log_posterior(model)
+        grads = torch.autograd.grad(proxy, list(params.values()), allow_unused=True)
+        return value, dict(zip(params, grads, strict=True))
+
+    return by_autograd
 
 
 def objective(
@@ -201,11 +244,4 @@ def objective(
         The value, and the gradient by name (``None`` for a parameter the objective does
         not depend on).
     """
-    if getattr(model, "input_transform", None) is None:
-        fast = stationary(model.covar_module)
-        out = None if fast is None else _stationary_objective(model, fast, params)
-        if out is not None:
-            return out
-    value, proxy = neg_log_posterior(model)
-    grads = torch.autograd.grad(proxy, list(params.values()), allow_unused=True)
-    return value, dict(zip(params, grads, strict=True))
+    return objective_function(model, params)()

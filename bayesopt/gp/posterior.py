@@ -43,6 +43,10 @@ class CachedPosterior:
         mean_module: the GPyTorch prior mean (called when ``constant`` is ``None``).
         fast: the kernel as a ``Stationary``, or ``None`` without a closed form.
         constant: the constant prior mean (0 for a zero mean), or ``None`` for others.
+        scaled: with ``fast``, ``fast.scaled(X)``: the training inputs the kernel reads,
+            divided by the lengthscales, and their squared norms (computed once, not at
+            every call); else ``None``.
+        active: with ``fast``, the training inputs the kernel reads; else ``None``.
     """
 
     X: Tensor
@@ -54,6 +58,8 @@ class CachedPosterior:
     mean_module: Mean
     fast: Stationary | None
     constant: Tensor | None
+    scaled: tuple[Tensor, Tensor] | None = None
+    active: Tensor | None = None
 
     @classmethod
     def from_model(cls, model: SingleTaskGP) -> CachedPosterior:
@@ -74,6 +80,10 @@ class CachedPosterior:
             if isinstance(mean, ZeroMean)
             else None
         )
+        fast = stationary(model.covar_module)
+        with torch.no_grad():
+            scaled = None if fast is None else fast.scaled(X)
+            active = None if fast is None else fast.inputs(X)
         return cls(
             X=X,
             y=model.train_targets,
@@ -82,8 +92,10 @@ class CachedPosterior:
             noise=noise,
             kernel=model.covar_module,
             mean_module=mean,
-            fast=stationary(model.covar_module),
+            fast=fast,
             constant=constant,
+            scaled=scaled,
+            active=active,
         )
 
     @property
@@ -113,7 +125,9 @@ class CachedPosterior:
         """
         r2 = None
         if self.fast is not None:  # closed-form stationary kernel: same values, less overhead
-            r2 = self.fast.r2(X, self.X)
+            Z, Z_sq = self.scaled
+            Z1 = self.fast.inputs(X) / self.fast.lengthscale.reshape(-1)
+            r2 = self.fast.r2_scaled(Z1, Z, Z_sq)
             k = self.fast.scale * self.fast.base_of_r2(r2)
             prior = self.fast.scale
         else:
@@ -172,7 +186,7 @@ def log_ei_and_gradient(post: CachedPosterior, X: Tensor, best_f: float) -> tupl
     c = -scale * fast.slope_of_r2(r2)  # b x n
     w = torch.linalg.solve_triangular(post.L.mT, v, upper=True).mT  # b x n
     inv = 1.0 / ls2
-    Xa, Xt = fast.inputs(X), fast.inputs(post.X)
+    Xa, Xt = fast.inputs(X), post.active
 
     def contract(weights: Tensor) -> Tensor:  # sum_j weights_j dk_j/dx, b x d
         cw = c * weights

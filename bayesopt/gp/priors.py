@@ -8,7 +8,14 @@ from gpytorch.priors import GammaPrior, Prior
 from torch import Tensor
 from torch.distributions import constraints
 
-__all__ = ["BoundedLengthscalePrior", "closed_form_log_prior", "gamma_prior"]
+__all__ = [
+    "BoundedLengthscalePrior",
+    "PriorTerm",
+    "closed_form_log_prior",
+    "closed_form_prior_terms",
+    "gamma_prior",
+    "log_prior_of_terms",
+]
 
 
 class BoundedLengthscalePrior(Prior):
@@ -58,6 +65,56 @@ def _parameter_name(prior_name: str) -> str:
     return f"{module}.{raw}" if module else raw
 
 
+PriorTerm = tuple[str, Prior, Tensor]
+"""``(parameter name, prior, raw parameter)``: one registered prior of a model."""
+
+
+def closed_form_prior_terms(
+    model: SingleTaskGP, params: dict[str, Tensor]
+) -> list[PriorTerm] | None:
+    """The priors of ``model`` as ``closed_form_log_prior`` sums them, checked once.
+
+    Each prior must act directly on its raw parameter, one of ``params`` (no constraint
+    transform in between), and be a ``GammaPrior`` or a ``BoundedLengthscalePrior``. The
+    terms hold the parameter tensors themselves, so they stay valid while the parameters
+    are changed in place (as ``map_fit`` does).
+
+    Returns:
+        The terms in ``model.named_priors()`` order, or ``None`` when a prior is not
+        covered.
+    """
+    terms: list[PriorTerm] = []
+    for prior_name, module, prior, closure, _ in model.named_priors():
+        x = closure(module)
+        name = _parameter_name(prior_name)
+        if params.get(name) is not x:  # absent, or behind a transform
+            return None
+        if not isinstance(prior, BoundedLengthscalePrior | GammaPrior):
+            return None
+        terms.append((name, prior, x))
+    return terms
+
+
+@torch.no_grad()
+def log_prior_of_terms(
+    terms: list[PriorTerm], params: dict[str, Tensor]
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """The log prior of ``closed_form_prior_terms`` and its gradient by parameter name:
+    ``(c - 1) / x - r`` for a ``GammaPrior``, ``-a (2 x - 2 / x**3)`` for a
+    ``BoundedLengthscalePrior``."""
+    grads: dict[str, Tensor] = {}
+    first = next(iter(params.values()))
+    total = torch.zeros((), dtype=first.dtype, device=first.device)
+    for name, prior, x in terms:
+        if isinstance(prior, BoundedLengthscalePrior):
+            grad = -prior.a * (2.0 * x - 2.0 * x.pow(-3))
+        else:
+            grad = (prior.concentration - 1.0) / x - prior.rate
+        total = total + prior.log_prob(x).sum()
+        grads[name] = grad if name not in grads else grads[name] + grad
+    return total, grads
+
+
 def closed_form_log_prior(
     model: SingleTaskGP, params: dict[str, Tensor]
 ) -> tuple[Tensor, dict[str, Tensor]] | None:
@@ -65,7 +122,8 @@ def closed_form_log_prior(
 
     Each prior must act directly on its raw parameter, one of ``params`` (no constraint
     transform in between), and be a ``GammaPrior`` (gradient ``(c - 1) / x - r``) or a
-    ``BoundedLengthscalePrior`` (``-a (2 x - 2 / x**3)``).
+    ``BoundedLengthscalePrior`` (``-a (2 x - 2 / x**3)``); see
+    ``closed_form_prior_terms`` and ``log_prior_of_terms``.
 
     Args:
         model: the GP whose registered priors are summed.
@@ -76,21 +134,5 @@ def closed_form_log_prior(
         without a prior are absent), or ``None`` when a prior is not covered (the caller
         then uses autograd).
     """
-    grads: dict[str, Tensor] = {}
-    first = next(iter(params.values()))
-    total = torch.zeros((), dtype=first.dtype, device=first.device)
-    with torch.no_grad():
-        for prior_name, module, prior, closure, _ in model.named_priors():
-            x = closure(module)
-            name = _parameter_name(prior_name)
-            if params.get(name) is not x:  # absent, or behind a transform
-                return None
-            if isinstance(prior, BoundedLengthscalePrior):
-                grad = -prior.a * (2.0 * x - 2.0 * x.pow(-3))
-            elif isinstance(prior, GammaPrior):
-                grad = (prior.concentration - 1.0) / x - prior.rate
-            else:
-                return None
-            total = total + prior.log_prob(x).sum()
-            grads[name] = grad if name not in grads else grads[name] + grad
-    return total, grads
+    terms = closed_form_prior_terms(model, params)
+    return None if terms is None else log_prior_of_terms(terms, params)

@@ -12,11 +12,17 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-import scipy.stats
+import scipy.optimize
 import torch
 from torch import Tensor
 
-__all__ = ["OUTPUT_WARPS", "fit_output_transform", "standardize", "transform_outputs"]
+__all__ = [
+    "OUTPUT_WARPS",
+    "fit_output_transform",
+    "standardize",
+    "transform_outputs",
+    "yeo_johnson_lambda",
+]
 
 OUTPUT_WARPS = ("none", "bilog", "yeo-johnson")
 
@@ -82,6 +88,64 @@ def _yeo_johnson_inverse(x: np.ndarray, lam: float) -> np.ndarray:
     return out
 
 
+def _yeo_johnson(x: np.ndarray, lam: float) -> np.ndarray:
+    """The Yeo-Johnson transform of ``x`` with parameter ``lam``: SciPy's
+    ``stats.yeojohnson(x, lam)``, operation for operation."""
+    eps = np.finfo(np.float64).eps
+    out = np.zeros_like(x, dtype=np.float64)
+    pos = x >= 0
+    if abs(lam) < eps:
+        out[pos] = np.log1p(x[pos])
+    else:
+        out[pos] = np.expm1(lam * np.log1p(x[pos])) / lam
+    if abs(lam - 2) > eps:
+        out[~pos] = -np.expm1((2 - lam) * np.log1p(-x[~pos])) / (2 - lam)
+    else:
+        out[~pos] = -np.log1p(-x[~pos])
+    return out
+
+
+def yeo_johnson_lambda(x: np.ndarray) -> float:
+    """The maximum-likelihood Yeo-Johnson parameter of ``n`` finite values.
+
+    The same objective, bounds and bounded Brent search (``optimize.fminbound``, tolerance
+    1.48e-8) as SciPy's ``stats.yeojohnson_normmax``, with the same floating-point
+    operations, so the result is SciPy's to the last bit (tested); it skips the input
+    checks and array-API dispatch SciPy's log-likelihood runs at each of the ~20
+    evaluations, which made up most of its cost: a tenth of the time (5.8 ms of a Branin
+    ask before).
+
+    Args:
+        x: ``n`` finite float64 values.
+
+    Returns:
+        The parameter ``lambda``; 1 when every value is 0.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if np.all(x == 0):
+        return 1.0
+    n = x.shape[0]
+    log_terms = np.sum(np.sign(x) * np.log1p(np.abs(x)), axis=0)
+    tiny = np.finfo(np.float64).smallest_normal
+
+    def neg_llf(lam: float) -> float:
+        y = _yeo_johnson(x, lam)
+        sigma = np.var(y, axis=0)
+        log_sigma = np.log(sigma) if sigma >= tiny else -np.inf
+        llf = -n / 2 * log_sigma + (lam - 1) * log_terms
+        return np.inf if np.isinf(llf) else -llf  # as SciPy rejects infinite ones
+
+    log1p_max_x = np.log1p(20 * np.max(np.abs(x)))
+    log_eps = np.log(np.finfo(np.float64).eps)
+    lb = (np.log(np.finfo(np.float64).tiny) - log_eps) / 2 / log1p_max_x
+    ub = (np.log(np.finfo(np.float64).max) + log_eps) / 2 / log1p_max_x
+    if np.all(x < 0):
+        lb, ub = 2 - ub, 2 - lb
+    elif np.any(x < 0):
+        lb, ub = max(2 - ub, lb), min(2 - lb, ub)
+    return float(scipy.optimize.fminbound(neg_llf, lb, ub, xtol=1.48e-08))
+
+
 def fit_output_transform(
     y: Tensor, warp: str = "none"
 ) -> tuple[Tensor, Callable[[np.ndarray], np.ndarray]]:
@@ -112,8 +176,10 @@ def fit_output_transform(
     else:  # yeo-johnson
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            out, lam = scipy.stats.yeojohnson(z.numpy())
-        warped = torch.as_tensor(np.asarray(out, dtype=np.float64))
+            z_np = z.numpy()
+            lam = yeo_johnson_lambda(z_np)
+            out = _yeo_johnson(z_np, lam)
+        warped = torch.as_tensor(out)
         if not bool(torch.isfinite(warped).all()):
             return z, lambda v: _unstandardize(first, v)
 

@@ -8,8 +8,10 @@ ask's seed, exact factorisation and one thread) and maximises that one acquisiti
 with three searches:
 
 - ``alternating``: ``bayesopt.propose.maximize`` with the default ``ProposeOptions`` (512
-  Sobol raw samples, the best 10 plus the 3 best observations as starts, batched L-BFGS-B
-  alternating with an exhaustive discrete step);
+  Sobol raw samples, the best 10 plus the 3 best observations as starts, L-BFGS-B
+  alternating with an exhaustive discrete step; one L-BFGS-B run per start since
+  2026-11-30, one run over all starts together when the results in
+  ``benchmarks/results/ablation/propose_vs_botorch*.md`` were made);
 - ``botorch``: the same call with ``method="botorch"``: BoTorch's
   ``optimize_acqf_mixed_alternating`` (``optimize_acqf`` on continuous spaces) with the same
   512 raw samples and 10 restarts;
