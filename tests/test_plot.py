@@ -169,7 +169,7 @@ def test_curves_draw_every_reported_trial_coloured_by_state():
                 break
         else:
             rs.tell(t, 1.0 / 4 + (i % 2))
-    rs.ask()  # reported nothing: not drawn
+    rs.ask()  # reported nothing: left out of the figure
     running = rs.ask()
     rs.report(running, 1, 0.5)
     ax = plot.curves(rs, log_x=True)
