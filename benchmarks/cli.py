@@ -64,6 +64,8 @@ def _parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     _add_run(add("run", "run a grid of cells (resumable)"))
     report = add("report", "write REPORT.md, curves.png and cd.png for a suite")
     report.add_argument("--suite", default="standard", help="results subfolder")
+    bbob = add("bbob-report", "write REPORT.md, ECDFs and CD diagrams of a BBOB suite")
+    bbob.add_argument("--suite", default="bbob", help="results subfolder")
     export = add("export", "write one CSV row per evaluation of a suite")
     export.add_argument(
         "--suite", required=True, default=argparse.SUPPRESS, help="results subfolder"
@@ -184,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"list": _list, "run": _run, "report": _report, "latency": _latency}
     commands |= {"hypergrad": _hypergrad, "ablation": _ablation, "compare": _compare}
     commands["export"] = _export
+    commands["bbob-report"] = _bbob_report
     return int(commands[args.command](args))
 
 
@@ -192,6 +195,8 @@ def _list(args: argparse.Namespace) -> int:
     for name, p in problems.registry().items():
         optimum = "tuning" if p.optimum is None else f"f*={p.optimum:.6g}"
         print(f"  {name:18s} {p.family:9s} d={p.dim:<3d} budget={p.budget:<4d} {optimum:16s}")
+    bbob = problems.names("bbob")
+    print(f"  {bbob[0]} .. {bbob[-1]}: {len(bbob)} BBOB problems (family bbob, budget 20 d)")
     print("contenders:")
     for name, c in contenders.registry().items():
         status = "" if c.available() else "  [not installed: " + ", ".join(c.requires) + "]"
@@ -305,6 +310,14 @@ def _report(args: argparse.Namespace) -> int:
     from benchmarks import report
 
     out = report.write_report(store.suite_dir(args.suite, args.results), args.command_line)
+    print(f"wrote {out}")
+    return 0
+
+
+def _bbob_report(args: argparse.Namespace) -> int:
+    from benchmarks.bbob_report import write_bbob_report
+
+    out = write_bbob_report(store.suite_dir(args.suite, args.results), args.command_line)
     print(f"wrote {out}")
     return 0
 

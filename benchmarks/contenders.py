@@ -176,6 +176,21 @@ def _optuna_gp(space: bo.Space, seed: int) -> Session:
 
 
 # scikit-optimize --------------------------------------------------------------------------
+class _WorstImputer:
+    """For peers that cannot be told a failure: a non-finite value becomes the worst
+    finite value so far (1.0 before any), and the failures are counted."""
+
+    def __init__(self) -> None:
+        self.worst, self.failed = -math.inf, 0
+
+    def finite(self, value: float) -> float:
+        if math.isfinite(value):
+            self.worst = max(self.worst, value)
+            return float(value)
+        self.failed += 1
+        return self.worst if math.isfinite(self.worst) else 1.0
+
+
 class SkoptSession:
     """A ``skopt.Optimizer`` (GP surrogate, ``gp_hedge`` acquisition).
 
@@ -196,8 +211,7 @@ class SkoptSession:
         )
         self._space = space
         self._x: list[Any] | None = None
-        self._worst = -math.inf
-        self._failed = 0
+        self._imputer = _WorstImputer()
 
     def ask(self) -> dict[str, Any]:
         self._x = self.optimizer.ask()
@@ -206,16 +220,13 @@ class SkoptSession:
         }
 
     def tell(self, value: float) -> None:
-        if math.isfinite(value):
-            self._worst = max(self._worst, value)
-        else:
-            self._failed += 1
-            value = self._worst if math.isfinite(self._worst) else 1.0
+        value = self._imputer.finite(value)
         self.optimizer.tell(self._x, float(value))
         self._x = None
 
     def info(self) -> dict[str, Any]:
-        return {"failed_imputed": self._failed} if self._failed else {}
+        failed = self._imputer.failed
+        return {"failed_imputed": failed} if failed else {}
 
 
 def _skopt_dimension(p: bo.Real | bo.Integer | bo.Categorical) -> Any:
@@ -240,6 +251,144 @@ def _plain(value: Any, p: bo.Real | bo.Integer | bo.Categorical) -> Any:
 
 def _skopt_gp(space: bo.Space, seed: int) -> Session:
     return SkoptSession(space, seed)
+
+
+# CMA-ES -----------------------------------------------------------------------------------
+class CMAESSession:
+    """CMA-ES (the ``cmaes`` package's ``CMA``) on the unit cube, with IPOP restarts.
+
+    Starts at the centre of the cube with step size 0.2 (2 on BBOB's [-5, 5]) and the
+    package's default population ``4 + floor(3 ln d)``. Each ask is one ``CMA.ask``; a
+    generation is told once its population is evaluated. When ``should_stop`` fires, it
+    restarts from a uniformly random mean with twice the population (IPOP). Points are
+    decoded by ``Space.from_unit`` (log scales and integer rounding as bayesopt does);
+    categorical parameters are not supported (``ValueError``). A failed evaluation is told
+    as the worst value seen (1.0 before any).
+    """
+
+    def __init__(self, space: bo.Space, seed: int) -> None:
+        import numpy as np
+
+        if any(isinstance(p, bo.Categorical) for p in space.values()):
+            raise ValueError("cma-es: categorical parameters are not supported")
+        self._np = np
+        self.space = space
+        self._rng = np.random.default_rng(seed)
+        self._population: int | None = None
+        self._restarts = 0
+        self._cma = self._start(np.full(space.dim, 0.5))
+        self._x: Any = None
+        self._told: list[tuple[Any, float]] = []
+        self._imputer = _WorstImputer()
+
+    def _start(self, mean: Any) -> Any:
+        from cmaes import CMA
+
+        bounds = self._np.tile([0.0, 1.0], (self.space.dim, 1))
+        cma = CMA(
+            mean=mean,
+            sigma=0.2,
+            bounds=bounds,
+            seed=int(self._rng.integers(2**31 - 1)),
+            population_size=self._population,
+        )
+        self._population = cma.population_size
+        return cma
+
+    def ask(self) -> dict[str, Any]:
+        self._x = self._cma.ask()
+        return self.space.from_unit(self._x.tolist())
+
+    def tell(self, value: float) -> None:
+        value = self._imputer.finite(value)
+        self._told.append((self._x, float(value)))
+        self._x = None
+        if len(self._told) == self._cma.population_size:
+            self._cma.tell(self._told)
+            self._told = []
+            if self._cma.should_stop():
+                self._restarts += 1
+                self._population = 2 * self._cma.population_size
+                self._cma = self._start(self._rng.uniform(0.0, 1.0, self.space.dim))
+
+    def info(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"restarts": self._restarts, "population": self._population}
+        if self._imputer.failed:
+            out["failed_imputed"] = self._imputer.failed
+        return out
+
+
+def _cma_es(space: bo.Space, seed: int) -> Session:
+    return CMAESSession(space, seed)
+
+
+# hyperopt ---------------------------------------------------------------------------------
+class HyperoptSession:
+    """hyperopt's TPE (``tpe.suggest``, default settings: 20 random startup trials) driven
+    one trial at a time, as ``fmin`` drives it: ``Trials.new_trial_ids``, ``suggest`` with a
+    seed drawn from ``default_rng(seed)``, ``insert_trial_docs``, then the result written
+    into the trial document. A failed evaluation is a trial with ``status: "fail"``.
+    """
+
+    def __init__(self, space: bo.Space, seed: int) -> None:
+        import numpy as np
+        from hyperopt import Trials, base, tpe
+
+        self._base = base
+        self._suggest = tpe.suggest
+        self._hp_space = {name: _hyperopt_dimension(name, p) for name, p in space.items()}
+        self.space = space
+        self.domain = base.Domain(lambda params: 0.0, self._hp_space)
+        self.trials = Trials()
+        self._rng = np.random.default_rng(seed)
+        self._doc: dict[str, Any] | None = None
+
+    def ask(self) -> dict[str, Any]:
+        from hyperopt import space_eval
+
+        ids = self.trials.new_trial_ids(1)
+        self.trials.refresh()
+        docs = self._suggest(ids, self.domain, self.trials, int(self._rng.integers(2**31 - 1)))
+        self.trials.insert_trial_docs(docs)
+        self.trials.refresh()
+        self._doc = self.trials._dynamic_trials[-1]
+        vals = {k: v[0] for k, v in self._doc["misc"]["vals"].items() if v}
+        params = space_eval(self._hp_space, vals)
+        return {name: _plain(params[name], p) for name, p in self.space.items()}
+
+    def tell(self, value: float) -> None:
+        assert self._doc is not None, "tell() before ask()"
+        base = self._base
+        if math.isfinite(value):
+            self._doc["result"] = {"loss": float(value), "status": base.STATUS_OK}
+        else:
+            self._doc["result"] = {"status": base.STATUS_FAIL}
+        self._doc["state"] = base.JOB_STATE_DONE
+        self.trials.refresh()
+        self._doc = None
+
+    def info(self) -> dict[str, Any]:
+        return {}
+
+
+def _hyperopt_dimension(name: str, p: bo.Real | bo.Integer | bo.Categorical) -> Any:
+    import math as m
+
+    from hyperopt import hp
+
+    if isinstance(p, bo.Real):
+        if p.log:
+            return hp.loguniform(name, m.log(p.low), m.log(p.high))
+        return hp.uniform(name, p.low, p.high)
+    if isinstance(p, bo.Integer):
+        if p.log:
+            return hp.qloguniform(name, m.log(p.low), m.log(p.high), 1)
+        return hp.uniformint(name, p.low, p.high)
+    return hp.choice(name, list(p.choices))
+
+
+def _hyperopt_tpe(space: bo.Space, seed: int) -> Session:
+    return HyperoptSession(space, seed)
 
 
 # Plain BoTorch ----------------------------------------------------------------------------
@@ -382,6 +531,21 @@ _CONTENDERS = (
         requires=("skopt",),
         ask_cost=_gp_cost(0.03, 0.008, d_scale=20.0),
         description='skopt.Optimizer(base_estimator="GP", acq_func="gp_hedge")',
+    ),
+    Contender(
+        "cma-es",
+        _cma_es,
+        requires=("cmaes",),
+        ask_cost=lambda n, d: 2e-4,
+        description="cmaes.CMA on the unit cube, sigma 0.2, default population, IPOP "
+        "restarts (numeric spaces only)",
+    ),
+    Contender(
+        "hyperopt-tpe",
+        _hyperopt_tpe,
+        requires=("hyperopt",),
+        ask_cost=_gp_cost(0.004, 0.0001),
+        description="hyperopt tpe.suggest, default settings, one trial at a time",
     ),
 )
 

@@ -29,6 +29,8 @@ _STYLE = {
     "optuna-gp": ("tab:red", "-.", "*"),
     "botorch-plain": ("tab:pink", "--", "h"),
     "skopt-gp": ("tab:green", "-.", "<"),
+    "cma-es": ("teal", "-", "H"),
+    "hyperopt-tpe": ("goldenrod", "-.", "d"),
     "bayesopt-v0": ("tab:brown", "--", "s"),
     "bayesopt-v1": ("tab:blue", "--", "^"),
     "optuna-gp+our-design": ("tab:red", ":", "p"),

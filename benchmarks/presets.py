@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from benchmarks import contenders, problems
 from benchmarks.cell import Cell
 
-__all__ = ["REPORT_SET", "TUNING_SET", "Block", "Preset", "get", "names"]
+__all__ = [
+    "BBOB_CONTENDERS",
+    "BBOB_REPORT_SET",
+    "REPORT_SET",
+    "TUNING_SET",
+    "Block",
+    "Preset",
+    "get",
+    "names",
+]
 
 BASELINES = ("random", "random-2x", "sobol")
 PEERS = ("optuna-tpe", "optuna-gp", "skopt-gp")
@@ -99,7 +108,29 @@ Ackley-10, Ackley-20 and Levy-12. Results of bayesopt on these problems are in-s
 
 REPORT_SET: tuple[str, ...] = tuple(p for p in problems.names() if p not in TUNING_SET)
 """Every other registered problem: never used to choose a default. Headline counts and
-mean ranks use these only."""
+mean ranks use these only. The COCO BBOB problems (family ``bbob``) are not in it, nor in
+``TUNING_SET``: ``problems.names()`` leaves them out, and they have their own sets below."""
+
+BBOB_CONTENDERS = (
+    "bayesopt",
+    "random",
+    "random-2x",
+    "optuna-gp",
+    "optuna-tpe",
+    "cma-es",
+    "hyperopt-tpe",
+)
+"""The contenders of preset ``bbob``, each with its default settings."""
+
+BBOB_DIMS = (2, 5)
+"""The dimensions of preset ``bbob`` (10 and 20 are registered too)."""
+
+BBOB_REPORT_SET: tuple[str, ...] = tuple(
+    p for p in problems.names("bbob") if int(p.rsplit("-d", 1)[1]) in BBOB_DIMS
+)
+"""The BBOB problems of preset ``bbob``. A BBOB problem's seed picks the COCO instance
+(instance = seed + 1): report runs use seeds 0-14 (instances 1-15), and nothing is ever
+chosen on them; defaults may only be tuned on seeds 100 and up (instances 101+)."""
 
 
 def _ablation_blocks() -> tuple[Block, ...]:
@@ -183,8 +214,20 @@ def _ablation_blocks() -> tuple[Block, ...]:
             ("bayesopt", "bayesopt+botorch-propose"),
             _seeds(10),
         ),
+        # One L-BFGS-B run per start instead of one over all starts (faster asks) on the
+        # tuning set's anchors, noisy pair and mixed Levy, against the default's cells of
+        # the first block and the RF-wine block.
+        Block(
+            (*_ANCHORS, *_NOISY, "mixed-levy"),
+            ("bayesopt+indep-lbfgs",),
+            _seeds(10),
+        ),
     )
 
+
+_FULL_CONTENDERS = tuple(
+    c for c in contenders.names(variants=False) if c not in ("cma-es", "hyperopt-tpe")
+)
 
 _PRESETS = (
     Preset(
@@ -230,15 +273,26 @@ _PRESETS = (
         "Hartmann-6 (Yeo-Johnson outputs and "
         "Boltzmann starts on more); Hartmann-6 on 30 seeds; discrete search on mixed Levy; "
         "the trust region on Ackley-10/20 and Levy-12; BoTorch's acquisition optimiser in "
-        "place of ours on Branin, Hartmann-6, Levy-6 and mixed Levy. 10 seeds unless stated. "
+        "place of ours on Branin, Hartmann-6, Levy-6 and mixed Levy; one L-BFGS-B run per "
+        "start against one over all starts on the anchors, the noisy pair and mixed Levy. "
+        "10 seeds unless stated. "
         "`python -m benchmarks ablation` runs the blocks in this order and writes the report.",
         _ablation_blocks(),
+    ),
+    Preset(
+        "bbob",
+        "The COCO BBOB noiseless suite (benchmarks/problems/bbob.py): 24 functions at d = 2 "
+        "and 5, budget 20 d, instances 1-5 (seeds 0-4) x bayesopt, random, random-2x, "
+        "optuna-gp, optuna-tpe, cma-es and hyperopt-tpe. `python -m benchmarks bbob-report` "
+        "writes results/bbob/REPORT.md (regret tables, ECDFs of runtimes, Wilcoxon + Holm).",
+        (Block(BBOB_REPORT_SET, BBOB_CONTENDERS, _seeds(5)),),
     ),
     Preset(
         "full",
         "Every problem x every contender x 20 seeds. Hours of CPU; run it in chunks with "
         "--max-cells (resumable).",
-        (Block(tuple(problems.names()), tuple(contenders.names(variants=False)), _seeds(20)),),
+        # BBOB's problems (not in problems.names()) and its two extra peers stay in `bbob`.
+        (Block(tuple(problems.names()), _FULL_CONTENDERS, _seeds(20)),),
     ),
 )
 

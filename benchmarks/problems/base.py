@@ -14,8 +14,9 @@ import bayesopt as bo
 
 __all__ = ["Evaluation", "Problem"]
 
-FAMILIES = ("synthetic", "noisy", "mixed", "ml")
-"""Problem families, in report order."""
+FAMILIES = ("synthetic", "noisy", "mixed", "ml", "bbob")
+"""Problem families, in report order (``bbob``: the COCO suite, registered apart; see
+``benchmarks.problems.bbob_registry``)."""
 
 
 class Evaluation(NamedTuple):
