@@ -30,4 +30,4 @@ def test_quickstart_runs_and_reports(tmp_path):
     assert rows["bayesopt"][1] == rows["random"][1] == "6" and rows["random-2x"][1] == "12"
     assert "Best configuration found by bayesopt:" in out and "learning_rate" in out
     assert (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"
-    assert done.stderr.count("/6") == 4 and done.stderr.count("12/12") == 2  # progress
+    assert "6/6 runs done" in done.stderr  # the progress bar: 3 methods x 2 seeds
