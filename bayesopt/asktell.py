@@ -334,13 +334,7 @@ class AskTell:
         """
         checked, why = _check_value(value, failed, error)
         with self._mutating():
-            tid = self._resolve(trial)
-            old = self._history.trials[tid]
-            if old.state is not TrialState.PENDING:
-                raise ValueError(
-                    f"trial {tid} was already told (state {old.state.value!r}); "
-                    "each trial is told once."
-                )
+            tid = self._pending(trial, "each trial is told once").id
             self._commit([Failed(tid, why) if checked is None else Told(tid, checked)])
             new = self._history.trials[tid]
         return new.copy()
@@ -398,12 +392,8 @@ class AskTell:
             self.pruner.check_step(step)
         checked, why = _check_value(value)
         with self._mutating():
-            tid = self._resolve(trial)
-            old = self._history.trials[tid]
-            if old.state is not TrialState.PENDING:
-                raise ValueError(
-                    f"trial {tid} is already {old.state.value!r}; report on pending trials only."
-                )
+            old = self._pending(trial, "report on pending trials only")
+            tid = old.id
             if old.intermediate and not step > old.intermediate[-1][0]:
                 raise ValueError(
                     f"`step` must increase: trial {tid} already reported step "
@@ -428,12 +418,10 @@ class AskTell:
             ValueError: the trial is unknown, complete or failed.
         """
         with self._mutating():
-            tid = self._resolve(trial)
-            current = self._history.trials[tid]
-            if current.state is TrialState.PRUNED:
+            if self._history.trials[self._resolve(trial)].state is TrialState.PRUNED:
                 return True
-            if current.state is not TrialState.PENDING:
-                raise ValueError(f"trial {tid} is already {current.state.value!r}.")
+            current = self._pending(trial, "only a pending trial can be stopped")
+            tid = current.id
             if self.pruner is None or not self.pruner.should_stop(
                 current, self._history, maximize=self.maximize, seed=self.seed
             ):
@@ -452,10 +440,7 @@ class AskTell:
             ValueError: the trial is unknown or not pending.
         """
         with self._mutating():
-            tid = self._resolve(trial)
-            old = self._history.trials[tid]
-            if old.state is not TrialState.PENDING:
-                raise ValueError(f"trial {tid} is already {old.state.value!r}.")
+            tid = self._pending(trial, "only a pending trial can be pruned").id
             self._commit([Pruned(tid, None)])
             return self._history.trials[tid].copy()
 
@@ -499,6 +484,20 @@ class AskTell:
         if isinstance(trial, Trial) and trial.params != trials[tid].params:
             raise ValueError(f"trial {tid} does not belong to this optimiser (params differ).")
         return tid
+
+    def _pending(self, trial: Trial | int, hint: str) -> Trial:
+        """The pending trial ``trial`` refers to (call with the change's locks held).
+
+        Raises:
+            ValueError: it is unknown, belongs elsewhere, or is no longer pending.
+        """
+        current = self._history.trials[self._resolve(trial)]
+        if current.state is not TrialState.PENDING:
+            raise ValueError(
+                f"trial {current.id} is already {current.state.value!r} (already told or "
+                f"pruned); {hint}."
+            )
+        return current
 
     # Events -----------------------------------------------------------------------------
     def _commit(self, events: list[Event]) -> None:

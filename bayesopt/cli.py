@@ -76,6 +76,11 @@ def _trial_json(trial: Trial) -> dict[str, Any]:
     return out
 
 
+def _fields(records: list[dict[str, Any]]) -> list[str]:
+    """Every key of the records, in order of first appearance (the table's columns)."""
+    return list(dict.fromkeys(k for r in records for k in r))
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -125,9 +130,7 @@ def _best(args: argparse.Namespace, out: TextIO) -> None:
 
 def _export(args: argparse.Namespace, out: TextIO) -> None:
     records = _read(args.study).to_records()
-    fields: list[str] = []
-    for r in records:
-        fields += [k for k in r if k not in fields]
+    fields = _fields(records)
     target = out if args.csv == "-" else open(args.csv, "w", newline="")  # noqa: SIM115
     try:
         writer = csv.DictWriter(target, fieldnames=fields)
@@ -181,9 +184,7 @@ def _report(args: argparse.Namespace, out: TextIO) -> None:
     summary = io.StringIO()
     _show(argparse.Namespace(study=args.study, last=0), summary)
     records = study.to_records()
-    fields: list[str] = []
-    for r in records:
-        fields += [k for k in r if k not in fields]
+    fields = _fields(records)
     head = "".join(f"<th>{html.escape(f)}</th>" for f in fields)
     rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_fmt(r.get(f, '')))}</td>" for f in fields) + "</tr>"

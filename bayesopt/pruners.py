@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import statistics
@@ -228,14 +229,7 @@ class Hyperband(Pruner):
 
     def bracket(self, trial_id: int, seed: int) -> int:
         """The bracket ``s`` of a trial (``0``: no pruning; ``n_brackets - 1``: the most)."""
-        eta, s_max = self.reduction_factor, self.n_brackets - 1
-        sizes = [math.ceil((s_max + 1) / (s + 1) * eta**s) for s in range(s_max + 1)]
-        u = derive_seed(seed, trial_id, 0x4B) / 2**32 * sum(sizes)
-        for s, size in enumerate(sizes):
-            if u < size:
-                return s
-            u -= size
-        return s_max
+        return _bracket(trial_id, seed, self.reduction_factor, self.n_brackets - 1)
 
     def check_step(self, step: float) -> None:
         if step > self.max_resource:
@@ -253,6 +247,19 @@ class Hyperband(Pruner):
             trial, history, maximize, first, self.reduction_factor, self.max_resource,
             1, members=members,
         )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=65536)
+def _bracket(trial_id: int, seed: int, eta: int, s_max: int) -> int:
+    """Hyperband's bracket of a trial, drawn with the bracket sizes as weights (cached:
+    every decision of a study looks up every trial's bracket)."""
+    sizes = [math.ceil((s_max + 1) / (s + 1) * eta**s) for s in range(s_max + 1)]
+    u = derive_seed(seed, trial_id, 0x4B) / 2**32 * sum(sizes)
+    for s, size in enumerate(sizes):
+        if u < size:
+            return s
+        u -= size
+    return s_max
 
 
 def _value_at(trial: Trial, rung: float, maximize: bool) -> float:

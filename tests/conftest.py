@@ -52,3 +52,21 @@ def branin_min() -> float:
 @pytest.fixture
 def branin_space() -> bo.Space:
     return bo.Space({"x0": bo.Real(-5.0, 10.0), "x1": bo.Real(0.0, 15.0)})
+
+
+@pytest.fixture
+def drain():
+    """``drain(pool, items)``: run ``items`` through a ``bayesopt._pool.WorkerPool`` and
+    return ``{item: result, or None when given up}``."""
+
+    def run(pool, items):
+        queue, out = list(items), {}
+        with pool:
+            while True:
+                pool.fill(lambda: queue.pop(0) if queue else None)
+                if not pool.busy:
+                    return out
+                for x, future in pool.wait():
+                    out[x] = None if future is None else future.result()
+
+    return run

@@ -210,34 +210,22 @@ def test_a_broken_pool_passed_in_is_replaced_with_a_warning():
     pool.shutdown()
 
 
-def _drain(pool, items):
-    """Run ``items`` through a ``WorkerPool``: ``{item: result, or None when given up}``."""
-    queue, out = list(items), {}
-    with pool:
-        while True:
-            pool.fill(lambda: queue.pop(0) if queue else None)
-            if not pool.busy:
-                return out
-            for x, future in pool.wait():
-                out[x] = None if future is None else future.result()
-
-
-def test_the_worker_pool_gives_up_only_on_the_item_that_kills_its_worker():
+def test_the_worker_pool_gives_up_only_on_the_item_that_kills_its_worker(drain):
     from bayesopt._pool import WorkerPool
 
     f = functools.partial(ob.crash_above, 0.75)
     items = [0.1, 0.2, 0.9, 0.3, 0.4]
-    out = _drain(WorkerPool(f, lambda x: ({"x": x},), 2), items)
+    out = drain(WorkerPool(f, lambda x: ({"x": x},), 2), items)
     assert out == {x: None if x > 0.75 else ob.quadratic({"x": x}) for x in items}
 
 
-def test_a_worker_pool_whose_every_item_kills_its_worker_gives_up_on_each(monkeypatch):
+def test_a_worker_pool_whose_every_item_kills_its_worker_gives_up_on_each(monkeypatch, drain):
     from bayesopt import _pool
 
     monkeypatch.setattr(_pool, "MAX_BACKOFF_S", 0.01)  # no long waits between rebuilds
     f = functools.partial(ob.crash_above, -1.0)  # every item kills its worker
     pool = _pool.WorkerPool(f, lambda x: ({"x": x},), 2, hint="Try harder.")
-    assert _drain(pool, [0.1, 0.2, 0.3, 0.4]) == dict.fromkeys([0.1, 0.2, 0.3, 0.4])
+    assert drain(pool, [0.1, 0.2, 0.3, 0.4]) == dict.fromkeys([0.1, 0.2, 0.3, 0.4])
 
 
 @pytest.mark.slow  # starts a Dask cluster: ~8 s

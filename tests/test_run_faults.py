@@ -33,18 +33,6 @@ def _quiet(**kwargs):
     return {"progress": False, "seed": 0, "propose_options": FAST, **kwargs}
 
 
-def _drain(pool, items):
-    """Run ``items`` through a ``WorkerPool``: ``{item: result, or None when given up}``."""
-    queue, out = list(items), {}
-    with pool:
-        while True:
-            pool.fill(lambda: queue.pop(0) if queue else None)
-            if not pool.busy:
-                return out
-            for x, future in pool.wait():
-                out[x] = None if future is None else future.result()
-
-
 @pytest.fixture
 def quick_backoff(monkeypatch):
     """Rebuild broken pools without the back-off's waits (only the tests' time is at stake)."""
@@ -180,12 +168,12 @@ def test_when_every_trial_kills_its_worker_each_fails_and_the_run_ends(quick_bac
     assert all(t.state == "failed" and t.error.startswith(DIED) for t in result.trials)
 
 
-def test_a_worker_pool_backs_off_between_rebuilds_after_deaths_in_a_row(monkeypatch):
+def test_a_worker_pool_backs_off_between_rebuilds_after_deaths_in_a_row(monkeypatch, drain):
     slept: list[float] = []
     monkeypatch.setattr(_pool, "_sleep", slept.append)
     f = functools.partial(ob.crash_above, 0.5)
     items = [0.9, 0.8, 0.7, 0.95, 0.85, 0.75, 0.1, 0.6]
-    out = _drain(WorkerPool(f, lambda x: ({"x": x},), 1), items)
+    out = drain(WorkerPool(f, lambda x: ({"x": x},), 1), items)
     assert out == {x: None if x > 0.5 else ob.quadratic({"x": x}) for x in items}
     # No wait after a first death; then doubling up to the cap; a result resets it.
     assert slept == [_pool.backoff(k) for k in range(2, 7)]
@@ -220,11 +208,11 @@ def test_an_f_the_workers_cannot_import_is_a_clear_error_at_once(monkeypatch, tm
     assert bo.load(tmp_path / "s.jsonl").trials == []  # checked before the first ask
 
 
-def test_a_worker_pool_checks_once_that_its_workers_can_load_the_function(monkeypatch):
+def test_a_worker_pool_checks_once_that_its_workers_can_load_the_function(monkeypatch, drain):
     f = _unimportable(monkeypatch)
     pool = WorkerPool(f, lambda x: ({"x": x},), 2, hint="Try harder.")
     with pytest.raises(RuntimeError, match=r"cannot load.*No module named.*Try harder\.$"):
-        _drain(pool, [0.1, 0.2])
+        drain(pool, [0.1, 0.2])
 
 
 # --- SystemExit and KeyboardInterrupt from the objective ------------------------------------
