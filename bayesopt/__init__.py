@@ -1,5 +1,11 @@
 """bayesopt: Bayesian optimisation with an ask/tell interface, built on BoTorch.
 
+Every name a user passes to a public function is here: spaces and their parameters, the
+proposers (``Optimizer``, ``RandomSearch``, ``AskTell`` to write one), their options
+(``ModelOptions``, ``ProposeOptions``, ``Storage``), the pruners (also in
+``bayesopt.pruners``), trials and their enums, ``minimize`` and what it returns or hands
+to an objective, and parameter importance.
+
 Example:
     >>> import bayesopt as bo
     >>> space = bo.Space({"x": bo.Real(-5.0, 5.0), "n": bo.Integer(1, 4)})
@@ -14,7 +20,7 @@ from bayesopt.gp import ModelOptions
 from bayesopt.journal import JournalError, JournalWarning, Storage
 from bayesopt.optimizer import FallbackReason, FallbackWarning, Optimizer
 from bayesopt.propose import ProposeOptions
-from bayesopt.pruners import Pruned
+from bayesopt.pruners import ASHA, Hyperband, MedianPruner, Pruned, Pruner, SuccessiveHalving
 from bayesopt.random import RandomSearch
 from bayesopt.run import Result, TrialHandle, maximize, minimize
 from bayesopt.sensitivity import Importance, importance
@@ -22,24 +28,29 @@ from bayesopt.space import Categorical, Integer, Real, Space
 from bayesopt.trial import Source, Trial, TrialState
 
 __all__ = [
+    "ASHA",
     "AskTell",
     "Categorical",
     "FallbackReason",
     "FallbackWarning",
+    "Hyperband",
     "Importance",
     "Integer",
     "JournalError",
     "JournalWarning",
+    "MedianPruner",
     "ModelOptions",
     "Optimizer",
     "ProposeOptions",
     "Pruned",
+    "Pruner",
     "RandomSearch",
     "Real",
     "Result",
     "Source",
     "Space",
     "Storage",
+    "SuccessiveHalving",
     "Trial",
     "TrialHandle",
     "TrialState",

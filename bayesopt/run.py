@@ -10,11 +10,33 @@ trials still in flight as pending points. Where the evaluations run:
 * any ``concurrent.futures.Executor``, or a ``dask.distributed.Client`` (used through
   ``client.get_executor(pure=False)``, so equal params are still evaluated anew).
 
+How ``f`` is called (decided once, from its signature, before the first trial):
+
+* ``f(params)``: the params as one dict. ``f(params, trial)``, where the second
+  parameter is required, also gets a ``TrialHandle`` (see "Stopping early" below).
+* ``f(**params)``: the params as keyword arguments, ``f(lr=..., depth=..., act=...)``, when
+  ``f`` names every parameter of the space among its own parameters, or takes only
+  keywords (``def f(**params)``). A further required parameter named ``trial`` (not a
+  parameter of the space) gets the ``TrialHandle``.
+* A signature that fits both forms without naming the space's parameters (``f(*args,
+  **kwargs)``, say) is a ``TypeError`` before the first trial, and so is one that fits
+  neither; ``unpack=True`` (keywords) or ``unpack=False`` (one dict) decides explicitly. A
+  callable whose signature cannot be read gets the dict, unless ``unpack=True``.
+
 Faults (the same rules in this process and in worker processes):
 
 * ``f`` raises an ``Exception``, or ``SystemExit`` (``sys.exit()``): the trial fails with
   ``error="TypeName: message"`` (``"SystemExit: <code>"``) and the run goes on. In a worker,
   ``sys.exit()`` only ends that call; in this process it does not end the program either.
+* ``f`` looks broken: the first 5 trials the run finishes (all of them, if it finishes
+  fewer) fail with the same exception (the same type and message) and none succeeds. Then
+  ``minimize`` raises a ``RuntimeError`` chained from the first of those exceptions (with
+  its traceback when ``f`` ran in this process), rather than spend the budget on failures
+  and return ``best=None``. Trials in flight stay pending, as on Ctrl-C. An objective that
+  fails on purpose (a diverged training run) should return ``float("nan")`` instead: a
+  value that is not finite fails its trial without counting here, and so do bad return
+  values, dying workers and differing exceptions (those end in a ``RuntimeWarning`` when
+  every trial failed).
 * ``f`` returns something that is not a real number (a string, ``None``, an array, an int
   too large for a float, an object whose ``__float__`` raises): the trial fails with
   ``error="TypeName: the objective returned <repr>"``, the first time with a
@@ -132,23 +154,87 @@ class TrialHandle:
         return f"TrialHandle(id={self.id}, params={self.params!r})"
 
 
-def _takes_handle(f: Callable[..., Any]) -> bool:
-    """Whether ``f`` needs a second positional argument (the trial handle): a parameter
-    with a default, or ``*args``, gets none."""
+FAIL_FAST = 5
+"""A run whose first ``FAIL_FAST`` finished trials (or all, if fewer) fail with one and the
+same exception from ``f``, with no success, raises instead of going on."""
+
+
+@dataclass(frozen=True)
+class _Calling:
+    """How ``f`` is called: ``keywords`` (``f(**params)``, else ``f(params)``), and whether
+    it gets a ``TrialHandle`` (as ``trial=`` with keywords, else second)."""
+
+    keywords: bool
+    handle: bool
+
+
+@dataclass(frozen=True)
+class _Keywords:
+    """``f`` called with the params as keyword arguments; picklable when ``f`` is."""
+
+    f: Callable[..., Any]
+
+    def __call__(self, params: dict[str, Any], *handle: TrialHandle) -> Any:
+        return self.f(**params, **({"trial": handle[0]} if handle else {}))
+
+
+def _binds(signature: inspect.Signature, *args: Any, **kwargs: Any) -> bool:
     try:
-        signature = inspect.signature(f)
-    except (TypeError, ValueError):
-        return False
-    try:
-        signature.bind({})
-        return False
-    except TypeError:
-        pass
-    try:
-        signature.bind({}, None)
+        signature.bind(*args, **kwargs)
     except TypeError:
         return False
     return True
+
+
+def _calling(f: Callable[..., Any], names: Iterable[str], unpack: bool | None) -> _Calling:
+    """How to call ``f`` (module docstring, "How ``f`` is called").
+
+    Raises:
+        TypeError: the signature is ambiguous (and ``unpack`` is ``None``), or fits neither
+            form, or not the one ``unpack`` asks for.
+    """
+    names = tuple(names)
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # a builtin, say: trust `unpack`
+        return _Calling(keywords=bool(unpack), handle=False)
+    one: _Calling | None = None  # f(params) or f(params, trial)
+    if _binds(signature, {}):
+        one = _Calling(keywords=False, handle=False)
+    elif _binds(signature, {}, None):
+        one = _Calling(keywords=False, handle=True)
+    dummy = dict.fromkeys(names)
+    spread: _Calling | None = None  # f(**params) or f(**params, trial=handle)
+    if _binds(signature, **dummy):
+        spread = _Calling(keywords=True, handle=False)
+    elif "trial" not in names and _binds(signature, **dummy, trial=None):
+        spread = _Calling(keywords=True, handle=True)
+    forms = f"f(params), f(params, trial) or f({', '.join(f'{n}=...' for n in names)})"
+    if unpack is not None:
+        chosen = spread if unpack else one
+        if chosen is None:
+            form = "keyword arguments, f(**params)" if unpack else "one dict, f(params)"
+            raise TypeError(
+                f"`f` must accept the params as {form}, since unpack={unpack}, but its "
+                f"signature is {signature}."
+            )
+        return chosen
+    named = {
+        p.name
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    if spread is not None and (one is None or set(names) <= named):
+        return spread
+    if one is not None and spread is None:
+        return one
+    if one is None:
+        raise TypeError(f"`f` must be callable as {forms}, but its signature is {signature}.")
+    raise TypeError(
+        f"`f{signature}` fits both f(params) and f(**params) without naming the space's "
+        f"parameters ({', '.join(names)}): pass unpack=False to get the params as one dict, "
+        "or unpack=True to get them as keyword arguments."
+    )
 
 
 def minimize(
@@ -163,22 +249,27 @@ def minimize(
     timeout: float | None = None,
     callbacks: Iterable[Callable[[AskTell, Trial], Any]] = (),
     progress: bool = True,
+    unpack: bool | None = None,
     **optimizer_options: Any,
 ) -> Result:
     """Minimise ``f`` over ``space`` with Bayesian optimisation.
 
     Args:
-        f: the objective, ``f(params: dict) -> float``. With worker processes it must be
-            picklable: defined at the top level of a module (scripts need an
+        f: the objective, ``f(params: dict) -> float``, or ``f(**params) -> float``
+            (``def train(lr, depth, act)``): a function that names every parameter of the
+            space gets them as keyword arguments (the module docstring, "How ``f`` is
+            called", has the whole rule; ``unpack`` overrides it). With worker processes it
+            must be picklable: defined at the top level of a module (scripts need an
             ``if __name__ == "__main__":`` guard, as with any process pool). An exception
             or ``SystemExit`` raised by ``f``, a worker process it kills, or a return value
             that is not a real number fails its trial, and the run goes on (see the module
-            docstring, "Faults"); ``KeyboardInterrupt`` stops the run, leaving the trials in
-            flight pending. An objective of two arguments, ``f(params, trial)``, gets a
-            ``TrialHandle`` to report intermediate values (``trial.report(step, value)``) and
-            to ask whether to stop (``trial.should_stop()``, with ``pruner=`` set); it runs
-            in this process or on a thread executor. Raising ``bayesopt.Pruned`` prunes the
-            trial.
+            docstring, "Faults"), unless the run's first 5 trials all fail with the same
+            exception; ``KeyboardInterrupt`` stops the run, leaving the trials in flight
+            pending. An objective ``f(params, trial)`` (or a keyword objective with a
+            ``trial`` parameter) gets a ``TrialHandle`` to report intermediate values
+            (``trial.report(step, value)``) and to ask whether to stop
+            (``trial.should_stop()``, with ``pruner=`` set); it runs in this process or on a
+            thread executor. Raising ``bayesopt.Pruned`` prunes the trial.
         space: the search space.
         n_trials: the budget: the study ends with this many trials (resumed trials and
             those of other processes sharing the journal count). Failed trials count.
@@ -191,6 +282,8 @@ def minimize(
         timeout: stop asking new trials after this many seconds; those in flight finish.
         callbacks: called as ``callback(optimizer, trial)`` after each tell.
         progress: show a progress bar (trials done, best value, ETA) on stderr.
+        unpack: ``True``: call ``f(**params)``; ``False``: call ``f(params)``; ``None``
+            (the default): decide from ``f``'s signature.
         **optimizer_options: passed to ``Optimizer`` (``acquisition``, ``n_initial``,
             ``pruner``, ...).
 
@@ -198,10 +291,13 @@ def minimize(
         A ``Result`` with ``best``, ``trials`` and the ``optimizer``.
 
     Raises:
-        TypeError: an argument has the wrong type, or ``f`` is not picklable for worker
-            processes.
+        TypeError: an argument has the wrong type, ``f``'s signature fits neither
+            ``f(params)`` nor ``f(**params)`` (or both, ambiguously), or ``f`` is not
+            picklable for worker processes.
         ValueError: an argument is out of range, or the journal holds another study.
-        RuntimeError: the worker processes cannot load ``f``.
+        RuntimeError: the worker processes cannot load ``f``, or the run's first 5 trials
+            (all of them, if fewer) failed with the same exception and none succeeded; the
+            exception is chained (``__cause__``).
         KeyboardInterrupt: on Ctrl-C, or raised by ``f``; the trials in flight stay pending.
 
     Example:
@@ -210,12 +306,16 @@ def minimize(
         >>> result = bo.minimize(lambda p: (p["x"] - 0.5) ** 2, space, 8, seed=0, progress=False)
         >>> abs(result.best.params["x"] - 0.5) < 0.1
         True
+        >>> def f(x):  # names the space's parameter: called as f(x=...)
+        ...     return (x - 0.5) ** 2
+        >>> bo.minimize(f, space, 8, seed=0, progress=False).best == result.best
+        True
     """
     if "maximize" in optimizer_options:
         raise TypeError("minimize() takes no `maximize`; call bayesopt.maximize() instead.")
     return _optimize(
         f, space, n_trials, False, seed, n_workers, executor, storage, timeout, callbacks,
-        progress, optimizer_options,
+        progress, unpack, optimizer_options,
     )  # fmt: skip
 
 
@@ -231,6 +331,7 @@ def maximize(
     timeout: float | None = None,
     callbacks: Iterable[Callable[[AskTell, Trial], Any]] = (),
     progress: bool = True,
+    unpack: bool | None = None,
     **optimizer_options: Any,
 ) -> Result:
     """Maximise ``f`` over ``space``: ``minimize`` with ``maximize=True`` (same arguments).
@@ -245,7 +346,7 @@ def maximize(
         raise TypeError("maximize() takes no `maximize`; call bayesopt.minimize() instead.")
     return _optimize(
         f, space, n_trials, True, seed, n_workers, executor, storage, timeout, callbacks,
-        progress, optimizer_options,
+        progress, unpack, optimizer_options,
     )  # fmt: skip
 
 
@@ -295,6 +396,7 @@ def _optimize(
     timeout: Any,
     callbacks: Any,
     progress: Any,
+    unpack: Any,
     options: Mapping[str, Any],
 ) -> Result:
     if not callable(f):
@@ -309,19 +411,26 @@ def _optimize(
     callbacks = _check_callbacks(callbacks)
     if not isinstance(progress, bool):
         raise TypeError(f"`progress` must be a bool, but got {progress!r}.")
+    if unpack is not None and not isinstance(unpack, bool):
+        raise TypeError(f"`unpack` must be True, False or None, but got {unpack!r}.")
+    if not isinstance(space, Space):
+        raise TypeError(f"`space` must be a bayesopt.Space, but got {space!r}.")
+    calling = _calling(f, space, unpack)
     pool = _as_executor(executor)
     in_process = (pool is None and n_workers == 1) or isinstance(pool, cf.ThreadPoolExecutor)
-    if _takes_handle(f) and not in_process:
+    if calling.handle and not in_process:
         raise TypeError(
-            "an objective f(params, trial) that reports to the study runs in this process "
-            "(n_workers=1) or on a concurrent.futures.ThreadPoolExecutor: its trial handle "
-            "talks to the optimiser, which worker processes do not have. Several processes "
-            "can share a study through storage= instead, each with n_workers=1."
+            "an objective f(params, trial) (or f(..., trial) with keywords) that reports to "
+            "the study runs in this process (n_workers=1) or on a "
+            "concurrent.futures.ThreadPoolExecutor: its trial handle talks to the optimiser, "
+            "which worker processes do not have. Several processes can share a study through "
+            "storage= instead, each with n_workers=1."
         )
     if isinstance(pool, cf.ProcessPoolExecutor) or (pool is None and n_workers > 1):
         _check_picklable(f)
     opt = Optimizer(space, seed=seed, maximize=maximize, storage=storage, **options)
-    loop = _Loop(opt, f, n_trials, n_workers, pool, timeout, callbacks, progress)
+    call = _Keywords(f) if calling.keywords else f
+    loop = _Loop(opt, call, calling.handle, n_trials, n_workers, pool, timeout, callbacks, progress)
     loop.run()
     return Result(opt.best, opt.trials, opt)
 
@@ -361,7 +470,8 @@ class _Loop:
     def __init__(
         self,
         opt: AskTell,
-        f: Callable[[dict[str, Any]], Any],
+        f: Callable[..., Any],
+        with_handle: bool,
         n_trials: int,
         n_workers: int,
         executor: cf.Executor | None,
@@ -370,8 +480,11 @@ class _Loop:
         progress: bool,
     ) -> None:
         self.opt, self.f, self.n_trials, self.n_workers = opt, f, n_trials, n_workers
-        self.with_handle = _takes_handle(f)
+        self.with_handle = with_handle
         self.callbacks = callbacks
+        # The exceptions of this run's first finished trials while each failed with the same
+        # one, and none succeeded; None once that no longer holds.
+        self.same_failures: list[BaseException] | None = []
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.executor = executor
         self.workers: WorkerPool[Trial] | None = None
@@ -409,8 +522,9 @@ class _Loop:
             except Pruned:
                 outcome = ("pruned", None)
             except (Exception, SystemExit) as exc:  # as in a worker; KeyboardInterrupt stops
-                outcome = ("error", _describe(exc))
+                outcome = ("error", exc)
             self._finish(trial, outcome)
+        self._check_broken(final=True)
 
     def _args(self, trial: Trial) -> tuple[Any, ...]:
         """``f``'s arguments: the params, and the trial's handle if ``f`` takes one."""
@@ -425,13 +539,21 @@ class _Loop:
         while True:
             self.workers.fill(self._next)
             if not self.workers.busy:
-                return
+                break
             for trial, future in self.workers.wait():
                 self._finish(trial, _outcome(future))
+        self._check_broken(final=True)
 
     def _finish(self, trial: Trial, outcome: tuple[str, Any]) -> None:
-        """Tell a trial its outcome, then run the callbacks and update the progress bar."""
+        """Tell a trial its outcome, then run the callbacks and update the progress bar.
+
+        ``outcome`` is ``("value", what f returned)``, ``("pruned", None)``, ``("error",
+        the exception f raised)`` or ``("error", "TypeName: message")`` (no exception).
+        """
         kind, payload = outcome
+        self._track(kind, payload)
+        if kind == "error" and isinstance(payload, BaseException):
+            payload = _describe(payload)
         state = self.opt.trials[trial.id].state
         if kind == "pruned" or state is TrialState.PRUNED:  # by f, or by its handle already
             if state is TrialState.PENDING:
@@ -470,6 +592,33 @@ class _Loop:
                 callback(self.opt, told)
         if self.bar is not None:
             self.bar.update(self.opt)
+        self._check_broken(final=False)
+
+    def _track(self, kind: str, payload: Any) -> None:
+        """Follow whether every trial so far failed with the same exception raised by ``f``."""
+        seen = self.same_failures
+        if seen is None:
+            return
+        failed = kind == "error" and isinstance(payload, BaseException)
+        if failed and (not seen or _describe(payload) == _describe(seen[0])):
+            seen.append(payload)
+        else:  # a success, a prune, another error: f is not broken
+            self.same_failures = None
+
+    def _check_broken(self, *, final: bool) -> None:
+        """Raise when the run's first ``FAIL_FAST`` trials (at its end: all, if fewer)
+        failed with the same exception and none succeeded."""
+        seen = self.same_failures
+        if not seen or (len(seen) < FAIL_FAST and not final):
+            return
+        first = seen[0]
+        which = "the only trial" if len(seen) == 1 else f"all of the first {len(seen)} trials"
+        raise RuntimeError(
+            f"minimize(): {which} of this run failed with the same exception and none "
+            f"succeeded, so the objective looks broken: {_describe(first)}. The run stopped "
+            "(with storage=, the journal keeps its trials). An objective that fails on "
+            "purpose should return float('nan') rather than raise."
+        ) from first
 
     def _bad_value(self, trial: Trial, payload: Any, exc: Exception) -> str:
         """The error of a trial whose value cannot be used; a warning the first time."""
@@ -516,7 +665,7 @@ def _outcome(future: cf.Future | None) -> tuple[str, Any]:
         raise KeyboardInterrupt  # the trials in flight stay pending
     if isinstance(exc, Pruned):
         return ("pruned", None)
-    return ("value", future.result()) if exc is None else ("error", _describe(exc))
+    return ("value", future.result()) if exc is None else ("error", exc)
 
 
 # Progress ----------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ import torch
 
 import bayesopt as bo
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "ask-tell.md"
 
 
-# The README's example: a proposer in about 30 lines -------------------------------------------
+# The user guide's example: a proposer in about 30 lines -------------------------------------
 class PerturbBest(bo.AskTell):
     """Gaussian steps around the best trial; uniform draws until one is complete."""
 
@@ -115,13 +115,13 @@ def test_a_tiny_proposer_resumes_from_its_journal_and_loads(tmp_path):
         PerturbBest(SPACE, scale=0.5, storage=path)
 
 
-def test_the_readme_shows_the_same_proposer():
-    text = README.read_text()
-    match = re.search(r"Write your own proposer.*?```python\n(.*?)```", text, flags=re.S)
-    assert match, "README has no 'Write your own proposer' example"
+def test_the_user_guide_shows_the_same_proposer():
+    text = GUIDE.read_text()
+    match = re.search(r"## Write your own proposer.*?```python\n(.*?)```", text, flags=re.S)
+    assert match, "docs/guide/ask-tell.md has no 'Write your own proposer' example"
     example = match.group(1)
-    namespace: dict = {"__name__": "readme_example"}
-    exec(compile(example, str(README), "exec"), namespace)
+    namespace: dict = {"__name__": "guide_example"}
+    exec(compile(example, str(GUIDE), "exec"), namespace)
     cls = namespace["PerturbBest"]
     mine = _run(PerturbBest(SPACE, scale=0.2, seed=3), 12)
     assert _run(cls(SPACE, scale=0.2, seed=3), 12) == mine

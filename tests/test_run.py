@@ -348,3 +348,179 @@ def test_ctrl_c_stops_cleanly_and_leaves_a_consistent_journal(tmp_path, group):
     assert all(t.state == "complete" for t in result.trials)
     events = [json.loads(line) for line in path.read_text().splitlines()]
     assert sorted(i for e in events if e["event"] == "claimed" for i in e["ids"]) == pending
+
+
+# --- how f is called: one dict, or keyword arguments -------------------------------------------
+
+MIXED = bo.Space({"x": bo.Real(0.0, 1.0), "n": bo.Integer(1, 4), "c": bo.Categorical(["a", "b"])})
+
+
+def _dict_objective(params: dict) -> float:
+    return (params["x"] - 0.3) ** 2 + params["n"] + (params["c"] == "b")
+
+
+def keyword_objective(x: float, n: int, c: str) -> float:  # at the top level: workers load it
+    return (x - 0.3) ** 2 + n + (c == "b")
+
+
+def _seen(result: bo.Result) -> list[tuple[dict, float | None]]:
+    return [(t.params, t.value) for t in result.trials]
+
+
+def test_an_objective_naming_the_spaces_parameters_gets_them_as_keywords():
+    by_dict = bo.minimize(_dict_objective, MIXED, 6, **_quiet())
+    assert all(t.state == "complete" for t in by_dict.trials)
+    assert _seen(bo.minimize(keyword_objective, MIXED, 6, **_quiet())) == _seen(by_dict)
+    only_keywords = bo.minimize(lambda **p: keyword_objective(**p), MIXED, 6, **_quiet())
+    assert _seen(only_keywords) == _seen(by_dict)
+    # Defaults let f(params) bind too, but f names every parameter: keywords win.
+    defaults = bo.minimize(lambda x, n=9, c="b": keyword_objective(x, n, c), MIXED, 6, **_quiet())
+    assert _seen(defaults) == _seen(by_dict)
+    one = bo.minimize(lambda x: (x - 0.3) ** 2, SPACE, 5, **_quiet(n_initial=5))  # f(x=...)
+    assert _seen(one) == _seen(bo.minimize(ob.quadratic, SPACE, 5, **_quiet(n_initial=5)))
+
+
+def test_maximize_takes_keyword_objectives_too():
+    result = bo.maximize(lambda x, n, c: -keyword_objective(x, n, c), MIXED, 6, **_quiet())
+    assert [-v for _, v in _seen(result)] == [v for _, v in _seen(bo.minimize(
+        keyword_objective, MIXED, 6, **_quiet()))]  # fmt: skip
+
+
+def test_a_keyword_objective_with_a_required_trial_parameter_gets_the_handle():
+    def f(x: float, *, trial: bo.TrialHandle) -> float:
+        trial.report(1, x)
+        return x
+
+    result = bo.minimize(f, SPACE, 4, **_quiet())
+    assert all(t.intermediate == ((1, t.params["x"]),) for t in result.trials)
+    assert all(t.value == t.params["x"] for t in result.trials)
+    optional = bo.minimize(lambda x, trial=None: float(trial is None), SPACE, 3, **_quiet())
+    assert [t.value for t in optional.trials] == [1.0, 1.0, 1.0]  # a default gets no handle
+    with pytest.raises(TypeError, match=r"f\(params, trial\).*n_workers=1"):
+        bo.minimize(f, SPACE, 4, n_workers=2, progress=False)
+
+
+def test_an_ambiguous_signature_is_a_type_error_and_unpack_decides(tmp_path):
+    calls = []
+
+    def f(*args, **kwargs) -> float:
+        calls.append("dict" if args else "keywords")
+        return args[0]["x"] if args else kwargs["x"]
+
+    path = tmp_path / "study.jsonl"
+    with pytest.raises(TypeError, match=r"fits both f\(params\) and f\(\*\*params\).*unpack="):
+        bo.minimize(f, SPACE, 3, storage=path, **_quiet())
+    assert calls == [] and not path.exists()  # before the first ask
+    as_dict = bo.minimize(f, SPACE, 3, unpack=False, **_quiet())
+    assert calls == ["dict"] * 3
+    as_keywords = bo.minimize(f, SPACE, 3, unpack=True, **_quiet())
+    assert calls == ["dict"] * 3 + ["keywords"] * 3
+    assert _seen(as_dict) == _seen(as_keywords)
+    assert all(t.value == t.params["x"] for t in as_dict.trials)
+
+
+@pytest.mark.parametrize(
+    ("f", "unpack", "match"),
+    [
+        (lambda a, b, c: 0.0, None, r"as f\(params\), f\(params, trial\) or f\(x=\.\.\.\)"),
+        (lambda *, y: 0.0, None, r"but its signature is \(\*, y\)"),
+        (lambda **kw: 0.0, False, r"as one dict, f\(params\), since unpack=False"),
+        (lambda params, depth: 0.0, True, r"as keyword arguments.*since unpack=True"),
+        (ob.quadratic, "yes", "`unpack` must be True, False or None"),
+    ],
+)
+def test_a_signature_that_cannot_take_the_params_is_a_type_error_before_the_first_ask(
+    f, unpack, match, tmp_path
+):
+    path = tmp_path / "study.jsonl"
+    with pytest.raises(TypeError, match=match):
+        bo.minimize(f, SPACE, 3, storage=path, unpack=unpack, **_quiet())
+    assert not path.exists()
+
+
+@pytest.mark.slow  # the workers import this test module (torch, bayesopt): ~10 s
+def test_a_keyword_objective_runs_in_worker_processes():
+    result = bo.minimize(keyword_objective, MIXED, 4, n_workers=2, **_quiet(n_initial=4))
+    inline = bo.minimize(keyword_objective, MIXED, 4, **_quiet(n_initial=4))
+    assert sorted(map(repr, _seen(result))) == sorted(map(repr, _seen(inline)))
+    assert all(t.state == "complete" for t in result.trials)
+
+
+# --- an objective that always raises the same exception stops the run ----------------------------
+
+
+def test_a_broken_objective_stops_the_run_with_its_exception(tmp_path):
+    def train(params: dict) -> float:
+        return params["learning_rate"]  # not a parameter of the space
+
+    path = tmp_path / "study.jsonl"
+    with pytest.raises(RuntimeError, match=r"all of the first 5 trials of this run failed with "
+                       r"the same exception.*: KeyError: 'learning_rate'") as info:  # fmt: skip
+        bo.minimize(train, SPACE, 50, storage=path, **_quiet())
+    cause = info.value.__cause__
+    assert isinstance(cause, KeyError) and cause.args == ("learning_rate",)
+    tb = cause.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    assert tb.tb_frame.f_code.co_name == "train"  # the traceback reaches into f
+    study = bo.load(path)
+    assert [t.state for t in study.trials] == ["failed"] * 5
+    assert all(t.error == "KeyError: 'learning_rate'" for t in study.trials)
+
+
+def test_the_old_readme_mismatch_is_a_loud_error_not_best_none():
+    """``f(lr, depth, act)`` called as ``f(params)`` (``unpack=False`` forces it)."""
+    space = bo.Space({"lr": bo.Real(1e-5, 1e-1, log=True), "depth": bo.Integer(1, 8)})
+
+    def train(lr, depth=3):
+        return lr * depth
+
+    with pytest.raises(RuntimeError, match=r"TypeError: unsupported operand") as info:
+        bo.minimize(train, space, 20, unpack=False, **_quiet())
+    assert isinstance(info.value.__cause__, TypeError)
+
+
+@pytest.mark.parametrize(
+    ("n_trials", "match"), [(3, "all of the first 3 trials"), (1, "the only trial of this run")]
+)
+def test_a_short_run_whose_trials_all_fail_alike_raises_at_its_end(n_trials, match):
+    def f(params: dict) -> float:
+        raise ValueError("no data")
+
+    with pytest.raises(RuntimeError, match=match + r".*ValueError: no data"):
+        bo.minimize(f, SPACE, n_trials, **_quiet())
+
+
+def test_a_success_or_another_kind_of_failure_keeps_the_run_going():
+    calls = iter(range(100))
+
+    def late_success(params: dict) -> float:
+        if next(calls) < 4:
+            raise ValueError("not yet")
+        return params["x"]
+
+    result = bo.minimize(late_success, SPACE, 8, **_quiet(n_initial=8))
+    assert [t.state for t in result.trials] == ["failed"] * 4 + ["complete"] * 4
+    first = iter(range(100))
+
+    def early_success(params: dict) -> float:
+        if next(first) == 0:
+            return 1.0
+        raise ValueError("always the same")
+
+    result = bo.minimize(early_success, SPACE, 8, **_quiet(n_initial=8))
+    assert [t.state for t in result.trials] == ["complete"] + ["failed"] * 7
+    with pytest.warns(RuntimeWarning, match="all 6 trials failed"):  # NaN is a failure on purpose
+        result = bo.minimize(lambda p: float("nan"), SPACE, 6, **_quiet(n_initial=6))
+    assert len(result.trials) == 6 and result.best is None
+
+
+def test_a_broken_objective_in_worker_processes_stops_the_run_too(tmp_path):
+    f = functools.partial(ob.exit_above, -1.0, 3)  # sys.exit(3) on every call
+    path = tmp_path / "study.jsonl"
+    with pytest.raises(RuntimeError, match=r"first 5 trials.*SystemExit: 3") as info:
+        bo.minimize(f, SPACE, 30, n_workers=2, storage=path, **_quiet(n_initial=30))
+    assert isinstance(info.value.__cause__, SystemExit)
+    states = [t.state for t in bo.load(path).trials]
+    assert states.count("failed") == 5 and states.count("pending") <= 1
+    assert len(states) <= 6
