@@ -12,8 +12,8 @@ PIP    := $(PY) -m pip
 TORCH_PIN   ?= torch==2.13.0
 TORCH_INDEX ?=
 TORCH_FROM  := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-# What `make test` installs; ray (a large wheel) is left out: its tests skip without it.
-TEST_EXTRAS := test,examples,bench,dask,docs,sklearn,optuna
+# What `make test` installs (every extra whose code the tests exercise).
+TEST_EXTRAS := test,examples,bench,dask,docs,sklearn,optuna,ray
 
 .PHONY: demo test test-fast lint docs docs-serve notebooks clean venv
 
