@@ -4,6 +4,7 @@ console script bayesopt-bench. See benchmarks/README.md."""
 from __future__ import annotations
 
 import argparse
+import copy
 import heapq
 import shlex
 import sys
@@ -32,7 +33,18 @@ def _seeds(text: str) -> list[int]:
     return out
 
 
-_FORMAT = argparse.ArgumentDefaultsHelpFormatter
+class _Format(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every option's default; a list default as the comma-separated text the option
+    takes (``50,200,500``), not as a Python list."""
+
+    def _expand_help(self, action: argparse.Action) -> str:
+        if isinstance(action.default, list | tuple):
+            action = copy.copy(action)
+            action.default = ",".join(str(x) for x in action.default)
+        return super()._expand_help(action)
+
+
+_FORMAT = _Format
 THREADS_HELP = (
     "threads per worker (torch, BLAS, OpenMP); default: no setting, so each library runs "
     "with its own defaults, as in a user's script"
@@ -70,8 +82,13 @@ def _parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     export.add_argument(
         "--suite", required=True, default=argparse.SUPPRESS, help="results subfolder"
     )
-    export.add_argument("--format", choices=["csv"], default="csv", help="output format")
-    export.add_argument("--out", default="-", help="file to write; - is standard output")
+    export.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        default="csv",
+        help="output format (parquet needs pyarrow and a file --out)",
+    )
+    export.add_argument("--out", default="-", help="file to write; - is standard output (csv)")
     _add_latency(add("latency", "time one ask after n observations"))
     comp = add("compare", "one contender's new run against its recorded one (Wilcoxon + Holm)")
     comp.add_argument(
@@ -199,8 +216,12 @@ def _list(args: argparse.Namespace) -> int:
     print(f"  {bbob[0]} .. {bbob[-1]}: {len(bbob)} BBOB problems (family bbob, budget 20 d)")
     print("contenders:")
     for name, c in contenders.registry().items():
-        status = "" if c.available() else "  [not installed: " + ", ".join(c.requires) + "]"
+        status = "" if c.available() else f"  [not installed: {c.needs}]"
         print(f"  {name:16s} {c.description}{status}")
+    print(
+        f"  NAME-qK          NAME asked K points per round, told together (batch mode), for "
+        f"NAME in {', '.join(contenders.BATCHABLE)}"
+    )
     print("presets:")
     for name, p in presets.registry().items():
         print(f"  {name:9s} {len(p.cells()):5d} cells  {p.description}")
@@ -246,7 +267,7 @@ def drop_unavailable(cells: list[Cell]) -> list[Cell]:
     """Cells of installed contenders; one notice per contender left out."""
     missing = {c.contender for c in cells if not contenders.get(c.contender).available()}
     for name in sorted(missing):
-        need = ", ".join(contenders.get(name).requires)
+        need = contenders.get(name).needs
         print(f"notice: skipping {name}: needs {need}, which is not installed", file=sys.stderr)
     return [c for c in cells if c.contender not in missing]
 
@@ -283,22 +304,36 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if not todo:
         return 0
-    started = time.strftime("%Y-%m-%d %H:%M:%S")
-    summary = runner.run(
-        cells,
-        path,
-        workers=args.workers,
-        threads=args.threads,
-        meta={**runner.run_meta(suite), "threads": args.threads},
-        retry_errors=args.retry_errors,
-        max_cells=args.max_cells,
-        progress=not args.no_progress,
-    )
-    with (path.parent / "commands.log").open("a", encoding="utf-8") as fh:
-        fh.write(
-            f"{started}\t{args.command_line}\tran {summary.ran} cells "
-            f"({summary.errors} errors) in {summary.wall_s:.0f} s\n"
+    started, clock = time.strftime("%Y-%m-%d %H:%M:%S"), time.perf_counter()
+    written = {"cells": 0, "errors": 0}
+
+    def count(record: dict[str, Any]) -> None:
+        written["cells"] += 1
+        written["errors"] += record.get("status") != "ok"
+
+    def log(outcome: str) -> None:
+        with (path.parent / "commands.log").open("a", encoding="utf-8") as fh:
+            fh.write(
+                f"{started}\t{args.command_line}\t{outcome} {written['cells']} cells "
+                f"({written['errors']} errors) in {time.perf_counter() - clock:.0f} s\n"
+            )
+
+    try:
+        summary = runner.run(
+            cells,
+            path,
+            workers=args.workers,
+            threads=args.threads,
+            meta={**runner.run_meta(suite), "threads": args.threads},
+            retry_errors=args.retry_errors,
+            max_cells=args.max_cells,
+            progress=not args.no_progress,
+            on_record=count,
         )
+    except BaseException:  # interrupted or killed by an error: still log what was written
+        log("interrupted after")
+        raise
+    log("ran")
     print(
         f"done: {summary.ran} cells run ({summary.errors} errors), {summary.skipped} skipped, "
         f"{summary.wall_s:.0f} s. Next: python -m benchmarks report --suite {suite}"
@@ -326,7 +361,15 @@ def _export(args: argparse.Namespace) -> int:
     from benchmarks.export import export_csv
 
     folder = store.suite_dir(args.suite, args.results)
-    if args.out == "-":
+    if args.format == "parquet":
+        from benchmarks.export import export_parquet
+
+        if args.out == "-":
+            raise SystemExit("--format parquet writes a file: give --out FILE.parquet")
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        n = export_parquet(folder, out, args.suite)
+    elif args.out == "-":
         n = export_csv(folder, sys.stdout, args.suite)
     else:
         out = Path(args.out)

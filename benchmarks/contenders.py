@@ -4,12 +4,18 @@ A ``Contender`` makes a fresh, seeded ``Session`` for one run. Sessions hand out
 params dicts (Python ints, floats and category values, as ``bayesopt.Space`` defines them)
 and take the observed value back; a non-finite value is a failed evaluation. Peers that are
 not installed are reported by ``available()`` and skipped by the runner.
+
+Batch mode: ``get("bayesopt-q4")`` is ``bayesopt`` asked 4 points per round and told all 4
+before the next round (``batched``); the suffix works for the contenders of ``BATCHABLE``.
+The peers added beside Optuna and scikit-optimize (Nevergrad, SMAC3, Ax, HEBO) live in
+``benchmarks/peers/``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -17,8 +23,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import bayesopt as bo
+from benchmarks.peers import ax_session, nevergrad_session, smac_session, subprocess_session
+from benchmarks.peers.common import WorstImputer
 
-__all__ = ["Contender", "Session", "get", "names", "registry"]
+__all__ = ["BATCHABLE", "Contender", "Session", "batched", "get", "names", "registry"]
 
 
 class Session(Protocol):
@@ -37,6 +45,16 @@ class Session(Protocol):
         ...
 
 
+# Optional Session methods, looked up with getattr by ``benchmarks.cell.run_cell``:
+#   ask_batch(q) -> list[params]   q points of one round (batch contenders)
+#   tell_batch(values) -> None     their observed values, in ask order (NaN: failed)
+#   recommend() -> int | dict | None
+#                                  what the optimiser would deploy: the 0-based index of
+#                                  an evaluation, or params (evaluated noise-free once,
+#                                  outside the budget); None or absent: the best observed
+#   close() -> None                release files or processes (called once, at the end)
+
+
 @dataclass(frozen=True)
 class Contender:
     """A named, seeded optimiser factory.
@@ -49,25 +67,51 @@ class Contender:
             budget point ``k`` as the best of its first ``2 k`` evaluations.
         ask_cost: ``(n_observations, dim) -> rough seconds per ask`` (run-time estimates).
         description: one line for the README and the report.
+        batch: points per round (``batched``): the run asks ``batch`` points, evaluates
+            them, tells them all, and its budget points are rounds.
+        budgeted: ``make`` takes a third argument, ``budget=`` the number of evaluations
+            of the run (optimisers that plan with it, such as Nevergrad's NGOpt).
+        venv: the peer runs in the side environment ``.venv-<venv>`` (a subprocess), which
+            must exist for the contender to be available.
     """
 
     name: str
-    make: Callable[[bo.Space, int], Session]
+    make: Callable[..., Session]
     requires: tuple[str, ...] = ()
     budget_factor: int = 1
     ask_cost: Callable[[int, int], float] = lambda n, d: 1e-4
     description: str = ""
+    batch: int = 1
+    budgeted: bool = False
+    venv: str | None = None
 
     def available(self) -> bool:
-        """Whether every module in ``requires`` can be imported."""
+        """Whether every module in ``requires`` can be imported (and the side environment
+        of a ``venv`` peer exists)."""
+        if self.venv is not None and not subprocess_session.venv_python(self.venv).exists():
+            return False
         return all(importlib.util.find_spec(m) is not None for m in self.requires)
+
+    @property
+    def needs(self) -> str:
+        """What must be installed for ``available()`` (for notices)."""
+        parts = list(self.requires)
+        if self.venv is not None:
+            parts.append(f".venv-{self.venv} (python benchmarks/peers/make_venv.py {self.venv})")
+        return ", ".join(parts)
+
+    def session(self, space: bo.Space, seed: int, n_evals: int) -> Session:
+        """A fresh session for a run of ``n_evals`` evaluations."""
+        if self.budgeted:
+            return self.make(space, seed, budget=n_evals)
+        return self.make(space, seed)
 
     @property
     def family(self) -> str:
         """``"bayesopt"``, ``"baseline"`` or ``"peer"`` (for grouping in the report)."""
         if self.name.startswith("bayesopt"):
             return "bayesopt"
-        return "peer" if self.requires else "baseline"
+        return "peer" if self.requires or self.venv else "baseline"
 
 
 # bayesopt ---------------------------------------------------------------------------------
@@ -81,23 +125,49 @@ class AskTellSession:
     def __init__(self, optimizer: bo.Optimizer | bo.RandomSearch) -> None:
         self.optimizer = optimizer
         self._trial: bo.Trial | None = None
+        self._batch: list[bo.Trial] = []
+        self._index: dict[int, int] = {}  # trial id -> evaluation index
         self._sources: Counter[bo.Source] = Counter()
         self._fallback_reasons: Counter[str] = Counter()
 
-    def ask(self) -> dict[str, Any]:
+    def _asked(self, n: int | None) -> list[bo.Trial]:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", bo.FallbackWarning)
-            self._trial = self.optimizer.ask()
+            asked = self.optimizer.ask() if n is None else self.optimizer.ask(n)
         for w in caught:
             if isinstance(w.message, bo.FallbackWarning):
                 self._fallback_reasons[w.message.reason.value] += 1
-        self._sources[self._trial.source] += 1
+        trials = [asked] if n is None else list(asked)
+        for trial in trials:
+            self._sources[trial.source] += 1
+            self._index[trial.id] = len(self._index)
+        return trials
+
+    def ask(self) -> dict[str, Any]:
+        (self._trial,) = self._asked(None)
         return dict(self._trial.params)
 
     def tell(self, value: float) -> None:
         assert self._trial is not None, "tell() before ask()"
         self.optimizer.tell(self._trial, value)
         self._trial = None
+
+    def ask_batch(self, q: int) -> list[dict[str, Any]]:
+        """``optimizer.ask(q)``: q points proposed jointly."""
+        self._batch = self._asked(q)
+        return [dict(t.params) for t in self._batch]
+
+    def tell_batch(self, values: list[float]) -> None:
+        """Tell every point of the round, in ask order."""
+        for trial, value in zip(self._batch, values, strict=True):
+            self.optimizer.tell(trial, value)
+        self._batch = []
+
+    def recommend(self) -> int | None:
+        """The evaluation ``optimizer.recommend()`` picks (best posterior mean when the GP
+        finds the objective noisy, else the best observed)."""
+        trial = self.optimizer.recommend()
+        return None if trial is None else self._index.get(trial.id)
 
     def info(self) -> dict[str, Any]:
         out: dict[str, Any] = {"sources": {s.value: k for s, k in self._sources.items()}}
@@ -132,18 +202,33 @@ class OptunaSession:
         self.study = optuna.create_study(direction="minimize", sampler=sampler)
         self.distributions = {name: _optuna_distribution(p) for name, p in space.items()}
         self._trial: Any = None
+        self._batch: list[Any] = []
 
     def ask(self) -> dict[str, Any]:
         self._trial = self.study.ask(self.distributions)
         return dict(self._trial.params)
 
     def tell(self, value: float) -> None:
-        state = self._optuna.trial.TrialState
-        if math.isfinite(value):
-            self.study.tell(self._trial, value)
-        else:
-            self.study.tell(self._trial, state=state.FAIL)
+        self._tell(self._trial, value)
         self._trial = None
+
+    def _tell(self, trial: Any, value: float) -> None:
+        if math.isfinite(value):
+            self.study.tell(trial, value)
+        else:
+            self.study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
+
+    def ask_batch(self, q: int) -> list[dict[str, Any]]:
+        """``q`` asks before any tell: the earlier ones are RUNNING trials when the later
+        ones are sampled (GPSampler: qLogEI over them; TPESampler: its constant liar)."""
+        self._batch = [self.study.ask(self.distributions) for _ in range(q)]
+        return [dict(t.params) for t in self._batch]
+
+    def tell_batch(self, values: list[float]) -> None:
+        """Tell every trial of the round, in ask order."""
+        for trial, value in zip(self._batch, values, strict=True):
+            self._tell(trial, value)
+        self._batch = []
 
     def info(self) -> dict[str, Any]:
         return {}
@@ -176,19 +261,7 @@ def _optuna_gp(space: bo.Space, seed: int) -> Session:
 
 
 # scikit-optimize --------------------------------------------------------------------------
-class _WorstImputer:
-    """For peers that cannot be told a failure: a non-finite value becomes the worst
-    finite value so far (1.0 before any), and the failures are counted."""
-
-    def __init__(self) -> None:
-        self.worst, self.failed = -math.inf, 0
-
-    def finite(self, value: float) -> float:
-        if math.isfinite(value):
-            self.worst = max(self.worst, value)
-            return float(value)
-        self.failed += 1
-        return self.worst if math.isfinite(self.worst) else 1.0
+_WorstImputer = WorstImputer  # the name the adapters below and older code use
 
 
 class SkoptSession:
@@ -547,7 +620,93 @@ _CONTENDERS = (
         ask_cost=_gp_cost(0.004, 0.0001),
         description="hyperopt tpe.suggest, default settings, one trial at a time",
     ),
+    Contender(
+        "nevergrad-ngopt",
+        nevergrad_session.make_ngopt,
+        requires=("nevergrad",),
+        ask_cost=lambda n, d: 2e-3,
+        budgeted=True,
+        description="nevergrad NGOpt (its own algorithm choice for the space and budget)",
+    ),
+    Contender(
+        "nevergrad-cma",
+        nevergrad_session.make_cma,
+        requires=("nevergrad",),
+        ask_cost=lambda n, d: 2e-3,
+        budgeted=True,
+        description="nevergrad CMA (pycma through nevergrad's parametrization)",
+    ),
+    Contender(
+        "smac-hpo",
+        smac_session.make_hpo,
+        requires=("smac",),
+        ask_cost=_gp_cost(0.1, 0.002),
+        budgeted=True,
+        description="SMAC3 HyperparameterOptimizationFacade (random forest), deterministic "
+        "scenario, one evaluation per configuration",
+    ),
+    Contender(
+        "smac-bb",
+        smac_session.make_bb,
+        requires=("smac",),
+        ask_cost=_gp_cost(1.0, 0.05),
+        budgeted=True,
+        description="SMAC3 BlackBoxFacade (Gaussian process), deterministic scenario",
+    ),
+    Contender(
+        "ax",
+        ax_session.make_ax,
+        requires=("ax",),
+        ask_cost=_gp_cost(2.0, 0.05),
+        description="ax.api.Client(random_seed) with Ax's default generation strategy",
+    ),
+    Contender(
+        "hebo",
+        subprocess_session.make_hebo,
+        ask_cost=_gp_cost(0.5, 0.01),
+        venv="hebo",
+        description="HEBO (Huawei) in its own virtual environment .venv-hebo, over a "
+        "JSON-lines ask/tell protocol (benchmarks/peers/make_venv.py hebo)",
+    ),
 )
+
+BATCHABLE = ("bayesopt", "random", "random-2x", "optuna-gp", "optuna-tpe", "ax")
+"""Contenders with a batch mode: ``NAME-qK`` asks K points per round (``batched``)."""
+
+_BATCH_NAME = re.compile(r"^(?P<base>.+)-q(?P<q>[0-9]+)$")
+
+
+def batched(name: str, q: int) -> Contender:
+    """Contender ``name`` asked ``q`` points per round, all told before the next round.
+
+    Its budget points are rounds: a cell's budget is the number of rounds, and its trace
+    point ``k`` is the best value after round ``k`` (``budget_factor`` is ``q`` times the
+    base one, so ``random-2x-q4`` draws 8 points a round).
+
+    Raises:
+        KeyError: ``name`` has no batch mode (see ``BATCHABLE``).
+        ValueError: ``q < 2``.
+
+    Example:
+        >>> batched("bayesopt", 4).name, batched("random-2x", 4).budget_factor
+        ('bayesopt-q4', 8)
+    """
+    if name not in BATCHABLE:
+        raise KeyError(f"contender {name!r} has no batch mode; batchable: {', '.join(BATCHABLE)}")
+    if q < 2:
+        raise ValueError(f"`q >= 2` must hold for a batch contender, but got q={q}")
+    base = registry()[name]
+    return Contender(
+        f"{name}-q{q}",
+        base.make,
+        requires=base.requires,
+        budget_factor=base.budget_factor * q,
+        ask_cost=base.ask_cost,
+        description=f"{name}, {q} points per round (asked together, told together)",
+        batch=q,
+        budgeted=base.budgeted,
+        venv=base.venv,
+    )
 
 
 def _variant(variant: Any) -> Callable[[bo.Space, int], Session]:
@@ -604,15 +763,21 @@ def registry() -> dict[str, Contender]:
 
 
 def get(name: str) -> Contender:
-    """The contender called ``name``.
+    """The contender called ``name`` (``NAME-qK``: ``batched(NAME, K)``).
 
     Raises:
         KeyError: no such contender (the message lists the known names).
     """
-    try:
-        return registry()[name]
-    except KeyError:
-        raise KeyError(f"unknown contender {name!r}; known: {', '.join(registry())}") from None
+    found = registry().get(name)
+    if found is not None:
+        return found
+    match = _BATCH_NAME.match(name)
+    if match and match["base"] in BATCHABLE and int(match["q"]) >= 2:
+        return batched(match["base"], int(match["q"]))
+    raise KeyError(
+        f"unknown contender {name!r}; known: {', '.join(registry())}, and NAME-qK "
+        f"(K >= 2 points per round) for NAME in {', '.join(BATCHABLE)}"
+    )
 
 
 def names(variants: bool = True) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Collection, Mapping
+import zlib
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,11 +15,16 @@ import numpy as np
 from benchmarks import contenders
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from benchmarks.results_table import Results
 
-__all__ = ["color_of", "plot_cd", "plot_curves", "style_of"]
+__all__ = ["color_of", "curves_figure", "plot_cd", "plot_curves", "style_of", "styles_for"]
 
-_STYLE = {
+Style = tuple[str, str, str]
+"""(colour, line style, marker) of a contender's curve."""
+
+_STYLE: dict[str, Style] = {
     "bayesopt": ("tab:blue", "-", "o"),
     "bayesopt-logei": ("tab:cyan", "-", "s"),
     "bayesopt-ucb": ("tab:purple", "-", "^"),
@@ -40,17 +46,32 @@ _STYLE = {
     "bayesopt-nolimit": ("tab:purple", "--", "o"),
     "botorch-plain-cuda": ("tab:pink", ":", "d"),
 }
-"""(colour, line style, marker) of the named contenders; the others get generated ones."""
+"""Hand-picked styles of the main contenders: the same in every figure."""
 
 _COLOURS = ("tab:brown", "tab:pink", "tab:gray", "tab:olive", "tab:cyan", "tab:purple",
             "tab:green", "tab:orange", "tab:red", "tab:blue")  # fmt: skip
 _LINES = (":", "--", "-.", "-")
 _MARKERS = ("s", "^", "v", "D", "P", "X", "*", "<", ">", "h", "p", "d", "8", "H")
+_N_STYLES = len(_COLOURS) * len(_LINES) * len(_MARKERS)
+
+
+def _candidate(i: int) -> Style:
+    """Style number ``i`` of the ``colour x line style x marker`` product: consecutive
+    numbers change the colour first, then the line style, then the marker."""
+    i %= _N_STYLES
+    n_c, n_l = len(_COLOURS), len(_LINES)
+    return _COLOURS[i % n_c], _LINES[(i // n_c) % n_l], _MARKERS[(i // (n_c * n_l)) % len(_MARKERS)]
+
+
+def _slot(name: str) -> int:
+    """Where an unregistered name starts looking for a style: a CRC-32 of the name, so the
+    same in every process (Python's ``hash`` of a string changes from run to run)."""
+    return zlib.crc32(name.encode("utf-8")) % _N_STYLES
 
 
 @functools.cache
-def _styles() -> dict[str, tuple[str, str, str]]:
-    """A distinct (colour, line style, marker) for every registered contender."""
+def _styles() -> dict[str, Style]:
+    """A distinct style for every registered contender: the table's, then generated ones."""
     out = dict(_STYLE)
     used = set(out.values())
     candidates = (
@@ -67,16 +88,87 @@ def _styles() -> dict[str, tuple[str, str, str]]:
     return out
 
 
-def style_of(name: str) -> tuple[str, str, str]:
-    """Colour, line style and marker of a contender (the same in every figure; distinct for
-    every registered contender)."""
-    return _styles().get(name, ("tab:brown", "-", "o"))
+def _first_free(start: int, taken: Collection[Style], pairs: Collection[tuple[str, str]]) -> Style:
+    """The first style from number ``start`` on that is not ``taken`` and, while one
+    exists, whose colour and line style are not among ``pairs``."""
+    for avoid_pairs in (True, False):
+        for k in range(_N_STYLES):
+            style = _candidate(start + k)
+            if style not in taken and not (avoid_pairs and style[:2] in pairs):
+                return style
+    return _candidate(start)  # more curves than styles: repeat (never reached in practice)
+
+
+def style_of(name: str) -> Style:
+    """Colour, line style and marker of a contender.
+
+    Registered contenders have fixed styles, distinct from each other. Any other name gets
+    one from a CRC-32 of the name, different from every registered contender's: the same
+    name always gets the same style. For the curves of one figure use ``styles_for``,
+    which also keeps unregistered names apart from each other.
+
+    Example:
+        >>> style_of("bayesopt")
+        ('tab:blue', '-', 'o')
+        >>> style_of("my-variant") == style_of("my-variant") != style_of("bayesopt")
+        True
+    """
+    known = _styles()
+    if name in known:
+        return known[name]
+    return _first_free(_slot(name), set(known.values()), ())
+
+
+def styles_for(names: Iterable[str]) -> dict[str, Style]:
+    """Styles for the contenders of one figure, no two alike.
+
+    The hand-picked contenders (``bayesopt``, ``random``, ``random-2x``, ...) keep their
+    styles. Every other name keeps ``style_of(name)`` unless a curve already placed in the
+    figure has that colour and line style; it then takes the next style in the
+    ``colour x line style x marker`` product with a colour and line style not yet in the
+    figure (while one is left; else a style not yet in the figure). Names are placed in a
+    fixed order (the table's, then the registry's, then unregistered ones by name), so the
+    result depends only on the set of names, never on their order.
+
+    Args:
+        names: the contenders drawn in the figure (repeats are ignored).
+
+    Returns:
+        ``{name: (colour, line style, marker)}``, the same keys as ``names``.
+
+    Example:
+        >>> styles = styles_for(["bayesopt", "bayesopt-exp1", "bayesopt-exp2"])
+        >>> len(set(styles.values())), styles["bayesopt"]
+        (3, ('tab:blue', '-', 'o'))
+    """
+    wanted = set(names)
+    registry = {n: i for i, n in enumerate(contenders.names())}
+    fixed = [n for n in _STYLE if n in wanted]
+    rest = _order(wanted - set(fixed))
+    out = {n: _STYLE[n] for n in fixed}
+    taken = set(out.values())
+    pairs = {s[:2] for s in taken}
+    for name in rest:
+        style = style_of(name)
+        if style in taken or style[:2] in pairs:
+            start = _slot(name) if name not in registry else registry[name]
+            style = _first_free(start, taken, pairs)
+        out[name] = style
+        taken.add(style)
+        pairs.add(style[:2])
+    return out
 
 
 def color_of(name: str) -> tuple[str, str]:
     """Colour and line style of a contender (the same in every figure)."""
     colour, line, _ = style_of(name)
     return colour, line
+
+
+def _order(names: Iterable[str]) -> list[str]:
+    """Registered contenders in registry order, then the others by name."""
+    registry = {n: i for i, n in enumerate(contenders.names())}
+    return sorted(names, key=lambda n: (registry.get(n, len(registry)), n))
 
 
 def _pyplot():
@@ -91,6 +183,8 @@ def _pyplot():
 def plot_curves(res: Results, path: Path, ncols: int = 4, tuning: Collection[str] = ()) -> Path:
     """Median and quartile band of the best-so-far metric per problem, one panel each.
 
+    Every contender has one style (``styles_for``) in all panels, distinct from the others'.
+
     Args:
         res: the suite's results.
         path: the PNG to write.
@@ -101,23 +195,40 @@ def plot_curves(res: Results, path: Path, ncols: int = 4, tuning: Collection[str
         ``path``.
     """
     plt = _pyplot()
+    fig = curves_figure(res, ncols=ncols, tuning=tuning)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def curves_figure(res: Results, ncols: int = 4, tuning: Collection[str] = ()) -> Figure:
+    """The figure ``plot_curves`` writes (the caller closes it).
+
+    Example:
+        >>> from benchmarks.results_table import Results
+        >>> fig = curves_figure(Results({}, [], []))
+        >>> len(fig.axes)
+        1
+    """
+    plt = _pyplot()
     prs = list(res.problems.values())
     ncols = max(1, min(ncols, len(prs)))
     nrows = max(1, math.ceil(len(prs) / ncols))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(4.0 * ncols, 3.0 * nrows), squeeze=False, constrained_layout=True
     )
-    order = contenders.names()
+    styles = styles_for(name for pr in prs for name in pr.curves)
     for ax, pr in zip(axes.flat, prs, strict=False):
         floor = math.inf  # lowest median score after a quarter of the budget
-        for name in sorted(pr.curves, key=order.index):
+        for name in _order(pr.curves):
             runs = np.array(list(pr.curves[name].values()), dtype=float)  # seeds x budget
             if runs.size == 0:
                 continue
             with np.errstate(all="ignore"):
                 lo, med, hi = np.nanpercentile(runs, [25, 50, 75], axis=0)
             x = np.arange(1, runs.shape[1] + 1)
-            color, style, marker = style_of(name)
+            color, style, marker = styles[name]
             ax.plot(
                 x, med, color=color, linestyle=style, linewidth=1.6, label=name, marker=marker,
                 markevery=max(1, len(x) // 6), markersize=4,
@@ -141,17 +252,15 @@ def plot_curves(res: Results, path: Path, ncols: int = 4, tuning: Collection[str
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(lab, h)
-    fig.legend(
-        list(handles.values()),
-        list(handles),
-        loc="outside lower center",
-        ncols=min(len(handles), 9),
-        fontsize=8,
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    if handles:
+        fig.legend(
+            list(handles.values()),
+            list(handles),
+            loc="outside lower center",
+            ncols=min(len(handles), 9),
+            fontsize=8,
+        )
+    return fig
 
 
 def plot_cd(ranks: Mapping[str, float], cd: float, path: Path, title: str = "") -> Path:
@@ -182,6 +291,7 @@ def plot_cd(ranks: Mapping[str, float], cd: float, path: Path, title: str = "") 
     ax.hlines(0.7, 1, 1 + cd, color="black", linewidth=1.5)  # the CD, at the top left
     ax.vlines([1, 1 + cd], 0.62, 0.78, color="black", linewidth=1.0)
     ax.text(1 + cd / 2, 0.82, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)
+    styles = styles_for(ranks)
     groups = cd_groups(ranks, cd)
     for g, group in enumerate(groups):
         y = -0.25 - 0.18 * g
@@ -191,7 +301,7 @@ def plot_cd(ranks: Mapping[str, float], cd: float, path: Path, title: str = "") 
         left = i < half
         y = top - 0.35 * ((i if left else len(order) - 1 - i) + 1)
         x_end = 1 - 0.3 if left else k + 0.3
-        color = style_of(name)[0]
+        color = styles[name][0]
         ax.vlines(ranks[name], y, 0, color=color, linewidth=1.2)
         ax.hlines(y, min(ranks[name], x_end), max(ranks[name], x_end), color=color, lw=1.2)
         ax.text(x_end + (-0.08 if left else 0.08), y, f"{name} ({ranks[name]:.2f})",

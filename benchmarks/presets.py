@@ -1,4 +1,4 @@
-"""Named benchmark grids: ``quick``, ``standard`` and ``full``.
+"""Named benchmark grids: ``quick``, ``standard``, ``full``, ``batch``, ``hard`` and more.
 
 A preset is a union of blocks; each block crosses some problems with some contenders and
 seeds. Blocks let the expensive contenders (the three bayesopt variants, at 0.3 to 1.5 s an
@@ -15,8 +15,13 @@ from benchmarks import contenders, problems
 from benchmarks.cell import Cell
 
 __all__ = [
+    "BATCH_CONTENDERS",
+    "BATCH_PROBLEMS",
+    "BATCH_Q",
     "BBOB_CONTENDERS",
     "BBOB_REPORT_SET",
+    "HARD_CONTENDERS",
+    "HARD_PROBLEMS",
     "REPORT_SET",
     "TUNING_SET",
     "Block",
@@ -91,6 +96,8 @@ _ANCHORS = ("branin", "hartmann6", "ackley5", "rosenbrock4", "levy6")
 _NOISY = ("branin-noisy", "hartmann6-noisy")
 
 
+# The tuning set is the factor study's problems; the problems added since (Rosenbrock-10 and
+# the layer-wise MLP of the hard preset) joined the report set: nothing was chosen on them.
 TUNING_SET: tuple[str, ...] = (
     *_ANCHORS,
     *_NOISY,
@@ -131,6 +138,43 @@ BBOB_REPORT_SET: tuple[str, ...] = tuple(
 """The BBOB problems of preset ``bbob``. A BBOB problem's seed picks the COCO instance
 (instance = seed + 1): report runs use seeds 0-14 (instances 1-15), and nothing is ever
 chosen on them; defaults may only be tuned on seeds 100 and up (instances 101+)."""
+
+
+BATCH_Q = (4, 8)
+"""Points per round of preset ``batch``."""
+
+BATCH_ROUNDS = 16
+"""Rounds of preset ``batch`` (Bayesmark's 16 rounds); the budget is rounds x q evaluations."""
+
+BATCH_PROBLEMS = ("branin", "hartmann6", "ackley5", "levy6", "svr-diabetes")
+"""Four tuning-set anchors (comparable with their sequential runs) and one report-set
+tuning task."""
+
+BATCH_CONTENDERS = ("bayesopt", "optuna-gp", "optuna-tpe", "random", "random-2x")
+"""Base contenders of preset ``batch``, each run as ``NAME-q4`` and ``NAME-q8``: bayesopt's
+``ask(q)``, Optuna's GPSampler (qLogEI over the running trials) and TPESampler (constant
+liar), and random search (with the same and with twice the points per round)."""
+
+HARD_PROBLEMS = ("ackley10", "ackley20", "levy12", "rosenbrock10", "mlp4-digits")
+"""Preset ``hard``: d >= 10 with budgets of 200. Ackley-10/20 and Levy-12 are in the tuning
+set (the trust-region rule was chosen on them, at budget 100); Rosenbrock-10 and the 22-D
+layer-wise MLP are in the report set."""
+
+HARD_BUDGET = 200
+"""Evaluations per cell of preset ``hard``."""
+
+HARD_CONTENDERS = (
+    "bayesopt",
+    "random",
+    "random-2x",
+    "optuna-gp",
+    "optuna-tpe",
+    "cma-es",
+    "nevergrad-ngopt",
+)
+"""Contenders of preset ``hard``: those whose asks stay cheap at d = 20 and n = 200 (SMAC's
+random forest, at about 0.5 s an ask there, is left to a --contenders run). cma-es cannot
+take the MLP's categorical ``activation`` and records an error there."""
 
 
 def _ablation_blocks() -> tuple[Block, ...]:
@@ -225,8 +269,14 @@ def _ablation_blocks() -> tuple[Block, ...]:
     )
 
 
+_EXPENSIVE_PEERS = ("smac-bb", "ax", "hebo")
+"""Peers whose asks cost seconds to minutes on this suite's problems (or that need a side
+environment): run them with --contenders on a chosen slice."""
+
 _FULL_CONTENDERS = tuple(
-    c for c in contenders.names(variants=False) if c not in ("cma-es", "hyperopt-tpe")
+    c
+    for c in contenders.names(variants=False)
+    if c not in ("cma-es", "hyperopt-tpe", *_EXPENSIVE_PEERS)
 )
 
 _PRESETS = (
@@ -286,6 +336,31 @@ _PRESETS = (
         "optuna-gp, optuna-tpe, cma-es and hyperopt-tpe. `python -m benchmarks bbob-report` "
         "writes results/bbob/REPORT.md (regret tables, ECDFs of runtimes, Wilcoxon + Holm).",
         (Block(BBOB_REPORT_SET, BBOB_CONTENDERS, _seeds(5)),),
+    ),
+    Preset(
+        "batch",
+        f"Batch mode: {BATCH_ROUNDS} rounds of q = {' and '.join(map(str, BATCH_Q))} points "
+        "on Branin, Hartmann-6, Ackley-5, Levy-6 and SVR on diabetes, x bayesopt (ask(q)), "
+        "Optuna's GPSampler and TPESampler asked q trials before any tell, random search "
+        "with q and with 2q points a round; 5 seeds. Budget points are rounds (contenders "
+        "NAME-q4, NAME-q8); the report compares contenders at equal q.",
+        (
+            Block(
+                BATCH_PROBLEMS,
+                tuple(f"{c}-q{q}" for q in BATCH_Q for c in BATCH_CONTENDERS),
+                _seeds(5),
+                budget=BATCH_ROUNDS,
+            ),
+        ),
+    ),
+    Preset(
+        "hard",
+        "Dimensions 10 to 22 with 200 evaluations: Ackley-10, Ackley-20, Levy-12 (tuning "
+        "set), Rosenbrock-10 and a 4-layer MLP on digits with 22 per-layer hyperparameters "
+        "(report set) x bayesopt, random, random-2x, optuna-gp, optuna-tpe, cma-es and "
+        "nevergrad-ngopt; 5 seeds. Run it with --threads 1: the MLP's torch "
+        "training is slowed by thread contention otherwise.",
+        (Block(HARD_PROBLEMS, HARD_CONTENDERS, _seeds(5), budget=HARD_BUDGET),),
     ),
     Preset(
         "full",

@@ -24,12 +24,17 @@ import numpy as np
 
 from benchmarks import contenders, presets, store
 from benchmarks.figures import plot_curves
+from benchmarks.figures_rounds import plot_rounds
+from benchmarks.manifest import manifest_lines
 from benchmarks.report_comparisons import answers, baseline_tables, losses, split, tagged
 from benchmarks.report_ranks import rank_section
-from benchmarks.results_table import ProblemResults, Results, build
-from benchmarks.stats import ALPHA, min_attainable_p
+from benchmarks.results_table import ProblemResults, Results, batch_of, build, label_of
+from benchmarks.stats import ALPHA, compare, min_attainable_p
 
 __all__ = ["write_report"]
+
+EXTRA_PACKAGES = ("matplotlib", "tqdm", "cmaes", "hyperopt", "nevergrad", "smac", "ax-platform")
+"""Installed versions listed in the manifest beside those the records hold."""
 
 VARIANTS = frozenset(contenders.names()) - frozenset(contenders.names(variants=False))
 """The factor study's contenders: reported in ``results/ablation/REPORT.md``, not here."""
@@ -79,6 +84,17 @@ def _header(res: Results, suite_dir: Path, command: str) -> list[str]:
         "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
         "",
     ]
+    if res.batched:
+        out += [
+            "**Batch mode.** Problems labelled `name@RxQ` ran R rounds of Q points: each "
+            "round the contender is asked Q points (bayesopt: `ask(Q)`; Optuna: Q `study.ask` "
+            "before any tell, so the later ones are sampled with the earlier ones running; "
+            "random: Q draws; random-2x: 2Q), all are evaluated, then told together. Budget "
+            "points are rounds, the budget in evaluations is R × Q, and contenders are "
+            "compared only at equal Q (contender `bayesopt` in an `@16x4` row is "
+            "`bayesopt-q4`).",
+            "",
+        ]
     variants = Counter(r["contender"] for r in res.records if r["contender"] in VARIANTS)
     if variants:
         out += [
@@ -192,6 +208,9 @@ def _costs(res: Results) -> list[str]:
     for r in res.records:
         if r.get("status") != "ok":
             continue
+        base, _ = batch_of(r["contender"])
+        if base in VARIANTS:
+            continue
         row = rows[r["contender"]]
         row["ask_s"] += r.get("ask_s", 0.0)
         row["tell_s"] += r.get("tell_s", 0.0)
@@ -199,29 +218,40 @@ def _costs(res: Results) -> list[str]:
         row["wall_s"] += r.get("wall_s", 0.0)
         row["cells"] += 1
         row["max_ask"] = max(row["max_ask"], r.get("ask_s_max", 0.0))
-        if r["contender"] not in shown:
+        if base not in shown:
             continue
         for reason, k in (r.get("info") or {}).get("fallbacks", {}).items():
-            fallbacks[r["contender"], r["problem"]] += k
+            fallbacks[base, label_of(r)] += k
             reasons[reason] += k
     out = [
         "## Cost",
         "",
         f"Seconds per worker process, {_thread_setting(res.records)}. *Ask* is the mean time "
         "inside `ask`; *optimiser per evaluation* adds `tell` (scikit-optimize fits its model "
-        "there). Cell seconds include the objective's own time.",
+        "there). Cell seconds include the objective's own time."
+        + (
+            " For a batch contender (`NAME-qQ`) one ask proposes a whole round of Q points."
+            if res.batched
+            else ""
+        ),
         "",
         "| contender | mean s per ask | max s of one ask | optimiser s per evaluation | "
         "cells | total cell-s |",
         "|---|---|---|---|---|---|",
     ]
-    for n in res.contenders:
-        row = rows.get(n)
-        if not row or not row["asks"]:
+    order = {n: i for i, n in enumerate(res.contenders)}
+    names = sorted(
+        (n for n in rows if batch_of(n)[0] in order),
+        key=lambda n: (batch_of(n)[1], order[batch_of(n)[0]]),
+    )
+    for n in names:
+        row = rows[n]
+        if not row["asks"]:
             continue
+        evals = row["asks"] * batch_of(n)[1]
         out.append(
             f"| {n} | {row['ask_s'] / row['asks']:.3f} | {row['max_ask']:.2f} | "
-            f"{(row['ask_s'] + row['tell_s']) / row['asks']:.3f} | {int(row['cells'])} | "
+            f"{(row['ask_s'] + row['tell_s']) / evals:.3f} | {int(row['cells'])} | "
             f"{row['wall_s']:.0f} |"
         )
     total = sum(row["wall_s"] for row in rows.values())
@@ -262,9 +292,91 @@ def _fallbacks(
         "|---" * (len(ours) + 1) + "|",
     ]
     for problem in sorted({p for _, p in fallbacks}):
-        mark = " (tuning)" if problem in presets.TUNING_SET else ""
+        mark = " (tuning)" if problem.split("@")[0] in presets.TUNING_SET else ""
         counts = " | ".join(str(fallbacks[n, problem]) for n in ours)
         out.append(f"| {problem}{mark} | {counts} |")
+    return [*out, ""]
+
+
+def _saturated(res: Results) -> list[str]:
+    """``## Saturated tasks``: tuning tasks whose contenders cannot be told apart."""
+    tasks = [pr for pr in res.problems.values() if not pr.has_optimum]
+    if not tasks:
+        return []
+    flagged = [pr for pr in tasks if pr.saturated]
+    out = [
+        "## Saturated tasks",
+        "",
+        "A tuning task is **saturated** when the spread of the contenders' median best values "
+        "(over seeds, in the objective's units) is no larger than the larger of the median "
+        "seed-to-seed standard deviation of one contender and the task's resolution (the "
+        "smallest positive gap between two final values: one misclassified row of a "
+        "cross-validated error rate, say): `max_c m_c − min_c m_c ≤ max(median_c s_c, δ)` "
+        "(`stats.saturated`, computed from the records). Such a task cannot separate the "
+        "contenders; it is marked (saturated) in every table and left out of the mean "
+        "ranks, but its paired tests are still shown.",
+        "",
+    ]
+    if not flagged:
+        return [*out, f"None of the {len(tasks)} tuning tasks is saturated.", ""]
+    out += [
+        "| task | spread of medians | median seed s.d. | resolution δ |",
+        "|---|---|---|---|",
+    ]
+    for pr in flagged:
+        finals = [[x for x in v.values() if math.isfinite(x)] for n, v in pr.raw_final.items()]
+        finals = [f for f in finals if len(f) >= 2]
+        meds = [float(np.median(f)) for f in finals]
+        sds = [float(np.std(f, ddof=1)) for f in finals]
+        gaps = np.diff(np.unique([x for f in finals for x in f]))
+        delta = float(gaps.min()) if len(gaps) else 0.0
+        out.append(
+            f"| {pr.label} | {max(meds) - min(meds):.4g} | {float(np.median(sds)):.4g} | "
+            f"{delta:.4g} |"
+        )
+    return [*out, ""]
+
+
+def _recommended(res: Results) -> list[str]:
+    """``## Recommended point on noisy problems``: regret of what each contender would
+    deploy, beside the regret of its best noise-free evaluation."""
+    noisy = [pr for pr in res.problems.values() if pr.problem.noisy and pr.recommended]
+    if not noisy:
+        return []
+    out = [
+        "## Recommended point on noisy problems",
+        "",
+        "The regret tables score the best *noise-free* value among the points a contender "
+        "evaluated, which no optimiser can know on a noisy problem. Here each contender "
+        "also names the point it would deploy at the end, scored by its noise-free value: "
+        "bayesopt's `Optimizer.recommend()` (the evaluated point with the best posterior "
+        "mean when its GP judges the objective noisy, else the best observed one), "
+        "Nevergrad's `provide_recommendation()`, SMAC's incumbent and Ax's "
+        "`get_best_parameterization()`; every other contender, and random search, "
+        "recommends its best *observed* (noisy) evaluation. Median [25 %, 75 %] of the "
+        "log10 regret; *vs bayesopt*: paired Wilcoxon of the recommended points' regrets "
+        f"across seeds (p < {ALPHA}, raw; `+` bayesopt's recommendation is better).",
+        "",
+        "| problem | contender | best evaluated | recommended | vs bayesopt (p) |",
+        "|---|---|---|---|---|",
+    ]
+    for pr in noisy:
+        for n in res.contenders:
+            if n not in pr.recommended:
+                continue
+            best = _quartiles(list(pr.final.get(n, {}).values()))
+            rec = _quartiles(list(pr.recommended[n].values()))
+            versus = "–"
+            if n != "bayesopt" and "bayesopt" in pr.recommended:
+                x, y = pr.paired("bayesopt", n, pr.recommended)
+                if x:
+                    comp = compare(x, y)
+                    symbol = {"win": "+", "tie": "=", "loss": "−"}[comp.outcome.value]
+                    versus = f"{symbol} ({comp.p_value:.2g})"
+            out.append(
+                f"| {tagged(pr)} | {n} | {_fmt(best[0])} [{_fmt(best[1])}, {_fmt(best[2])}] | "
+                f"{_fmt(rec[0])} [{_fmt(rec[1])}, {_fmt(rec[2])}] | {versus} |"
+            )
     return [*out, ""]
 
 
@@ -322,7 +434,10 @@ def write_report(suite_dir: Path, command: str) -> Path:
         raise SystemExit(f"no records in {suite_dir / store.RUNS}; run the suite first")
     res = build(store.latest(records).values()).without(VARIANTS)
     _, tuning = split(res)
-    figure = plot_curves(res, suite_dir / "curves.png", tuning=tuning)
+    if res.batched:
+        figure = plot_rounds(res, suite_dir / "curves.png", tuning=tuning)
+    else:
+        figure = plot_curves(res, suite_dir / "curves.png", tuning=tuning)
     refs = {
         label: vars(pr.reference) for label, pr in res.problems.items() if pr.reference is not None
     }
@@ -334,6 +449,8 @@ def write_report(suite_dir: Path, command: str) -> Path:
         + answers(res, ranks.summary())
         + losses(res)
         + _family_tables(res)
+        + _recommended(res)
+        + _saturated(res)
         + baseline_tables(res)
         + ranks.lines()
         + _costs(res)
@@ -341,13 +458,19 @@ def write_report(suite_dir: Path, command: str) -> Path:
             "## Curves",
             "",
             "Median (line) and 25–75 % band over seeds of the best-so-far metric against "
-            "the number of evaluations; tuning-set panels are marked (tuning).",
+            + (
+                "rounds (one panel per problem and batch size)"
+                if res.batched
+                else "the number of evaluations"
+            )
+            + "; tuning-set panels are marked (tuning).",
             "",
             f"![curves]({figure.name})",
             "",
         ]
         + _errors(res)
         + _method()
+        + manifest_lines(suite_dir, res.records, command, EXTRA_PACKAGES)
     )
     if bad:
         lines.append(f"({bad} unreadable line(s) of runs.jsonl were skipped.)")

@@ -40,8 +40,10 @@ def is_tuning(pr: ProblemResults) -> bool:
 
 
 def tagged(pr: ProblemResults) -> str:
-    """The problem's label, with ``(tuning)`` after it for a tuning-set problem."""
-    return f"{pr.label} (tuning)" if is_tuning(pr) else pr.label
+    """The problem's label, with ``(tuning)`` after it for a tuning-set problem and
+    ``(saturated)`` for a task that cannot separate its contenders."""
+    marks = [m for m, on in (("tuning", is_tuning(pr)), ("saturated", pr.saturated)) if on]
+    return pr.label + "".join(f" ({m})" for m in marks)
 
 
 def split(res: Results) -> tuple[list[str], list[str]]:

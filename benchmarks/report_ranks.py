@@ -53,9 +53,11 @@ class RankSection:
     def __init__(self, res: Results, suite_dir: Path) -> None:
         """Compute the tests and write ``cd.png`` (report set) into ``suite_dir``."""
         self.res = res
-        report, tuning = split(res)
-        self.sets = {"report set": report, "all problems": list(res.problems), "tuning set": tuning}
-        self.field, self.left_out = _field(res, list(res.problems))
+        self.saturated = [label for label, pr in res.problems.items() if pr.saturated]
+        report, tuning = ([k for k in labels if k not in self.saturated] for labels in split(res))
+        ranked = [k for k in res.problems if k not in self.saturated]
+        self.sets = {"report set": report, "all problems": ranked, "tuning set": tuning}
+        self.field, self.left_out = _field(res, ranked)
         self.tests = {name: _test(res, labels, self.field) for name, labels in self.sets.items()}
         self.cd = {
             name: nemenyi_cd(len(self.field), len(self.sets[name]))
@@ -126,6 +128,12 @@ class RankSection:
             f"{Q_ALPHA_005.get(k, math.nan):.3f} for k = {k} at {ALPHA} (Demšar 2006).",
             "",
         ]
+        if self.saturated:
+            out += [
+                f"Saturated tasks left out of the ranks: {', '.join(self.saturated)} (see "
+                "*Saturated tasks*).",
+                "",
+            ]
         cols = [name for name, test in self.tests.items() if test is not None]
         if not cols:
             return [*out, "Too few problems or contenders for a rank test.", ""]

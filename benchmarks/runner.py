@@ -8,7 +8,8 @@ worker process that dies (out of memory, a segfault) is handled by the recovery 
 longer after each death in a row), the cells that were in flight together are re-run one at
 a time, alone, and a cell whose worker dies while it runs alone is recorded as an error.
 Workers that cannot start or import the benchmarks (checked once, before the first cell)
-stop the run with a ``RuntimeError``.
+stop the run with a ``RuntimeError``. Every worker also runs ``bayesopt._pool.parent_watch``
+at start, so a runner that is killed (even with ``SIGKILL``) takes its workers with it.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bayesopt._pool import WorkerPool
+from bayesopt._pool import WorkerPool, parent_watch
 from benchmarks import store
 from benchmarks.cell import Cell, estimate_seconds, library_versions, run_cell
+from benchmarks.manifest import host
 
-__all__ = ["RunSummary", "init_worker", "pending_cells", "run", "run_meta"]
+__all__ = ["RunSummary", "init_worker", "make_pool", "pending_cells", "run", "run_meta"]
 
 
 def init_worker(threads: int | None = 1) -> None:
@@ -51,6 +53,27 @@ def init_worker(threads: int | None = 1) -> None:
         pass
 
 
+def _init_watched_worker(
+    watch: tuple[Callable[..., Any], tuple[Any, ...]], threads: int | None
+) -> None:
+    """``parent_watch``'s initializer (the worker ends with the runner), then
+    ``init_worker``."""
+    initializer, initargs = watch
+    initializer(*initargs)
+    init_worker(threads)
+
+
+def make_pool(workers: int, threads: int | None) -> cf.ProcessPoolExecutor:
+    """The runner's process pool: ``spawn`` workers that watch this process (they end when
+    it ends, ``SIGKILL`` included) and set their threads (``init_worker``)."""
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_watched_worker,
+        initargs=(parent_watch(), threads),
+    )
+
+
 def _run_in_worker(cell: Cell, meta: dict[str, Any]) -> dict[str, Any]:
     return run_cell(cell, meta)
 
@@ -67,19 +90,22 @@ class RunSummary:
 
 
 def run_meta(suite: str) -> dict[str, Any]:
-    """Provenance stored in every record: the suite and the git commit of the code run."""
-    meta: dict[str, Any] = {"suite": suite}
+    """Provenance stored in every record: the suite, the git commit of the code run, whether
+    the library (``bayesopt_dirty``) and the library or the benchmarks (``tree_dirty``) had
+    uncommitted changes, and the machine (``host``: CPU model, cores, OS)."""
+    meta: dict[str, Any] = {"suite": suite, "host": host()}
     try:
         root = Path(__file__).resolve().parent.parent
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "bayesopt"], cwd=root, capture_output=True, text=True
-        )
+
+        def git(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+
+        commit = git("rev-parse", "--short", "HEAD")
         if commit.returncode == 0:
             meta["commit"] = commit.stdout.strip()
-            meta["bayesopt_dirty"] = bool(dirty.stdout.strip())
+            meta["bayesopt_dirty"] = bool(git("status", "--porcelain", "bayesopt").stdout.strip())
+            tree = git("status", "--porcelain", "bayesopt", "benchmarks")
+            meta["tree_dirty"] = bool(tree.stdout.strip())
     except OSError:
         pass
     return meta
@@ -178,17 +204,9 @@ def _run_in_pool(
 ) -> None:
     """Run ``todo`` in order on ``workers`` processes, writing each record as it comes."""
     queue = deque(todo)
-
-    def make_pool(n: int) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(
-            max_workers=n,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(threads,),
-        )
-
     pool: WorkerPool[Cell] = WorkerPool(
-        _run_in_worker, lambda cell: (cell, meta), workers, make_pool=make_pool,
+        _run_in_worker, lambda cell: (cell, meta), workers,
+        make_pool=lambda n: make_pool(n, threads),
         hint="The worker processes cannot start or import the benchmarks.",
     )  # fmt: skip
     with pool:

@@ -30,6 +30,7 @@ __all__ = [
     "min_attainable_p",
     "nemenyi_cd",
     "normalised_score",
+    "saturated",
 ]
 
 ALPHA = 0.05
@@ -280,3 +281,44 @@ def cd_groups(ranks: Mapping[str, float], cd: float) -> list[list[str]]:
             groups.append(order[i : j + 1])
             last_end = j
     return groups
+
+
+# Saturated tuning tasks -------------------------------------------------------------------
+def saturated(finals: Mapping[str, Sequence[float]], min_contenders: int = 3) -> bool:
+    """Whether a task cannot separate its contenders: the spread of their median final
+    values is within the task's own seed noise.
+
+    The rule: with ``m_c`` the median over seeds of contender ``c``'s final value, ``s_c``
+    its standard deviation over seeds, and ``delta`` the task's resolution (the smallest
+    positive difference between two final values of any contenders and seeds: one
+    misclassified row of a CV error rate, say), the task is saturated when
+    ``max_c m_c - min_c m_c <= max(median_c s_c, delta)``: the best and the worst
+    contender differ by no more than one typical seed-to-seed deviation, or by one step
+    of a quantised metric.
+
+    Args:
+        finals: ``{contender: final value per seed}`` in the objective's units (NaN
+            values are ignored).
+        min_contenders: fewer contenders with two or more finite values never count as
+            saturated.
+
+    Example:
+        >>> saturated({"a": [1.0, 1.2, 1.1], "b": [1.1, 1.0, 1.2], "c": [1.05, 1.1, 1.0]})
+        True
+        >>> saturated({"a": [1.0, 1.01, 1.02], "b": [2.0, 2.01, 2.02], "c": [3.0, 3.0, 3.0]})
+        False
+    """
+    medians, sds, pooled = [], [], []
+    for values in finals.values():
+        v = np.asarray([x for x in values if math.isfinite(x)], dtype=float)
+        if len(v) < 2:
+            continue
+        medians.append(float(np.median(v)))
+        sds.append(float(np.std(v, ddof=1)))
+        pooled.extend(v.tolist())
+    if len(medians) < min_contenders:
+        return False
+    gaps = np.diff(np.unique(pooled))
+    delta = float(gaps.min()) if len(gaps) else 0.0
+    spread = max(medians) - min(medians)
+    return spread <= max(float(np.median(sds)), delta) * (1 + 1e-9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -124,8 +125,9 @@ def test_problem_registry_is_consistent() -> None:
     assert len([p for p in reg.values() if p.family == "ml"]) >= 8
     assert len([p for p in reg.values() if p.family == "mixed"]) >= 2
     assert len([p for p in reg.values() if p.family == "noisy"]) >= 2
+    hard = set(presets.HARD_PROBLEMS)
     for p in reg.values():
-        assert p.budget <= 100
+        assert p.budget <= (200 if p.name in hard else 100), p.name
         assert (p.optimum is None) == (p.family == "ml")
 
 
@@ -617,3 +619,177 @@ def test_benchmark_code_does_not_patch_sys_path() -> None:
     patch = re.compile(r"sys\.path\.(insert|append|extend)|sys\.path\s*(\+=|=[^=])")
     root = Path(__file__).resolve().parents[1] / "benchmarks"
     assert [p for p in root.rglob("*.py") if patch.search(p.read_text(encoding="utf-8"))] == []
+
+
+# Batch mode -----------------------------------------------------------------------------------
+def test_batch_contenders_are_derived_from_their_base() -> None:
+    q4 = contenders.get("bayesopt-q4")
+    assert (q4.name, q4.batch, q4.budget_factor, q4.family) == ("bayesopt-q4", 4, 4, "bayesopt")
+    assert contenders.get("random-2x-q8").budget_factor == 16
+    assert contenders.get("optuna-gp-q4").requires == contenders.get("optuna-gp").requires
+    assert "bayesopt-q4" not in contenders.names()  # derived on demand, not registered
+    with pytest.raises(KeyError, match="NAME-qK"):
+        contenders.get("skopt-gp-q4")
+    with pytest.raises(KeyError, match="no batch mode"):
+        contenders.batched("cma-es", 4)
+    with pytest.raises(ValueError, match="q >= 2"):
+        contenders.batched("bayesopt", 1)
+
+
+def test_batch_cell_counts_rounds_and_extends_the_random_stream() -> None:
+    rec = run_cell(Cell("branin", "random-q4", 3, 3))
+    assert rec["status"] == "ok" and rec["batch"] == 4
+    assert rec["n_evals"] == 12 and rec["n_asks"] == 3 and len(rec["ask_times"]) == 3
+    assert len(rec["eval_times"]) == len(rec["params"]) == 12
+    assert rec["trace"] == [min(rec["values"][: 4 * k]) for k in (1, 2, 3)]
+    wide = run_cell(Cell("branin", "random-2x-q4", 3, 3))
+    assert wide["n_evals"] == 24 and wide["values"][:12] == rec["values"]
+    assert wide["trace"] == [min(wide["values"][: 8 * k]) for k in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("name", ["bayesopt-q4", "optuna-gp-q4", "optuna-tpe-q4"])
+def test_batch_contenders_ask_whole_rounds(name: str) -> None:
+    if not contenders.get(name).available():
+        pytest.skip(f"{name} is not installed")
+    rec = run_cell(Cell("mixed-levy", name, 0, 4))  # past Optuna's 10 startup trials
+    assert rec["status"] == "ok", rec["error"]
+    assert rec["n_evals"] == 16 and rec["n_asks"] == 4 and len(rec["trace"]) == 4
+    rounds = [tuple(sorted(p.items())) for p in rec["params"][12:]]
+    assert len(set(rounds)) == 4  # a round's points differ from each other
+
+
+# Records ----------------------------------------------------------------------------------
+def test_records_keep_params_times_and_the_recommended_point() -> None:
+    rec = run_cell(Cell("branin-noisy", "random", 1, 10))
+    problem = problems.get("branin-noisy")
+    assert [problem.fn(x) for x in rec["params"]] == rec["values"]
+    assert len(rec["ask_times"]) == len(rec["eval_times"]) == 10
+    assert rec["ask_s"] == pytest.approx(sum(rec["ask_times"]))
+    i = rec["recommended_index"]
+    assert rec["observed"][i] == min(rec["observed"])  # random recommends its best observed
+    assert rec["recommended"] == rec["values"][i]
+    assert rec["recommended_log10_regret"] == log10_regret(rec["recommended"], problem.optimum)
+
+
+def test_bayesopt_recommendation_is_one_of_its_evaluations() -> None:
+    rec = run_cell(Cell("branin-noisy", "bayesopt", 0, 12))
+    assert rec["status"] == "ok", rec["error"]
+    i = rec["recommended_index"]
+    assert 0 <= i < 12 and rec["recommended"] == rec["values"][i]
+
+
+def test_recommended_point_rules() -> None:
+    from benchmarks.cell import _recommended
+
+    problem = problems.get("branin")
+
+    class Pick:
+        def __init__(self, choice):
+            self.choice = choice
+
+        def recommend(self):
+            return self.choice
+
+    values, observed = [5.0, 1.0, 3.0], [5.5, math.nan, 2.0]
+    assert _recommended(object(), problem, values, observed) == (3.0, 2)  # best observed
+    assert _recommended(Pick(0), problem, values, observed) == (5.0, 0)
+    assert _recommended(Pick(None), problem, values, observed) == (3.0, 2)
+    point = {"x0": math.pi, "x1": 2.275}
+    value, index = _recommended(Pick(point), problem, values, observed)
+    assert index is None and value == pytest.approx(problem.optimum, abs=1e-5)
+    assert math.isnan(_recommended(object(), problem, [math.nan], [math.nan])[0])
+
+
+def test_budgeted_contenders_are_told_the_run_budget(monkeypatch) -> None:
+    seen = {}
+
+    def make(space, seed, budget):
+        seen["budget"] = budget
+        return contenders.get("random").make(space, seed)
+
+    planned = Contender("planned", make, budgeted=True, budget_factor=2)
+    monkeypatch.setattr(contenders, "_CONTENDERS", (*contenders._CONTENDERS, planned))
+    assert run_cell(Cell("branin", "planned", 0, 3))["status"] == "ok"
+    assert seen == {"budget": 6}
+
+
+# Hard problems ----------------------------------------------------------------------------
+def test_layerwise_mlp_task_is_deterministic_and_leaves_torch_alone() -> None:
+    import torch
+
+    problem = problems.get("mlp4-digits")
+    assert problem.dim == 22 and problem.budget == 200 and problem.optimum is None
+    x = problem.space.sample(1, seed=4)[0]
+    state = torch.random.get_rng_state()
+    first = problem.fn(x)
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert first == problem.fn(x) and 0.0 < first < 10.0
+    good = dict(x) | {f"lr{i}": 0.05 for i in range(4)} | {"lr_out": 0.05, "momentum": 0.9}
+    good |= {f"width{i}": 64 for i in range(4)} | {f"dropout{i}": 0.0 for i in range(4)}
+    good |= {"init_scale": 1.0, "activation": "relu", "batch_size": 32}
+    assert problem.fn(good) < 1.0  # a sensible configuration learns (chance: ln 10 = 2.3)
+
+
+def test_batch_and_hard_presets() -> None:
+    batch = presets.get("batch").cells()
+    assert {c.budget for c in batch} == {presets.BATCH_ROUNDS}
+    assert {contenders.get(c.contender).batch for c in batch} == set(presets.BATCH_Q)
+    assert {c.problem for c in batch} == set(presets.BATCH_PROBLEMS)
+    bases = {c.contender.rsplit("-q", 1)[0] for c in batch}
+    assert bases == set(presets.BATCH_CONTENDERS)
+    assert sum(problems.get(p).family == "ml" for p in presets.BATCH_PROBLEMS) == 1
+    hard = presets.get("hard").cells()
+    assert all(problems.get(c.problem).dim >= 10 and c.budget >= 200 for c in hard)
+    need = {"bayesopt", "random", "random-2x", "optuna-gp", "optuna-tpe", "cma-es"}
+    assert need <= {c.contender for c in hard}
+    assert {"rosenbrock10", "mlp4-digits"} <= set(presets.REPORT_SET)
+    assert {"ackley10", "ackley20", "levy12"} <= set(presets.TUNING_SET)
+    assert {c.problem for c in hard} == set(presets.HARD_PROBLEMS)
+
+
+# The runner's pool ------------------------------------------------------------------------
+_POOL_SCRIPT = """
+import time
+from benchmarks import runner
+if __name__ == "__main__":
+    pool = runner.make_pool(1, None)
+    pid = pool.submit(__import__("os").getpid).result()
+    print(pid, flush=True)
+    pool.submit(time.sleep, 120)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.slow  # a spawned worker process: a few seconds
+@pytest.mark.skipif(sys.platform != "linux", reason="workers watch their parent on POSIX")
+def test_runner_workers_end_when_the_runner_is_killed() -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    runner_process = subprocess.Popen(
+        [sys.executable, "-c", _POOL_SCRIPT], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        worker = int(runner_process.stdout.readline())
+        os.kill(worker, 0)  # alive
+        runner_process.send_signal(signal.SIGKILL)
+        runner_process.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                stat = Path(f"/proc/{worker}/stat").read_text()
+            except FileNotFoundError:
+                break
+            if stat.rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail("the worker outlived the runner")
+    finally:
+        runner_process.kill()
+        runner_process.wait()

@@ -3,7 +3,9 @@ tuning / report split, the CSV export, the command line and the figure styles.""
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
 import math
 import subprocess
 import sys
@@ -245,3 +247,200 @@ def test_every_contender_has_a_distinct_style() -> None:
     assert len(set(styles)) == len(names)
     assert all(len(s) == 3 and all(s) for s in styles)
     assert color_of("bayesopt") == style_of("bayesopt")[:2]
+
+
+# Saturated tasks --------------------------------------------------------------------------
+def test_saturated_rule_uses_seed_noise_and_resolution() -> None:
+    noisy = {"a": [1.0, 1.2, 1.1, 1.3], "b": [1.1, 1.0, 1.2, 1.25], "c": [1.05, 1.1, 1.0, 1.2]}
+    assert stats.saturated(noisy)
+    apart = {"a": [1.0, 1.01, 1.02], "b": [2.0, 2.01, 2.02], "c": [3.0, 3.0, 3.0]}
+    assert not stats.saturated(apart)
+    # A quantised metric: every seed on the same floor but one contender one step above.
+    steps = {"a": [0.045] * 5, "b": [0.045] * 5, "c": [0.045 + 1 / 600] * 5}
+    assert stats.saturated(steps)
+    assert not stats.saturated({"a": [1.0, 1.0], "b": [1.0, 1.0]})  # too few contenders
+    assert not stats.saturated({"a": [1.0], "b": [1.0], "c": [math.nan, 1.0]})
+
+
+def _tuning_record(problem: str, contender: str, seed: int, best: float, random: bool) -> dict:
+    budget = problems.get(problem).budget
+    values = [best + 1.0 + 0.01 * seed] * (budget - 1) + [best] if random else [best]
+    return _record(problem, contender, seed, best) | {"values": values}
+
+
+def test_report_marks_saturated_tasks_and_leaves_them_out_of_the_ranks(tmp_path: Path) -> None:
+    suite = tmp_path / "sat"
+    _fake_suite(suite)
+    for seed in range(10):
+        for name in ("bayesopt", "random", "random-2x"):
+            rec = _tuning_record("knn-digits", name, seed, 0.045, name.startswith("random"))
+            store.append(suite / store.RUNS, rec)
+    assert cli.main(["report", "--suite", "sat", "--results", str(tmp_path)]) == 0
+    text = (suite / "REPORT.md").read_text()
+    assert "## Saturated tasks" in text and "| knn-digits | 0 | 0 |" in text
+    assert "| knn-digits (saturated) |" in text
+    assert "Saturated tasks left out of the ranks: knn-digits" in text
+    assert "- **Mean rank on the report set** (3 problems" in text  # knn-digits not counted
+
+
+# Batch mode -------------------------------------------------------------------------------
+def _batch_record(problem: str, contender: str, seed: int, q: int, final: float) -> dict:
+    rounds = 4
+    rec = _record(problem, f"{contender}-q{q}", seed, final)
+    factor = contenders.get(f"{contender}-q{q}").budget_factor
+    return rec | {
+        "budget": rounds,
+        "batch": q,
+        "trace": [final + 1.0] * (rounds - 1) + [final],
+        "values": [final + 1.0] * (rounds * factor - 1) + [final],
+        "n_asks": rounds,
+        "ask_s": 0.5 * rounds,
+    }
+
+
+def test_batch_report_compares_contenders_per_round_at_equal_q(tmp_path: Path) -> None:
+    suite = tmp_path / "batch"
+    opt = problems.get("branin").optimum
+    for seed in range(6):
+        for q in (4, 8):
+            for name, regret in (("bayesopt", 1e-3), ("random", 1.0), ("random-2x", 0.5)):
+                rec = _batch_record("branin", name, seed, q, opt + regret * (1 + 0.1 * seed))
+                store.append(suite / store.RUNS, rec)
+    assert cli.main(["report", "--suite", "batch", "--results", str(tmp_path)]) == 0
+    text = (suite / "REPORT.md").read_text()
+    assert "**Batch mode.**" in text
+    assert "| branin@4x4 (tuning) | 2 | 4 |" in text and "| branin@4x8 (tuning) | 2 | 4 |" in text
+    # Six seeds: p = 0.031 is significant raw but not after Holm over 2 problems (0.025).
+    assert "| bayesopt vs random | – | – | 0/2/0 | 2/0/0 | 2 (2) |" in text
+    assert "| bayesopt-q4 |" in text and "| random-2x-q8 |" in text  # cost rows per batch
+    assert (suite / "curves.png").stat().st_size > 10_000
+
+
+# Recommended points -----------------------------------------------------------------------
+def test_report_shows_the_recommended_point_on_noisy_problems(tmp_path: Path) -> None:
+    suite = tmp_path / "noisy"
+    opt = problems.get("branin-noisy").optimum
+    for seed in range(6):
+        for name, best, recommended in (("bayesopt", 1e-2, 2e-2), ("random", 1.0, 3.0)):
+            rec = _record("branin-noisy", name, seed, opt + best * (1 + seed))
+            rec["recommended"] = opt + recommended * (1 + seed)
+            store.append(suite / store.RUNS, rec)
+    assert cli.main(["report", "--suite", "noisy", "--results", str(tmp_path)]) == 0
+    text = (suite / "REPORT.md").read_text()
+    assert "## Recommended point on noisy problems" in text
+    row = next(
+        line for line in text.splitlines() if line.startswith("| branin-noisy (tuning) | random |")
+    )
+    assert row.endswith("| + (0.031) |")  # bayesopt's recommendation wins on all 6 seeds
+
+
+# Manifest ---------------------------------------------------------------------------------
+def test_report_manifest_names_commit_machine_packages_and_commands(tmp_path: Path) -> None:
+    suite = tmp_path / "fake"
+    _fake_suite(suite)
+    host = {"cpu": "Test CPU 3000", "cores": 2, "os": "Linux 6.1", "machine": "x86_64"}
+    meta = {"commit": "abc1234", "tree_dirty": True, "host": host, "threads": 1}
+    rec = _record("branin", "sobol", 0, 2.0) | {"meta": meta, "versions": {"scipy": "1.17.1"}}
+    store.append(suite / store.RUNS, rec)
+    (suite / "commands.log").write_text(
+        "2026-11-30 10:00:00\tpython -m benchmarks run --preset x\t"
+        "ran 3 cells (0 errors) in 120 s\n"
+    )
+    assert cli.main(["report", "--suite", "fake", "--results", str(tmp_path)]) == 0
+    text = (suite / "REPORT.md").read_text()
+    manifest = text[text.index("## Manifest") :]
+    assert "`abc1234`" in manifest and "uncommitted changes" in manifest
+    assert "2 logical cores, Test CPU 3000 (x86_64), Linux 6.1" in manifest
+    assert "run commands of `commands.log` took 0.03 h" in manifest
+    assert "python -m benchmarks run --preset x" in manifest and "scipy 1.17.1" in manifest
+
+
+def test_host_is_recorded_in_run_meta() -> None:
+    from benchmarks import runner
+
+    meta = runner.run_meta("x")
+    assert meta["suite"] == "x" and meta["host"]["cores"] >= 1 and meta["host"]["cpu"]
+
+
+# Export of every evaluation ------------------------------------------------------------------
+def _full_record() -> dict:
+    return _record("branin-noisy", "bayesopt-q4", 3, 1.5) | {
+        "budget": 1,
+        "batch": 4,
+        "values": [2.5, 1.5, math.nan, 3.0],
+        "observed": [2.7, 1.2, 0.4, 3.1],
+        "params": [{"x0": 0.1 * i, "x1": 2.0} for i in range(4)],
+        "ask_times": [0.25],
+        "eval_times": [0.01, 0.02, 0.03, 0.04],
+        "recommended_index": 1,
+        "recommended": 1.5,
+        "versions": {"torch": "2.13.0"},
+        "meta": {"commit": "abc1234"},
+    }
+
+
+def test_export_writes_times_rounds_and_the_recommended_flag(tmp_path: Path) -> None:
+    suite = tmp_path / "t"
+    rec = _full_record()
+    store.append(suite / store.RUNS, rec)
+    out = tmp_path / "t.csv"
+    assert cli.main(["export", "--suite", "t", "--out", str(out), "--results", str(tmp_path)]) == 0
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["round"] for r in rows] == ["0"] * 4 and {r["batch"] for r in rows} == {"4"}
+    assert [float(r["ask_s"]) for r in rows] == [0.25] * 4
+    assert [float(r["eval_s"]) for r in rows] == rec["eval_times"]
+    assert [r["recommended"] for r in rows] == ["0", "1", "0", "0"]
+    assert [json.loads(r["params"]) for r in rows] == rec["params"]
+
+
+def test_export_parquet_round_trips(tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    suite = tmp_path / "t"
+    rec = _full_record()
+    store.append(suite / store.RUNS, rec)
+    store.append(suite / store.RUNS, _record("branin", "random", 0, 0.75))
+    out = tmp_path / "t.parquet"
+    args = ["export", "--suite", "t", "--format", "parquet", "--out", str(out)]
+    assert cli.main([*args, "--results", str(tmp_path)]) == 0
+    table = pq.read_table(out).to_pylist()
+    noisy = [r for r in table if r["problem"] == "branin-noisy"]
+    assert [r["value"] for r in noisy] == [2.5, 1.5, None, 3.0]
+    assert [r["observed"] for r in noisy] == rec["observed"]
+    assert [json.loads(r["params"]) for r in noisy] == rec["params"]
+    assert [r["eval_s"] for r in noisy] == rec["eval_times"]
+    assert noisy[0]["seed"] == 3 and noisy[0]["version_torch"] == "2.13.0"
+    plain = [r for r in table if r["problem"] == "branin"]
+    assert [r["value"] for r in plain] == [1.75, 0.75] and plain[0]["round"] is None
+    with pytest.raises(SystemExit, match="--out"):
+        cli.main(["export", "--suite", "t", "--format", "parquet", "--results", str(tmp_path)])
+
+
+# Command line, everywhere -----------------------------------------------------------------
+def _subcommands() -> dict[str, argparse.ArgumentParser]:
+    parser = cli._parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_option_with_a_default_shows_it_in_help() -> None:
+    for name, sub in _subcommands().items():
+        text = "".join(sub.format_help().split())  # wrapping may break lines at hyphens
+        assert "--results" in text, name
+        for action in sub._actions:
+            if not action.option_strings or action.help in (None, argparse.SUPPRESS):
+                continue
+            if action.default in (None, argparse.SUPPRESS) or action.dest == "help":
+                continue
+            default = action.default
+            if isinstance(default, list):  # shown as the option takes it: 0,1,2
+                default = ",".join(map(str, default))
+            assert f"(default:{default})".replace(" ", "") in text, (name, action.dest)
+
+
+def test_results_option_works_after_every_subcommand(tmp_path: Path) -> None:
+    parser = cli._parser()
+    needs = {"export": ["--suite", "x"], "compare": ["--old", "a", "--new", "b", "--out", "c"]}
+    for name in _subcommands():
+        args = parser.parse_args([name, *needs.get(name, []), "--results", str(tmp_path)])
+        assert args.results == tmp_path, name

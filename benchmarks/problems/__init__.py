@@ -12,6 +12,7 @@ import functools
 
 from benchmarks.problems.base import FAMILIES, Evaluation, Problem
 from benchmarks.problems.bbob import bbob_problems
+from benchmarks.problems.layerwise_mlp import layerwise_mlp_problems
 from benchmarks.problems.mixed import mixed_problems
 from benchmarks.problems.ml import ml_problems
 from benchmarks.problems.synthetic import synthetic_problems
@@ -22,7 +23,7 @@ __all__ = ["FAMILIES", "Evaluation", "Problem", "bbob_registry", "get", "names",
 @functools.cache
 def registry() -> dict[str, Problem]:
     """All problems but BBOB's by name, in report order (family, then definition order)."""
-    every = synthetic_problems() + mixed_problems() + ml_problems()
+    every = synthetic_problems() + mixed_problems() + ml_problems() + layerwise_mlp_problems()
     every.sort(key=lambda p: FAMILIES.index(p.family))
     return {p.name: p for p in every}
 

@@ -1,7 +1,8 @@
 """Continuous test functions from ``botorch.test_functions``, with known optima.
 
 Budgets follow about ``20 d`` evaluations, capped at 100 (with fixed budgets of 40 for
-Branin, 60 for Rosenbrock-4 and 80 for Ackley-5). Parameters are ``x0 .. x{d-1}`` on the
+Branin, 60 for Rosenbrock-4 and 80 for Ackley-5); Rosenbrock-10, made for the ``hard``
+preset, has 200. Parameters are ``x0 .. x{d-1}`` on the
 function's usual box.
 """
 
@@ -83,6 +84,12 @@ def synthetic_problems() -> list[Problem]:
         p("ackley10", Ackley(dim=10), 100, description="Ackley, 10-D"),
         p("ackley20", Ackley(dim=20), 100, description="Ackley, 20-D (latency benchmark)"),
         p("rosenbrock4", Rosenbrock(dim=4), 60, description="Rosenbrock, 4-D on [-5, 10]^4"),
+        p(
+            "rosenbrock10",
+            Rosenbrock(dim=10),
+            200,
+            description="Rosenbrock, 10-D on [-5, 10]^10 (preset hard)",
+        ),
         p("levy6", Levy(dim=6), 80, description="Levy, 6-D on [-10, 10]^6"),
         p("levy12", Levy(dim=12), 100, description="Levy, 12-D on [-10, 10]^12"),
         p("styblinski8", StyblinskiTang(dim=8), 100, description="Styblinski-Tang, 8-D"),
