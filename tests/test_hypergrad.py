@@ -557,17 +557,96 @@ def test_benchmark_cells_and_report_run_end_to_end(tmp_path, monkeypatch):
     assert (tmp_path / "schedule_B_logreg.png").exists()
 
 
-def test_readme_hypergradient_example_runs():
+def test_the_user_guides_hypergradient_example_runs():
     from pathlib import Path
 
     pytest.importorskip("sklearn")
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme.split("## Gradient-based hyperparameter optimisation", 1)
-    if len(section) < 2:
-        pytest.skip("README has no hypergradient section")
-    block = section[1].split("```python\n", 1)[1].split("```", 1)[0]
+    guide = Path(__file__).resolve().parents[1] / "docs" / "guide" / "hypergradients.md"
+    block = guide.read_text().split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    exec(compile(block, str(guide), "exec"), namespace)
     hd = namespace["hd"]
     assert len(hd.trials) == 10 and hd.best.value < hd.trials[0].value
     assert hd.best_hypers.lr.shape == (5, 2)
+
+
+# -- the initial weights as a hyperparameter --------------------------------------------------
+
+
+def _init_hypers(problem: TrainingProblem) -> Hyperparameters:
+    """Per-group scales and initial weights away from the base (so that every entry matters)."""
+    gen = torch.Generator().manual_seed(7)
+    init = problem.w_base + 0.3 * torch.randn(problem.n_params, generator=gen, dtype=F64)
+    return Hyperparameters.create(
+        lr=[[0.5, 0.3], [0.8, 0.2]], momentum=0.6, weight_decay=1e-2, init_scale=[0.9, 1.2],
+        init=init,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["reverse", "unroll"])
+def test_initial_weight_hypergradient_matches_central_differences(method):
+    problem = _tiny_mlp()
+    hypers = _init_hypers(problem)
+    hg = hypergradient(problem, hypers, method=method)
+    assert not hg.diverged and hg.grad["init"].shape == (problem.n_params,)
+    assert hg.flat().numel() == hypers.n_values == 4 + 1 + 1 + 2 + problem.n_params
+    for name in ("init", "init_scale", "lr"):
+        fd = _central_differences(problem, hypers, name)
+        scale = float(fd.abs().max())
+        assert scale > 1e-6
+        torch.testing.assert_close(hg.grad[name], fd, rtol=1e-6, atol=1e-8 * scale)
+
+
+def test_init_equal_to_the_base_weights_changes_nothing():
+    problem = _tiny_mlp()
+    plain = Hyperparameters.create(lr=0.4, momentum=0.5, init_scale=[0.9, 1.2])
+    with_init = Hyperparameters.create(lr=0.4, momentum=0.5, init_scale=[0.9, 1.2],
+                                       init=problem.w_base)  # fmt: skip
+    a, b = hypergradient(problem, plain), hypergradient(problem, with_init)
+    assert a.value == b.value
+    for name in FIELDS:
+        torch.testing.assert_close(a.grad[name], b.grad[name], rtol=1e-12, atol=1e-15)
+    # d value / d init is the adjoint of w_0 times the scale; the scale's is its dot with init
+    scale = torch.tensor([0.9, 1.2], dtype=F64)
+    adjoint = b.grad["init"] / problem.per_element(scale)
+    d_log_scale = problem.per_group(adjoint * problem.w_base, 2) * scale
+    torch.testing.assert_close(d_log_scale, b.grad["init_scale"])
+    assert "init=<43 weights>" in repr(with_init) and with_init.names[-1] == "init"
+    again = Hyperparameters.from_params(json.loads(json.dumps(with_init.to_params())))
+    torch.testing.assert_close(again.init, with_init.init)
+    assert "init" not in with_init.to_params(include_init=False)
+    assert with_init.replace(init=None).init is None
+
+
+def test_meta_optimiser_tunes_the_initial_weights_only():
+    problem = _tiny_mlp(n_steps=8)
+    start = Hyperparameters.create(lr=0.3, momentum=0.5, weight_decay=1e-3)
+    hd = HypergradientDescent(problem, start, optimise=["init"], meta_lr=0.05)
+    assert hd.optimise == ("init",) and torch.equal(hd.hypers.init, problem.w_base)
+    best = hd.run(15)
+    assert best.value < hd.trials[0].value
+    assert all("init" not in t.params for t in hd.trials)  # the weights stay out of params
+    tuned = hd.best_hypers
+    assert tuned.init.shape == (problem.n_params,) and not torch.equal(tuned.init, problem.w_base)
+    for name in FIELDS:
+        assert torch.equal(tuned.raw[name], start.raw[name])
+    both = HypergradientDescent(problem, start, optimise=["lr", "init"], method="unroll")
+    both.run(2)
+    assert both.optimise == ("lr", "init")
+    assert not torch.equal(both.hypers.raw["lr"], start.raw["lr"])
+
+
+def test_initial_weights_are_checked():
+    problem = _tiny_mlp()
+    with pytest.raises(ValueError, match="n_params=43 initial weights, but has 5"):
+        problem.check(Hyperparameters.create(init=[0.1] * 5))
+    with pytest.raises(ValueError, match="1-D vector of initial weights"):
+        Hyperparameters.create(init=[[0.1, 0.2]])
+    with pytest.raises(ValueError, match="`init` must be finite"):
+        Hyperparameters.create(init=[0.1, float("nan")])
+    with pytest.raises(TypeError, match="`init` must be a 1-D sequence"):
+        Hyperparameters.create(init="weights")
+    with pytest.raises(ValueError, match="known:"):
+        Hyperparameters.create().replace(init_weights=torch.zeros(3))
+    with pytest.raises(ValueError, match="non-empty subset"):
+        HypergradientDescent(problem, Hyperparameters.create(), optimise=["weights"])

@@ -2,9 +2,9 @@
 
 Exact hypergradients of a validation loss with respect to the continuous hyperparameters
 of SGD with momentum (learning-rate and momentum schedules, weight decay, initial-weight
-scale), by autograd through the loop or by running SGD backwards from checkpoints
-(Maclaurin, Duvenaud & Adams, 2015); a meta-optimiser on top; and the online SGD-HD
-baseline (Baydin et al., 2018).
+scale, and optionally the initial weights themselves), by autograd through the loop or by
+running SGD backwards from checkpoints (Maclaurin, Duvenaud & Adams, 2015); a
+meta-optimiser on top; and the online SGD-HD baseline (Baydin et al., 2018).
 
 Example:
     >>> import torch
@@ -20,7 +20,7 @@ Example:
 """
 
 from bayesopt.hypergrad.grad import METHODS, Hypergradient, hypergradient
-from bayesopt.hypergrad.hyper import FIELDS, Hyperparameters, block_index
+from bayesopt.hypergrad.hyper import FIELDS, OPTIONAL, Hyperparameters, block_index
 from bayesopt.hypergrad.meta import HypergradientDescent, MetaStep
 from bayesopt.hypergrad.online import SGDHDResult, sgd_hd
 from bayesopt.hypergrad.problem import TrainingProblem, TrainResult
@@ -28,6 +28,7 @@ from bayesopt.hypergrad.problem import TrainingProblem, TrainResult
 __all__ = [
     "FIELDS",
     "METHODS",
+    "OPTIONAL",
     "Hypergradient",
     "HypergradientDescent",
     "Hyperparameters",

@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 from torch.func import grad, grad_and_value, vjp
 
-from bayesopt.hypergrad.hyper import FIELDS, Hyperparameters
+from bayesopt.hypergrad.hyper import FIELDS, OPTIONAL, Hyperparameters
 from bayesopt.hypergrad.problem import Schedule, TrainingProblem
 
 __all__ = ["METHODS", "Hypergradient", "hypergradient"]
@@ -42,7 +42,8 @@ class Hypergradient:
         value: validation loss after ``T`` steps (``inf`` if training diverged).
         grad: ``{name: d value / d raw[name]}``, shaped like ``Hyperparameters.raw``
             (derivatives in ``log lr``, ``logit momentum``, ``log weight_decay`` and
-            ``log init_scale``); ``None`` when ``diverged``.
+            ``log init_scale``, and in the ``P`` initial weights when ``init`` is given);
+            ``None`` when ``diverged``.
         diverged: training diverged, or the hypergradient is not finite.
         diverged_at: the step at which divergence was detected (``T`` for the end).
         reason: what diverged, in words.
@@ -70,10 +71,11 @@ class Hypergradient:
     seconds: float
 
     def flat(self) -> Tensor:
-        """All gradient entries in ``FIELDS`` order, flattened (``n_values``)."""
+        """All gradient entries in ``FIELDS`` order, then ``init`` when present, flattened
+        (``n_values``)."""
         if self.grad is None:
             raise ValueError("no gradient: training diverged.")
-        return torch.cat([self.grad[n].reshape(-1) for n in FIELDS])
+        return torch.cat([self.grad[n].reshape(-1) for n in (*FIELDS, *OPTIONAL) if n in self.grad])
 
 
 def hypergradient(
@@ -170,7 +172,7 @@ def _finish(out: _Raw, seconds: float) -> Hypergradient:
 
 
 def _leaves(hypers: Hyperparameters) -> dict[str, Tensor]:
-    return {n: hypers.raw[n].detach().clone().requires_grad_() for n in FIELDS}
+    return {n: hypers.raw[n].detach().clone().requires_grad_() for n in hypers.names}
 
 
 def _chain(
@@ -178,14 +180,19 @@ def _chain(
 ) -> dict[str, Tensor]:
     """Gradients in natural per-step values -> gradients in the raw tensors."""
     leaves = _leaves(hypers)
+    names = list(leaves)
     with torch.enable_grad():
         sched = problem.schedule(leaves)
+        pairs = [(s, d) for s, d in zip(sched, d_sched, strict=True) if s is not None]
         grads = torch.autograd.grad(
-            list(sched), [leaves[n] for n in FIELDS], grad_outputs=list(d_sched), allow_unused=True
+            [s for s, _ in pairs],
+            [leaves[n] for n in names],
+            grad_outputs=[d for _, d in pairs],
+            allow_unused=True,
         )
     return {
         n: torch.zeros_like(leaves[n]) if g is None else g
-        for n, g in zip(FIELDS, grads, strict=True)
+        for n, g in zip(names, grads, strict=True)
     }
 
 
@@ -268,10 +275,11 @@ def _unroll(problem: TrainingProblem, hypers: Hyperparameters) -> _Raw:
         f = problem.validation_loss(w)
     if not math.isfinite(float(f.detach())):
         return raw(math.inf, None, problem.n_steps, "validation loss not finite")
-    grads = torch.autograd.grad(f, [leaves[n] for n in FIELDS], allow_unused=True)
+    names = list(leaves)
+    grads = torch.autograd.grad(f, [leaves[n] for n in names], allow_unused=True)
     out = {
         n: torch.zeros_like(leaves[n]) if g is None else g
-        for n, g in zip(FIELDS, grads, strict=True)
+        for n, g in zip(names, grads, strict=True)
     }
     return raw(float(f.detach()), out, None, None)
 
@@ -365,6 +373,10 @@ def _reverse(problem: TrainingProblem, hypers: Hyperparameters, k: int) -> _Raw:
                 dv = m * dv
             del w_t, v_t
             ledger.drop()
-    d_s = problem.per_group(dw * problem.w_base, sched.init_scale.shape[0])
-    grads = _chain(problem, hypers, Schedule(d_lr, d_m, d_wd, d_s))
+    # w_0 = s * base: the adjoint dw of w_0 gives d s = sum over a group of dw * base, and
+    # d init = s * dw (init, when given, is the base).
+    base = problem.w_base if sched.init is None else sched.init
+    d_s = problem.per_group(dw * base, sched.init_scale.shape[0])
+    d_init = None if sched.init is None else problem.per_element(sched.init_scale) * dw
+    grads = _chain(problem, hypers, Schedule(d_lr, d_m, d_wd, d_s, d_init))
     return raw(float(f), grads, None, None)

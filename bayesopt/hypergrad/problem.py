@@ -6,11 +6,14 @@ values); ``torch.func.functional_call`` runs the model on views of it. Training 
     g_t     = grad L_batch(t)(w_t) + weight_decay * w_t
     v_{t+1} = momentum_t * v_t - (1 - momentum_t) * g_t
     w_{t+1} = w_t + lr_t * v_{t+1},          v_0 = 0,  w_0 = init_scale * w_base
+                                                       (or init_scale * init, see below)
 
 (Maclaurin et al., 2015, Algorithm 1; with constant momentum m it is heavy-ball SGD with
 step ``lr * (1 - m)``). Each hyperparameter may differ per parameter group; learning rate
-and momentum may also change per block of steps. Minibatches are drawn once, from ``seed``,
-so every run of the same problem sees the same batches in the same order.
+and momentum may also change per block of steps. The initial weights may be a
+hyperparameter too (``Hyperparameters.init``: ``P`` values replacing ``w_base``). Minibatches
+are drawn once, from ``seed``, so every run of the same problem sees the same batches in
+the same order.
 """
 
 from __future__ import annotations
@@ -38,13 +41,15 @@ class Schedule(NamedTuple):
     """Natural hyperparameter values expanded over the ``T`` training steps.
 
     Attributes:
-        lr: ``T x G_lr``; momentum: ``T x G_m``; weight_decay: ``G_wd``; init_scale: ``G_s``.
+        lr: ``T x G_lr``; momentum: ``T x G_m``; weight_decay: ``G_wd``; init_scale: ``G_s``;
+        init: ``P`` initial weights, or ``None`` for the problem's ``w_base``.
     """
 
     lr: Tensor
     momentum: Tensor
     weight_decay: Tensor
     init_scale: Tensor
+    init: Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -331,6 +336,12 @@ class TrainingProblem:
                     f"`{name}` must have 1 <= blocks <= n_steps={self.n_steps} rows, "
                     f"but has {t.shape[0]}."
                 )
+        init = hypers.init
+        if init is not None and init.numel() != self.n_params:
+            raise ValueError(
+                f"`init` must hold n_params={self.n_params} initial weights, but has "
+                f"{init.numel()}."
+            )
 
     def schedule(self, raw: Mapping[str, Tensor]) -> Schedule:
         """Natural values per step from raw tensors (differentiable in ``raw``)."""
@@ -340,7 +351,8 @@ class TrainingProblem:
             if value.ndim == 2:
                 value = value[block_index(value.shape[0], self.n_steps)]
             out[name] = value
-        return Schedule(**out)
+        init = raw.get("init")
+        return Schedule(**out, init=None if init is None else init.to(self.dtype))
 
     def per_element(self, row: Tensor) -> Tensor:
         """A ``G`` or ``1`` vector of group values -> ``P`` (or broadcastable ``1``)."""
@@ -354,8 +366,9 @@ class TrainingProblem:
 
     # Training ----------------------------------------------------------------------------
     def initial_state(self, sched: Schedule) -> tuple[Tensor, Tensor]:
-        """``(w_0, v_0)``."""
-        w = self.per_element(sched.init_scale) * self.w_base
+        """``(w_0, v_0)``: ``w_0 = init_scale * init`` (``w_base`` without ``init``)."""
+        base = self.w_base if sched.init is None else sched.init
+        w = self.per_element(sched.init_scale) * base
         return w, torch.zeros_like(w)
 
     def watch(self) -> Callable[[int, float], str | None]:
