@@ -1,10 +1,10 @@
 """bayesopt: Bayesian optimisation with an ask/tell interface, built on BoTorch.
 
 Every name a user passes to a public function is here: spaces and their parameters, the
-proposers (``Optimizer``, ``RandomSearch``, ``AskTell`` to write one), their options
-(``ModelOptions``, ``ProposeOptions``, ``Storage``), the pruners (also in
-``bayesopt.pruners``), trials and their enums, ``minimize`` and what it returns or hands
-to an objective, and parameter importance.
+proposers (``Optimizer``, ``RandomSearch``, ``EvolutionSearch``, ``ControllerSearch``, and
+``AskTell`` to write one), their options (``ModelOptions``, ``ProposeOptions``,
+``Storage``), the pruners (also in ``bayesopt.pruners``), trials and their enums,
+``minimize`` and what it returns or hands to an objective, and parameter importance.
 
 Example:
     >>> import bayesopt as bo
@@ -16,6 +16,8 @@ Example:
 
 from bayesopt import pruners
 from bayesopt.asktell import AskTell, load
+from bayesopt.controller import ControllerSearch
+from bayesopt.evolution import EvolutionSearch
 from bayesopt.gp import ModelOptions
 from bayesopt.journal import JournalError, JournalWarning, Storage
 from bayesopt.optimizer import FallbackReason, FallbackWarning, Optimizer
@@ -31,6 +33,8 @@ __all__ = [
     "ASHA",
     "AskTell",
     "Categorical",
+    "ControllerSearch",
+    "EvolutionSearch",
     "FallbackReason",
     "FallbackWarning",
     "Hyperband",
