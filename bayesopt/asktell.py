@@ -120,7 +120,9 @@ class AskTell:
             An ``n x d`` tensor of unit-cube points, or a sequence of ``n`` points, each a
             params dict or a ``d`` unit-cube point, optionally paired with its ``Source``
             as ``(point, source)``. Unpaired points get ``Source.PROPOSED``. Params are
-            validated, unit points decoded with ``Space.from_unit``.
+            validated, unit points decoded with ``Space.from_unit``. A multi-fidelity
+            proposer returns ``(point, source, budget)`` triples instead: the step to
+            train each trial to, kept as ``Trial.budget``.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement `suggest(request)`.")
 
@@ -275,10 +277,11 @@ class AskTell:
                 Trial(start + i, dict(p), source=Source.ENQUEUED) for i, p in enumerate(from_queue)
             ]
             if request.n:
-                answer = self.suggest(request)
+                answer, budgets = _split_budgets(self.suggest(request))
                 who = f"{type(self).__name__}.suggest"
-                for params, source in to_params(answer, request.n, self.space, who):
-                    new.append(Trial(start + len(new), params, source=source))
+                proposals = to_params(answer, request.n, self.space, who)
+                for (params, source), budget in zip(proposals, budgets, strict=True):
+                    new.append(Trial(start + len(new), params, source=source, budget=budget))
             # Commit only after every proposal was made.
             self._commit([Asked(tuple(new), len(from_queue), self._session())])
         out = [t.copy() for t in new]
@@ -375,7 +378,8 @@ class AskTell:
             trial: a pending trial, or its id.
             step: the budget spent so far (epochs, iterations, a data fraction): a finite
                 number ``>= 0``, larger than the trial's previous step, and within the
-                pruner's budgets (``max_resource``).
+                pruner's budgets (``max_resource``) and the optimiser's fidelity range
+                (``check_step``).
             value: the objective at that step. NaN or +-inf prunes the trial (its error
                 says why).
 
@@ -388,8 +392,7 @@ class AskTell:
                 finite, not larger than the previous one or beyond the pruner's budgets.
         """
         step = _check_step(step)
-        if self.pruner is not None:
-            self.pruner.check_step(step)
+        self.check_step(step)
         checked, why = _check_value(value)
         with self._mutating():
             old = self._pending(trial, "report on pending trials only")
@@ -407,8 +410,9 @@ class AskTell:
             return self._history.trials[tid].copy()
 
     def should_stop(self, trial: Trial | int) -> bool:
-        """Whether a trial should stop now, by the pruner's rule; if so it is pruned at
-        once (a journal event), keeping its curve and its last value.
+        """Whether a trial should stop now, by the pruner's rule or because it reached the
+        budget its ask set (``reached_budget``); if so it is pruned at once (a journal
+        event), keeping its curve and its last value.
 
         Returns:
             ``True`` for a trial that is (now) pruned; ``False`` without a pruner, or while
@@ -422,12 +426,27 @@ class AskTell:
                 return True
             current = self._pending(trial, "only a pending trial can be stopped")
             tid = current.id
-            if self.pruner is None or not self.pruner.should_stop(
-                current, self._history, maximize=self.maximize, seed=self.seed
+            if not self.reached_budget(current) and (
+                self.pruner is None
+                or not self.pruner.should_stop(
+                    current, self._history, maximize=self.maximize, seed=self.seed
+                )
             ):
                 return False
             self._commit([Pruned(tid, None)])
             return True
+
+    def check_step(self, step: float) -> None:
+        """Raise ``ValueError`` for a report's step outside the study's budgets (here the
+        pruner's; a multi-fidelity ``Optimizer`` also checks its fidelity range)."""
+        if self.pruner is not None:
+            self.pruner.check_step(step)
+
+    def reached_budget(self, trial: Trial) -> bool:
+        """Whether ``should_stop`` stops a pending trial because it reached the budget its
+        ask set (``Trial.budget``) below the full one. Never, here; a multi-fidelity
+        ``Optimizer`` stops its low-budget trials so."""
+        return False
 
     def prune(self, trial: Trial | int) -> Trial:
         """Stop a pending trial early by the caller's own decision (``minimize`` calls it
@@ -596,6 +615,36 @@ class AskTell:
             f"{type(self).__name__}(space={self.space!r}, seed={self.seed}, "
             f"maximize={self.maximize}, n_trials={len(self._history.trials)})"
         )
+
+
+def _split_budgets(answer: object) -> tuple[object, list[float | None]]:
+    """A ``suggest`` answer without its budgets, and the budgets (``None`` where absent):
+    items ``(point, source, budget)`` become ``(point, source)``."""
+    if isinstance(answer, torch.Tensor | str | bytes) or not isinstance(answer, Sequence):
+        return answer, [None] * _length(answer)
+    items, budgets = [], []
+    for item in answer:
+        budget = None
+        if isinstance(item, tuple) and len(item) == 3 and isinstance(item[1], Source):
+            item, budget = (item[0], item[1]), _check_budget(item[2])
+        items.append(item)
+        budgets.append(budget)
+    return items, budgets
+
+
+def _length(answer: object) -> int:
+    try:
+        return len(answer)  # type: ignore[arg-type]
+    except TypeError:
+        return 0  # not a sequence: to_params says what is wrong
+
+
+def _check_budget(budget: object) -> float:
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
+        raise TypeError(f"a proposed `budget` must be a number, but got {budget!r}.")
+    if not (math.isfinite(budget) and budget > 0):
+        raise ValueError(f"a proposed `budget` must be finite and > 0, but got {budget!r}.")
+    return int(budget) if isinstance(budget, numbers.Integral) else float(budget)
 
 
 def _check_step(step: object) -> float:

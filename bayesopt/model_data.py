@@ -14,6 +14,8 @@ import torch
 from torch import Tensor
 
 from bayesopt import gp
+from bayesopt.multifidelity import choose_rung
+from bayesopt.pruners import Pruner
 from bayesopt.space import DTYPE, Space
 from bayesopt.trial import Trial, TrialState
 
@@ -28,7 +30,8 @@ class ModelData:
     that their region is bad.
 
     Attributes:
-        X: ``n x d`` unit-cube inputs: the complete trials in ask order, then the failed ones.
+        X: ``n x d`` unit-cube inputs: the complete trials (or those with a value at the
+            rung) in ask order, then the failed ones.
         y: ``n`` targets in the model's units: larger is better, after the output transform
             of ``ModelOptions.output_warp`` (``gp.transform_outputs``).
         X_failed: ``f x d`` unit-cube inputs of the failed trials (the last ``f`` rows of
@@ -37,6 +40,9 @@ class ModelData:
         maximize: whether larger objective values are better.
         untransform: maps an array of model-space values back to the targets before the
             transform (larger is better); monotone.
+        budget: the rung the values were read at, for a study with a pruner (see
+            ``bayesopt.multifidelity.choose_rung``; ``math.inf``: the complete trials), or
+            ``None`` (the complete trials, without a pruner).
     """
 
     X: Tensor
@@ -45,6 +51,7 @@ class ModelData:
     values: Tensor
     maximize: bool
     untransform: Callable[[np.ndarray], np.ndarray]
+    budget: float | None = None
 
     @property
     def failed(self) -> Tensor:
@@ -82,15 +89,64 @@ class ModelData:
         failed = [t for t in trials if t.state is TrialState.FAILED]
         if len(done) < 2:
             raise ValueError(f"the GP needs at least 2 complete trials, but there are {len(done)}.")
+        loss = [-t.value if maximize else t.value for t in done]  # type: ignore[operator]
+        return cls._build(space, done, loss, failed, maximize, output_warp, None)
+
+    @classmethod
+    def from_rung(
+        cls,
+        trials: Sequence[Trial],
+        space: Space,
+        pruner: Pruner | None,
+        *,
+        maximize: bool = False,
+        output_warp: str = "yeo-johnson",
+    ) -> ModelData:
+        """The training tensors of a study with a pruner: the values at the largest rung
+        that at least ``d + 2`` trials reached (``multifidelity.choose_rung``), with the
+        failed trials (and those pruned for a non-finite report) imputed.
+
+        Raises:
+            ValueError: no budget holds 2 values.
+
+        Example:
+            >>> from bayesopt.space import Real
+            >>> space = Space({"x": Real(0.0, 1.0)})
+            >>> trials = [Trial(i, {"x": x}, intermediate=((1, x), (3, x / 2)))
+            ...           for i, x in enumerate((0.2, 0.5, 0.9))]
+            >>> data = ModelData.from_rung(trials, space, None)
+            >>> data.budget, data.values.tolist()
+            (3, [0.1, 0.25, 0.45])
+        """
+        n_min = space.dim + 2
+        rung = choose_rung(trials, pruner, n_min, maximize=maximize)
+        if rung is None:
+            raise ValueError("the GP needs at least 2 trials with a value at one budget.")
+        return cls._build(
+            space, list(rung.trials), list(rung.losses), list(rung.failed), maximize,
+            output_warp, rung.budget,
+        )  # fmt: skip
+
+    @classmethod
+    def _build(
+        cls,
+        space: Space,
+        done: list[Trial],
+        losses: list[float],
+        failed: list[Trial],
+        maximize: bool,
+        output_warp: str,
+        budget: float | None,
+    ) -> ModelData:
         X = _encode(space, done)
-        loss = torch.tensor([-t.value if maximize else t.value for t in done], dtype=DTYPE)
+        loss = torch.tensor(losses, dtype=DTYPE)
         X_failed = _encode(space, failed)
         if len(failed):
             X = torch.cat([X, X_failed])
             loss = torch.cat([loss, loss.max().expand(len(failed))])
         y, untransform = gp.fit_output_transform(-loss, output_warp)
         values = -loss if maximize else loss
-        return cls(X, y, X_failed, values, maximize, untransform)
+        return cls(X, y, X_failed, values, maximize, untransform, budget)
 
 
 def _encode(space: Space, trials: list[Trial]) -> Tensor:

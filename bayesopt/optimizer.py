@@ -8,7 +8,10 @@ One ask, step by step:
 2. Otherwise fit the GP (``gp.fit``) on ``model_data()``: the complete trials, in the unit
    cube, with transformed negated losses. **Failed trials are imputed with the worst value
    observed so far**, so the model learns that their region is bad and the optimiser steers
-   away.
+   away. With a pruner, the values are those at the largest rung that ``d + 2`` trials
+   reached, pruned trials included (BOHB-style; ``bayesopt.multifidelity``); with
+   ``Fidelity(model="gp")``, the GP is fitted over configurations and budgets on every
+   report (``fidelity_data()``), and each new trial also gets the budget to train to.
 3. Build the acquisition (``acquisition.make``) with the pending trials as pending points.
 4. Maximise it over the mixed domain (``propose.maximize``), never returning a point that is
    pending or, unless the GP has found the objective noisy, one already evaluated.
@@ -26,6 +29,7 @@ import math
 import numbers
 import os
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -37,6 +41,7 @@ from linear_operator.utils.warnings import NumericalWarning
 from torch import Tensor
 
 from bayesopt import acquisition, gp, propose
+from bayesopt import multifidelity as mf
 from bayesopt import trust_region as trust_region_module
 from bayesopt._device import resolve_device
 from bayesopt._rng import derive_seed, seeded_torch
@@ -136,8 +141,17 @@ class Optimizer(AskTell):
             ``None`` leaves torch's and BLAS's threads alone. Torch's thread count is
             process-wide, so other threads of the process see the limit during an ask.
         pruner: stops trials early from their intermediate reports (``report``,
-            ``should_stop``; see ``bayesopt.pruners``). The GP is fitted on complete and
-            failed trials; pruned ones are left out of it.
+            ``should_stop``; see ``bayesopt.pruners``). With a pruner the GP is fitted
+            BOHB-style, at the largest rung (budget) that at least ``d + 2`` trials
+            reached, pruned ones included (``bayesopt.multifidelity``); without one, on
+            the complete and failed trials.
+        fidelity: the budget range of a multi-fidelity study
+            (``bayesopt.multifidelity.Fidelity``): reports must lie in it, and each ask
+            sets ``trial.budget``, the step to train to. ``model="rungs"`` (default) runs
+            the BOHB-style model with ``pruner`` (``Hyperband`` over the range when none
+            is given); ``model="gp"`` fits a GP over configurations and budgets and picks
+            each trial's budget by the knowledge gradient per unit cost;
+            ``should_stop`` stops a trial at its budget.
 
     Example:
         >>> import bayesopt as bo
@@ -165,7 +179,16 @@ class Optimizer(AskTell):
         trust_region: str = "auto",
         threads: Threads = "auto",
         pruner: Pruner | None = None,
+        fidelity: mf.Fidelity | None = None,
     ) -> None:
+        if fidelity is not None and not isinstance(fidelity, mf.Fidelity):
+            raise TypeError(
+                f"`fidelity` must be a bayesopt.multifidelity.Fidelity or None, but got "
+                f"{fidelity!r}."
+            )
+        if fidelity is not None and fidelity.model == "rungs" and pruner is None:
+            pruner = fidelity.schedule()
+        self.fidelity = fidelity
         super().__init__(space, seed=seed, maximize=maximize, pruner=pruner)
         self.acquisition = _acq_name(acquisition)
         if n_initial is None:
@@ -208,7 +231,7 @@ class Optimizer(AskTell):
 
         ``device`` and ``threads`` are left out: where and on how many threads the GP runs
         is not part of a study, which may be created on a GPU and resumed on a CPU (the
-        asks agree up to float rounding).
+        asks agree up to float rounding). ``fidelity`` is recorded when set.
         """
         return {
             "acquisition": self.acquisition,
@@ -217,7 +240,30 @@ class Optimizer(AskTell):
             "model_options": self.model_options,
             "propose_options": self.propose_options,
             "trust_region": self.trust_region,
-        }
+        } | ({} if self.fidelity is None else {"fidelity": self.fidelity})
+
+    # Budgets ----------------------------------------------------------------------------
+    def check_step(self, step: float) -> None:
+        """Raise ``ValueError`` for a step beyond the pruner's budgets or outside the
+        fidelity range."""
+        super().check_step(step)
+        if self.fidelity is not None:
+            self.fidelity.check_step(step)
+
+    def reached_budget(self, trial: Trial) -> bool:
+        """Whether a pending trial reported a step at or beyond its ``budget``, when that
+        is below the full one (``fidelity.max_step``)."""
+        return (
+            self.fidelity is not None
+            and trial.budget is not None
+            and trial.budget < self.fidelity.max_step
+            and bool(trial.intermediate)
+            and trial.intermediate[-1][0] >= trial.budget
+        )
+
+    def _uses_curves(self) -> bool:
+        """Whether asks fit the multi-fidelity GP on every trial's curve."""
+        return self.fidelity is not None and self.fidelity.model == "gp"
 
     # The one hook -----------------------------------------------------------------------
     def suggest(self, request: Request) -> list[tuple[dict[str, Any], Source]]:
@@ -225,17 +271,17 @@ class Optimizer(AskTell):
         space-filling ones when the GP cannot be used), each with its source."""
         n, position, seed = request.n, request.position, request.seed
         n_design = min(n, max(0, self.n_initial - position))
-        states = [t.state for t in request.history.trials]
-        if states.count(TrialState.COMPLETE) < 2 and TrialState.FAILED not in states:
+        if not self._has_data(request.history.trials):
             n_design = n  # no data yet (results still pending): keep filling the space
         U_pending = self._encode(list(request.pending))
         initial = self._initial_design(n_design, position, U_pending)
-        out = [(p, Source.INITIAL) for p in initial]
+        out: list[tuple[dict[str, Any], Source]] = [(p, Source.INITIAL) for p in initial]
+        budgets = self._initial_budgets(position, n_design)
         n_model = n - n_design
         if n_model:
             U_pending = torch.cat([U_pending, self._encode([p for p, _ in out])])
             try:
-                U = self._model_points(n_model, U_pending, seed)
+                U, chosen = self._model_points(n_model, U_pending, seed)
                 source = Source.MODEL
             except _CannotModel as exc:
                 warnings.warn(
@@ -247,9 +293,34 @@ class Optimizer(AskTell):
                     stacklevel=3,
                 )
                 U = self._space_filling(n_model, U_pending, seed)
+                chosen = self._initial_budgets(position + n_design, n_model)
                 source = Source.FALLBACK
             out += [(self.space.from_unit(u), source) for u in U]
-        return out
+            budgets += chosen
+        if self.fidelity is None:
+            return out
+        return [(p, src, b) for (p, src), b in zip(out, budgets, strict=True)]  # type: ignore[misc]
+
+    def _has_data(self, trials: Sequence[Trial]) -> bool:
+        """Whether the GP has something to fit: two complete trials or a failed one (with
+        a pruner, two values at one budget; with the fidelity GP, two observations)."""
+        if any(t.state is TrialState.FAILED for t in trials):
+            return True
+        if self._uses_curves():
+            return sum(len(t.intermediate) + (t.state is TrialState.COMPLETE) for t in trials) >= 2
+        if self.pruner is not None:
+            return mf.choose_rung(trials, self.pruner, 2, maximize=self.maximize) is not None
+        return sum(t.state is TrialState.COMPLETE for t in trials) >= 2
+
+    def _initial_budgets(self, position: int, n: int) -> list[float | None]:
+        """The budgets of ``n`` trials from ``position`` of the initial design (or of
+        fallback points): Hyperband-like shares with the fidelity GP, else the full one."""
+        if self.fidelity is None:
+            return [None] * n
+        if not self._uses_curves():
+            return [self.fidelity.max_step] * n
+        pattern = mf.initial_budgets(self.fidelity, self.n_initial)
+        return [pattern[(position + i) % len(pattern)] for i in range(n)]
 
     # Steps ------------------------------------------------------------------------------
     def _encode(self, params: list[dict[str, Any]]) -> Tensor:
@@ -294,8 +365,13 @@ class Optimizer(AskTell):
         The ask fits its GP on exactly these tensors (on ``model_options.max_exact`` of them
         at most), and ``bayesopt.plot`` refits the same GP from them.
 
+        With a pruner these are the values at one rung (``ModelData.from_rung``:
+        BOHB-style, ``data.budget`` says which). With ``Fidelity(model="gp")`` the ask fits
+        ``fidelity_data()`` instead, and this is the rung view of the same trials.
+
         Raises:
-            ValueError: fewer than two trials are complete.
+            ValueError: fewer than two trials are complete (with a pruner: no budget holds
+                two values).
 
         Example:
             >>> import bayesopt as bo
@@ -306,12 +382,61 @@ class Optimizer(AskTell):
             >>> data.X.shape, data.y.shape, int(data.y.argmax())
             (torch.Size([3, 1]), torch.Size([3]), 1)
         """
+        if self.pruner is not None or self._uses_curves():
+            return ModelData.from_rung(
+                self._trials,
+                self.space,
+                self.pruner,
+                maximize=self.maximize,
+                output_warp=self.model_options.output_warp,
+            )
+        return self._complete_data()
+
+    def _complete_data(self) -> ModelData:
         return ModelData.from_trials(
             self._trials,
             self.space,
             maximize=self.maximize,
             output_warp=self.model_options.output_warp,
         )
+
+    def fidelity_data(self) -> tuple[Tensor, Tensor, Tensor]:
+        """The training tensors of the multi-fidelity GP (``Fidelity(model="gp")``).
+
+        Returns:
+            ``(X, y, X_failed)``: ``n x (d + 1)`` inputs (configuration, then the budget's
+            coordinate ``fidelity.to_unit(step)``), ``n`` transformed targets (larger is
+            better; failures imputed with the worst value) and ``f x (d + 1)`` inputs of
+            the failures (the last ``f`` rows of ``X``), from every trial's reports
+            (``multifidelity.curve_data``).
+
+        Raises:
+            ValueError: the optimiser has no fidelity, or there are fewer than two
+                observations.
+
+        Example:
+            >>> import bayesopt as bo
+            >>> fid = bo.multifidelity.Fidelity(1, 9, model="gp")
+            >>> opt = bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0, fidelity=fid)
+            >>> t = opt.ask()
+            >>> for step in (1, 3):
+            ...     _ = opt.report(t, step, 1.0 / step)
+            >>> X, y, X_failed = opt.fidelity_data()
+            >>> X.shape, X[:, -1].tolist()
+            (torch.Size([2, 2]), [0.0, 0.5])
+        """
+        if self.fidelity is None:
+            raise ValueError("fidelity_data() needs an Optimizer with `fidelity=`.")
+        X, loss, X_failed = mf.curve_data(
+            self._trials, self.space, self.fidelity, maximize=self.maximize
+        )
+        if len(X) < 2:
+            raise ValueError(f"the GP needs at least 2 observations, but there are {len(X)}.")
+        if len(X_failed):
+            X = torch.cat([X, X_failed])
+            loss = torch.cat([loss, loss.max().expand(len(X_failed))])
+        y, _ = gp.fit_output_transform(-loss, self.model_options.output_warp)
+        return X, y, X_failed
 
     def recommend(self) -> Trial | None:
         """The complete trial to deploy: ``best``, unless the GP finds the objective noisy.
@@ -337,7 +462,7 @@ class Optimizer(AskTell):
         done = [t for t in self._trials if t.state is TrialState.COMPLETE]
         if len(done) < NOISY_MIN_TRIALS:
             return self.best
-        data = self.model_data()
+        data = self._complete_data()
         seed = derive_seed(self.seed, len(self._trials), _RECOMMEND_KEY)
         limit = threads_for(self.threads, min(len(data.X), self.model_options.max_exact))
         try:
@@ -357,15 +482,41 @@ class Optimizer(AskTell):
             return self.best  # no model to trust: the observations are all there is
         return done[int(torch.argmax(mean))].copy()
 
-    def _model_points(self, n: int, U_pending: Tensor, seed: int) -> Tensor:
+    def _model_points(
+        self, n: int, U_pending: Tensor, seed: int
+    ) -> tuple[Tensor, list[float | None]]:
+        """``n`` points from the GP, and their budgets (``None`` without a fidelity)."""
+        if self._uses_curves():
+            return self._guarded(lambda on: self._propose_fidelity(n, U_pending.to(on), seed), seed)
         n_done = sum(t.state is TrialState.COMPLETE for t in self._trials)
-        if n_done < 2:
+        if self.pruner is None and n_done < 2:
             raise _CannotModel(
                 f"{n_done} complete trial(s), the GP needs at least 2",
                 FallbackReason.TOO_FEW_COMPLETE,
             )
-        data = self.model_data()
+        try:
+            data = self.model_data()
+        except ValueError as exc:
+            raise _CannotModel(str(exc), FallbackReason.TOO_FEW_COMPLETE) from None
         X, y, X_failed = data.X, data.y, data.X_failed
+        budget = None if self.fidelity is None else self.fidelity.max_step
+
+        def points(on: torch.device) -> tuple[Tensor, list[float | None]]:
+            U = self._propose(n, X.to(on), y.to(on), X_failed.to(on), U_pending.to(on), seed)
+            return U, [budget] * n
+
+        return self._guarded(points, seed, len(X))
+
+    def _guarded(
+        self,
+        points: Callable[[torch.device], tuple[Tensor, list[float | None]]],
+        seed: int,
+        n_fit: int | None = None,
+    ) -> tuple[Tensor, list[float | None]]:
+        """Run ``points`` (a GP fit and an acquisition search) seeded, on the optimiser's
+        device and threads; numerical failures become ``_CannotModel``."""
+        if n_fit is None:
+            n_fit = sum(len(t.intermediate) + 1 for t in self._trials)
         try:
             with warnings.catch_warnings():
                 # Jitter and fallback notices from GPyTorch/BoTorch are routine here.
@@ -373,13 +524,10 @@ class Optimizer(AskTell):
                 warnings.simplefilter("ignore", BotorchWarning)
                 # BoTorch draws from torch's global RNG in places (baseline pruning when
                 # pending points change, fit restarts): seed it here and restore it after.
-                n_fit = min(len(X), self.model_options.max_exact)
-                limit = threads_for(self.threads, n_fit)
+                limit = threads_for(self.threads, min(n_fit, self.model_options.max_exact))
                 with seeded_torch(seed), gp.exact(), limited_threads(limit):
-                    on = self.device
-                    U = self._propose(
-                        n, X.to(on), y.to(on), X_failed.to(on), U_pending.to(on), seed
-                    ).cpu()
+                    U, budgets = points(self.device)
+                    U = U.cpu()
         except (NotPSDError, torch.linalg.LinAlgError) as exc:  # numerical failures fall back;
             raise _CannotModel(f"{type(exc).__name__}: {exc}", FallbackReason.NOT_PSD) from exc
         except ModelFittingError as exc:  # anything else is a bug, and surfaces
@@ -390,7 +538,75 @@ class Optimizer(AskTell):
             raise _CannotModel(
                 "the acquisition optimiser returned non-finite points", FallbackReason.NON_FINITE
             )
-        return U
+        return U, budgets
+
+    def _propose_fidelity(
+        self, n: int, U_pending: Tensor, seed: int
+    ) -> tuple[Tensor, list[float | None]]:
+        """Fit the multi-fidelity GP on every trial's curve; the ``n`` configurations
+        maximising the acquisition at the full budget, and each one's budget
+        (``multifidelity.choose_budget``)."""
+        assert self.fidelity is not None
+        try:
+            X, y, X_failed = self.fidelity_data()
+        except ValueError as exc:
+            raise _CannotModel(str(exc), FallbackReason.TOO_FEW_COMPLETE) from None
+        on = U_pending.device
+        X, y, X_failed = X.to(on), y.to(on), X_failed.to(on)
+        d = self.space.dim
+        model = gp.fit_fidelity(
+            X, y, kernel=self.fidelity.kernel, cat_dims=self.space.categorical_dims,
+            seed=seed, options=self.model_options,
+        )  # fmt: skip
+        noise = gp.noise_fraction(model)
+        top = X[:, d] >= 1.0 - 1e-9
+        configs = torch.unique(X[: len(X) - len(X_failed), :d], dim=0)
+        full = torch.cat([configs, torch.ones(len(configs), 1).to(configs)], dim=1)
+        with torch.no_grad():
+            mean_full = model.posterior(full).mean.reshape(-1)
+        ones = torch.ones(len(U_pending), 1).to(U_pending)
+        # LogEI over the best posterior mean at the full budget: the incumbent of a noisy,
+        # partly low-fidelity study is a prediction, not an observation.
+        acqf = acquisition.make(
+            "logei",
+            model,
+            X_baseline=full,
+            best_f=float(mean_full.max()),
+            X_pending=torch.cat([U_pending, ones], dim=1),
+            q=n,
+            seed=seed,
+            noise_fraction=noise,
+        )
+        # Configurations trained to the full budget, pending ones and failures are avoided;
+        # one seen at a lower budget may come back with a larger one.
+        X_avoid = torch.cat([U_pending, X_failed[:, :d], X[top][:, :d]])
+        n_best = self.propose_options.n_incumbents
+        X_best = configs[torch.argsort(mean_full, descending=True, stable=True)[:n_best]]
+        chosen: list[Tensor] = []
+        budgets: list[float | None] = []
+        if self.fidelity.promote:
+            x = mf.promotion(model, configs, X[top][:, :d], U_pending)
+            if x is not None:
+                chosen.append(x)
+                budgets.append(self.fidelity.max_step)
+        if n > len(chosen):
+            pending = torch.cat([U_pending, *(x[None] for x in chosen)])
+            if chosen:  # a batch (an MC acquisition): the promoted point is pending too
+                acqf.set_X_pending(torch.cat([pending, torch.ones(len(pending), 1).to(pending)], 1))
+            U = propose.maximize(
+                mf.target_acquisition(acqf, d),
+                self._grids,
+                q=n - len(chosen),
+                seed=seed,
+                X_pending=pending,
+                X_avoid=torch.cat([X_avoid, pending]),
+                X_starts=X_best,
+                options=self.propose_options,
+                cat_dims=self.space.categorical_dims,
+            )
+            chosen += list(U)
+            budgets += [mf.choose_budget(model, u, configs, self.fidelity)[0] for u in U]
+        return torch.stack(chosen), budgets
 
     def _propose(
         self, n: int, X: Tensor, y: Tensor, X_failed: Tensor, U_pending: Tensor, seed: int

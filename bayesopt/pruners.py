@@ -69,6 +69,12 @@ class Pruner:
     def check_step(self, step: float) -> None:
         """Raise ``ValueError`` for a step outside the budgets this pruner works with."""
 
+    def rungs(self, top: float) -> tuple[float, ...] | None:
+        """The budgets at which this pruner compares trials, ascending, up to ``top`` (the
+        largest step reported so far); ``None`` when it has no fixed rungs. A model-based
+        ``Optimizer`` fits its GP at one of them (see ``bayesopt.multifidelity``)."""
+        return None
+
 
 def _positive(owner: str, name: str, value: object, *, integer: bool = False) -> None:
     kinds = numbers.Integral if integer else numbers.Real
@@ -178,6 +184,15 @@ class SuccessiveHalving(Pruner):
                 f"`step` {step!r} is beyond the pruner's max_resource={self.max_resource!r}."
             )
 
+    def rungs(self, top: float) -> tuple[float, ...]:
+        """``min_resource * reduction_factor**k`` up to ``max_resource`` (included) when
+        given, else up to ``top``."""
+        end = top if self.max_resource is None else self.max_resource
+        out = _geometric(self.min_resource, self.reduction_factor, end)
+        if self.max_resource is not None and out[-1] < self.max_resource * (1 - 1e-12):
+            out += (self.max_resource,)
+        return out
+
     def should_stop(self, trial: Trial, history: History, *, maximize: bool, seed: int) -> bool:
         return _halving_stops(
             trial, history, maximize, self.min_resource, self.reduction_factor,
@@ -237,6 +252,11 @@ class Hyperband(Pruner):
                 f"`step` {step!r} is beyond the pruner's max_resource={self.max_resource!r}."
             )
 
+    def rungs(self, top: float) -> tuple[float, ...]:
+        """The rungs of every bracket: ``max_resource * eta**-s`` for ``s = s_max .. 0``."""
+        eta = float(self.reduction_factor)
+        return tuple(self.max_resource * eta**-s for s in reversed(range(self.n_brackets)))
+
     def should_stop(self, trial: Trial, history: History, *, maximize: bool, seed: int) -> bool:
         s = self.bracket(trial.id, seed)
         if s == 0:
@@ -260,6 +280,14 @@ def _bracket(trial_id: int, seed: int, eta: int, s_max: int) -> int:
             return s
         u -= size
     return s_max
+
+
+def _geometric(first: float, eta: int, end: float) -> tuple[float, ...]:
+    """``first * eta**k`` for ``k = 0, 1, ...`` up to ``end`` (at least ``first``)."""
+    out = [float(first)]
+    while out[-1] * eta <= end * (1 + 1e-12):
+        out.append(out[-1] * eta)
+    return tuple(out)
 
 
 def _value_at(trial: Trial, rung: float, maximize: bool) -> float:

@@ -65,6 +65,8 @@ class Trial:
             was stopped if not by its pruner's rule; ``None`` otherwise.
         intermediate: ``(step, value)`` pairs reported during the evaluation, in
             increasing step order (``AskTell.report``).
+        budget: the step to train to, when the optimiser chose one (a multi-fidelity
+            ``Optimizer``: see ``bayesopt.multifidelity``); ``None`` otherwise.
 
     Example:
         >>> Trial(id=0, params={"x": 1.0})
@@ -78,6 +80,7 @@ class Trial:
     source: Source = field(default=Source.MODEL, compare=False)
     error: str | None = field(default=None, compare=False)
     intermediate: tuple[tuple[float, float], ...] = field(default=(), compare=False)
+    budget: float | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TrialState(self.state))
@@ -95,7 +98,7 @@ class Trial:
         """A copy with its own ``params`` dict."""
         return Trial(
             self.id, dict(self.params), self.value, self.state, self.source, self.error,
-            self.intermediate,
+            self.intermediate, self.budget,
         )  # fmt: skip
 
     @property
@@ -105,8 +108,8 @@ class Trial:
 
     def to_record(self) -> dict[str, Any]:
         """A flat dict: ``id``, ``state``, ``value``, ``source``, ``params_<name>``,
-        ``error`` when the trial has one, and ``last_step`` when it reported
-        intermediate values."""
+        ``error`` when the trial has one, ``last_step`` when it reported intermediate
+        values, and ``budget`` when its ask set one."""
         record: dict[str, Any] = {
             "id": self.id,
             "state": self.state.value,
@@ -118,6 +121,8 @@ class Trial:
             record["error"] = self.error
         if self.intermediate:
             record["last_step"] = self.intermediate[-1][0]
+        if self.budget is not None:
+            record["budget"] = self.budget
         return record
 
 

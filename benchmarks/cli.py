@@ -114,6 +114,10 @@ def _parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     ablation.add_argument("--no-run", action="store_true", help="only write the report")
     ablation.add_argument("--workers", type=int, default=1, help="worker processes")
     ablation.add_argument("--threads", type=int, help=THREADS_HELP)
+    add(
+        "sklearn",
+        "BayesSearchCV against RandomizedSearchCV, skopt and Optuna (own options: sklearn --help)",
+    )
     return parser
 
 
@@ -197,6 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sklearn"]:  # its own options: benchmarks/sklearn_search.py
+        from benchmarks.sklearn_search import main as sklearn_main
+
+        return sklearn_main(argv[1:])
     prog = _prog()
     args = _parser(prog).parse_args(argv)
     args.command_line = f"{prog} {shlex.join(argv)}"

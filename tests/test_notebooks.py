@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from jupyter_client.manager import KernelManager  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+SOURCES = sorted((NOTEBOOK_DIR / "src").glob("*.py"))
 CELL_TIMEOUT_S = 300
 MAX_BYTES = 2_000_000
 SMOKE_ENV = {
@@ -99,3 +101,28 @@ def test_committed_notebook_has_outputs_of_one_full_run(path: Path):
     text = "".join(o.get("text", "") for c in code for o in c.outputs if o.output_type == "stream")
     assert "SMOKE_TEST is on" not in text, f"{path.name} was committed from a smoke run"
     assert any(c.cell_type == "markdown" for c in nb.cells)
+
+
+def _control_characters(text: str) -> list[str]:
+    """Code points of the control characters in ``text`` other than newline and tab."""
+    found = {c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t"}
+    return sorted(f"U+{ord(c):04X}" for c in found)
+
+
+def test_control_character_check_catches_an_escape_gone_wrong():
+    assert _control_characters("$\\beta$ and\ttabs\n") == []
+    assert _control_characters("$\beta$") == ["U+0008"]  # the slip: a backspace, then "eta"
+    assert _control_characters("a\r\nb\x1b[0m") == ["U+000D", "U+001B"]
+
+
+@pytest.mark.parametrize("path", SOURCES + NOTEBOOKS, ids=_ids)
+def test_notebook_sources_have_no_control_characters(path: Path):
+    """``"\\beta"`` in a non-raw string is a backspace and "eta": such characters render
+    as garbage, so neither the sources nor the built notebooks' cells may hold any."""
+    if path.suffix == ".ipynb":
+        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        texts = {f"cell {i}": cell.source for i, cell in enumerate(nb.cells)}
+    else:
+        texts = {"source": path.read_text(encoding="utf-8")}
+    bad = {where: found for where, text in texts.items() if (found := _control_characters(text))}
+    assert not bad, f"{path.name}: control characters {bad}"

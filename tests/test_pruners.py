@@ -132,7 +132,7 @@ def test_a_pruned_trial_keeps_its_curve_is_not_best_and_cannot_be_told(tmp_path)
     with pytest.raises(ValueError, match="already 'pruned'"):
         opt.report(t, 5, 0.0)
     assert opt.should_stop(t)  # still stopped
-    for i in range(3):  # the GP leaves the pruned trial out and still proposes
+    for i in range(3):  # the GP, fitted at a rung (BOHB-style), still proposes
         _run(opt, [0.09 - 0.01 * i, 0.08 - 0.01 * i])
     assert opt.trials[-1].source is bo.Source.MODEL
     assert opt.to_records()[1]["state"] == "pruned" and opt.to_records()[1]["last_step"] == 1
@@ -324,3 +324,81 @@ def test_an_optional_second_argument_gets_no_handle():
 
     result = bo.minimize(f, SPACE, 3, seed=0, progress=False)
     assert all(t.value == 2.0 * t.params["x"] for t in result.trials)
+
+
+# --- BOHB-style: the GP at the largest rung with enough trials ---------------------------------
+def test_the_pruners_name_their_rungs():
+    assert ASHA(1, 3, max_resource=27).rungs(100) == (1, 3, 9, 27)
+    assert ASHA(1, 3, max_resource=10).rungs(100) == (1, 3, 9, 10)
+    assert SuccessiveHalving(2, 2).rungs(10) == (2, 4, 8)  # no max: up to the top step
+    assert Hyperband(1, 27, 3).rungs(5) == (1, 3, 9, 27)
+    assert Hyperband(1, 50, 3).rungs(50) == pytest.approx((50 / 27, 50 / 9, 50 / 3, 50))
+    assert MedianPruner().rungs(5) is None
+
+
+def test_bohb_fits_the_gp_at_the_largest_rung_that_enough_trials_reached():
+    # One dimension: a rung needs d + 2 = 3 values.
+    opt = bo.Optimizer(SPACE, seed=0, n_initial=20, pruner=ASHA(1, 3, max_resource=9))
+    trials = [opt.ask() for _ in range(6)]
+    for t, level in zip(trials, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0], strict=True):
+        opt.report(t, 1, level)  # six values at rung 1
+    assert opt.model_data().budget == 1 and len(opt.model_data().X) == 6
+    for t in trials[:3]:
+        opt.report(t, 2, 0.4)
+        opt.report(t, 4, t.id / 10)  # first report at or beyond rung 3: step 4
+    data = opt.model_data()
+    assert data.budget == 3 and data.values.tolist() == [0.0, 0.1, 0.2]
+    assert data.X[:, 0].tolist() == [t.params["x"] for t in trials[:3]]
+    # Complete trials count at every rung at or beyond their last report; three of them
+    # fill the top level (the complete trials).
+    for t, value in zip(trials[:3], (0.3, 0.2, 0.1), strict=True):
+        opt.tell(t, value)
+    data = opt.model_data()
+    assert data.budget == math.inf and data.values.tolist() == [0.3, 0.2, 0.1]
+    # Failed trials, and those pruned for a non-finite report, are imputed with the worst.
+    opt.tell(trials[3], failed=True)
+    opt.report(trials[4], 2, float("nan"))
+    data = opt.model_data()
+    assert len(data.X_failed) == 2 and data.values.tolist() == [0.3, 0.2, 0.1, 0.3, 0.3]
+
+
+def test_bohb_imputes_the_trials_stopped_below_its_rung_as_losers():
+    opt = bo.Optimizer(SPACE, seed=0, pruner=ASHA(1, 3, max_resource=9))
+    trials = opt.ask(5)
+    for t in trials:
+        opt.report(t, 1, t.id / 10)
+    for t in trials[:3]:
+        opt.report(t, 3, t.id / 20)
+    opt.prune(trials[3])  # stopped at rung 1: lost against those that went on
+    data = opt.model_data()  # rung 3: trials 0-2; trial 3 imputed with the worst value
+    assert data.budget == 3 and len(data.X_failed) == 1
+    assert data.X_failed[0, 0] == trials[3].params["x"]
+    assert data.values.tolist() == [0.0, 0.05, 0.1, 0.1]
+    assert data.failed.tolist() == [False, False, False, True]
+
+
+def test_bohb_without_enough_values_anywhere_takes_the_fullest_rung():
+    opt = bo.Optimizer(SPACE, seed=0, pruner=Hyperband(1, 9, 3))
+    a, b, c = opt.ask(3)
+    for t, v in ((a, 0.5), (b, 0.7)):
+        opt.report(t, 1, v)
+        opt.report(t, 3, v / 2)
+    opt.report(c, 1, 0.9)
+    data = opt.model_data()  # rung 1 holds 3 values (= d + 2): chosen over rung 3's two
+    assert data.budget == 1 and data.values.tolist() == [0.5, 0.7, 0.9]
+    only = bo.Optimizer(SPACE, seed=0, pruner=Hyperband(1, 9, 3))
+    t = only.ask()
+    only.report(t, 1, 0.5)
+    with pytest.raises(ValueError, match="at least 2 trials with a value"):
+        only.model_data()
+
+
+def test_bohb_proposes_from_pruned_trials_before_any_is_complete():
+    opt = bo.Optimizer(SPACE, seed=0, n_initial=4, pruner=ASHA(1, 3, max_resource=27))
+    for _ in range(8):
+        t = opt.ask()
+        opt.report(t, 1, (t.params["x"] - 0.3) ** 2)
+        opt.prune(t)
+    assert not any(t.state is bo.TrialState.COMPLETE for t in opt.trials)
+    assert [t.source for t in opt.trials[4:]] == [bo.Source.MODEL] * 4
+    assert abs(opt.trials[-1].params["x"] - 0.3) < 0.15

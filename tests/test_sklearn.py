@@ -573,7 +573,7 @@ def test_the_benchmark_cells_rotate_the_methods_and_draw_log_integers():
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")  # peers' notices
+@pytest.mark.filterwarnings("ignore:.*experimental", "ignore::FutureWarning")  # peers' notices
 @pytest.mark.parametrize("method", ["bayesopt", "random", "skopt", "optuna"])
 def test_a_benchmark_cell_runs_each_method(method):
     from benchmarks import sklearn_search as bench

@@ -44,6 +44,7 @@ Example:
     (torch.Size([3]), True)
 """
 
+from bayesopt.gp.fidelity import FIDELITY_KERNELS, fit_fidelity
 from bayesopt.gp.fitting import SurrogateError, fit, map_fit
 from bayesopt.gp.linalg import Stationary, cholesky, kernel_cholesky, kernel_matrix, stationary
 from bayesopt.gp.model import (
@@ -69,6 +70,7 @@ from bayesopt.gp.transforms import (
 
 __all__ = [
     "EXACT_CHOLESKY_LIMIT",
+    "FIDELITY_KERNELS",
     "KERNELS",
     "LENGTHSCALE_PRIORS",
     "MEANS",
@@ -83,6 +85,7 @@ __all__ = [
     "cholesky",
     "exact",
     "fit",
+    "fit_fidelity",
     "fit_output_transform",
     "kernel_cholesky",
     "kernel_matrix",

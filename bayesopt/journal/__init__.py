@@ -8,8 +8,9 @@ event      fields (besides ``"event"`` and ``"time"``, the Unix time of the writ
 ========== ==============================================================================
 created    ``format``, ``version``, ``optimizer`` (class), ``space``, ``seed``,
            ``maximize``, ``settings`` (the proposer's ``settings()``)
-asked      ``trials`` (``id``, ``params``, ``source`` each), ``dequeued`` (how many came
-           from the queue), ``session`` (the writer that asked them)
+asked      ``trials`` (``id``, ``params``, ``source`` each, and ``budget`` when the ask
+           set one), ``dequeued`` (how many came from the queue), ``session`` (the
+           writer that asked them)
 told       ``id``, ``value``
 failed     ``id``, ``error`` (``"TypeName: message"`` or ``null``)
 added      ``id``, ``params``, ``value`` (``null`` when failed), ``error``

@@ -201,12 +201,23 @@ def _source(obj: dict) -> Source:
         raise EventError(f"unknown source {value!r}") from None
 
 
+def _budget(item: dict) -> float | None:
+    """An asked trial's optional ``budget``: a finite number > 0."""
+    if "budget" not in item:
+        return None
+    value = _field(item, "budget", (int, float), "a number")
+    if not (math.isfinite(value) and value > 0):
+        raise EventError(f"`budget` must be finite and > 0, but got {value!r}")
+    return value
+
+
 def encode_event(event: Event) -> dict[str, Any]:
     """The JSON record of an event (``"time"`` is the Unix time of the call)."""
     out: dict[str, Any]
     if isinstance(event, Asked):
         trials = [
             {"id": t.id, "params": _encode_params(t.params), "source": t.source.value}
+            | ({} if t.budget is None else {"budget": t.budget})
             for t in event.trials
         ]
         out = {"event": "asked", "trials": trials, "dequeued": event.dequeued}
@@ -250,7 +261,7 @@ def decode_event(obj: dict[str, Any], space: Space) -> Event:
             item = {"event": "asked", **item}
             source = _source(item)
             params = decode_params(_field(item, "params", (dict,), "an object"), space)
-            trials.append(Trial(_id(item), params, source=source))
+            trials.append(Trial(_id(item), params, source=source, budget=_budget(item)))
         if not trials:
             raise EventError("an asked event needs at least one trial")
         return Asked(tuple(trials), _id(obj, "dequeued"), _session(obj))

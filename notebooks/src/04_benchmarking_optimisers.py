@@ -244,35 +244,73 @@ print("normalised-score anchors:", task_results.reference)
 # %% [markdown]
 # `build` turns the records into per-problem curves and final scores; the anchors above
 # are the median of all uniformly random evaluations ($m_{\text{rand}}$, score 0) and the
-# best value seen by any contender on any seed ($f_{\text{best}}$, score 1). The curves
-# (each record's trace is already a best-so-far curve at every budget point, random 2x
-# included) and the paired tests:
+# best value seen by any contender on any seed ($f_{\text{best}}$, score 1). On the left
+# the median curves (each record's trace is already a best-so-far curve at every budget
+# point, random 2x included), with one band, bayesopt's middle half of the seeds, for the
+# spread; on the right what the paired test actually sees: for each seed, bayesopt's
+# final score minus the other contender's on the same seed.
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4.5))
-curves = {c: list(task_results.curves[c].values()) for c in CONTENDERS}
-plot.convergence(curves, maximize=True, ax=ax)
-ax.set(ylabel="normalised score (higher is better)",
-       title=f"{task_results.label}: {suite_seeds} seeds (zoomed on the medians)")
-zoom_scores(ax)
-plt.show()
-
 rows = []
 for other in ["random", "random-2x", "sobol"]:
     a, b = task_results.paired("bayesopt", other)
     c = stats.compare(a, b)
     rows.append({"bayesopt vs": other, "verdict": c.outcome.value, "p": round(c.p_value, 4),
-                 "seeds": c.n_pairs,
+                 "seeds": c.n_pairs, "bayesopt ahead on": f"{int(np.sum(np.array(a) < np.array(b)))} seeds",
                  "median score bayesopt": np.median(list(task_results.final["bayesopt"].values())),
                  "median score other": np.median(list(task_results.final[other].values()))})
-pd.DataFrame(rows)
+verdicts = pd.DataFrame(rows).set_index("bayesopt vs")
+
+fig, (ax, ax_d) = plt.subplots(1, 2, figsize=(13, 4.4), layout="constrained",
+                               gridspec_kw={"width_ratios": [1.3, 1]})
+styles = {"bayesopt": ("C0", "-"), "random": ("0.45", "--"), "random-2x": ("k", ":"), "sobol": ("C8", "-.")}
+for name in CONTENDERS:
+    runs = np.array(list(task_results.curves[name].values()))  # seeds x trials
+    trial = np.arange(1, runs.shape[1] + 1)
+    color, line = styles[name]
+    ax.plot(trial, np.median(runs, axis=0), color=color, linestyle=line, linewidth=2,
+            label=f"{name} (median)")
+    if name == "bayesopt":
+        ax.fill_between(trial, *np.percentile(runs, [25, 75], axis=0), color=color, alpha=0.2,
+                        linewidth=0, label="bayesopt: 25–75 % of seeds")
+finals = np.concatenate([list(task_results.final[c].values()) for c in CONTENDERS])
+ax.set(xlabel="trial", ylabel="normalised score (higher is better)", ylim=(np.percentile(finals, 5) - 0.05, 1.005),
+       title=f"{task_results.label}: medians of {suite_seeds} seeds")
+ax.legend(fontsize="small", loc="lower right")
+
+for i, other in enumerate(verdicts.index):
+    a, b = task_results.paired("bayesopt", other)
+    ahead = np.array(b) - np.array(a)  # losses: positive = bayesopt's final score is higher
+    jitter = np.random.default_rng(i).uniform(-0.12, 0.12, len(ahead))
+    ax_d.scatter(i + jitter, ahead, s=24, color="C0", alpha=0.7, label="one seed" if i == 0 else None)
+    ax_d.scatter([i], [np.median(ahead)], marker="_", s=900, color="k", label="median" if i == 0 else None)
+    v = verdicts.loc[other]
+    ax_d.annotate(f"{v['verdict']}\np = {v['p']:.3f}", (i, 1.0), xycoords=("data", "axes fraction"),
+                  xytext=(0, -4), textcoords="offset points", ha="center", va="top", fontsize="small")
+ax_d.axhline(0, color="k", linewidth=0.8)
+ax_d.set_xticks(range(len(verdicts)), [f"vs {o}" for o in verdicts.index])
+ax_d.set_xlim(-0.5, len(verdicts) - 0.5)
+top = np.abs(ax_d.get_ylim()).max()
+ax_d.set_ylim(-top, 1.35 * top)
+ax_d.set(ylabel="final score, bayesopt minus the other", title="The same seeds, paired (Wilcoxon)")
+ax_d.legend(fontsize="small", loc="lower right", markerscale=0.4)
+plt.show()
+verdicts
 
 # %% [markdown]
-# Read the verdicts together with the curves. Scores close to 1 for every contender mean
-# the task saturates: most reasonable settings are about as good as the best, and a tie
-# is then the honest result, not a failure of the test. A difference in medians without
-# a significant p-value is exactly the kind of difference a single seed would have
-# "shown".
+# What this run shows: bayesopt's median final score is a little higher (0.984, against
+# 0.979 for both random searches and 0.974 for Sobol), and the left panel alone would
+# suggest a lead. The right panel shows what the paired test sees. Against random search
+# and random 2x, bayesopt ended ahead on 7 seeds of 10 and behind on 3, by a few
+# hundredths of a score at most, and the Wilcoxon test calls both a tie ($p = 0.084$).
+# Against Sobol it was ahead on 9 of 10, a win ($p = 0.004$). (Random 2x's extra draws
+# hardly ever improved on random search's best here, so its dots nearly coincide with
+# random's.)
+#
+# Scores close to 1 for every contender mean the task saturates: most reasonable settings
+# are about as good as the best, and a tie is then the honest result, not a failure of
+# the test. A difference in medians without a significant p-value is exactly the kind of
+# difference a single seed would have "shown".
 #
 # ## An honest baseline: random 2x over many problems
 #
@@ -368,6 +406,21 @@ for ax, label in zip(np.atleast_1d(axes), chosen):
         text.set_fontsize("x-small")
 plt.show()
 
+# %%
+verdicts_2x = table["vs random-2x"].str.split(" ").str[0]
+by_family = pd.crosstab(table["family"], verdicts_2x).reindex(columns=["win", "tie", "loss"], fill_value=0)
+by_family["problems that were not wins"] = [
+    ", ".join(lb for lb in table.index[(table["family"] == fam) & (verdicts_2x != "win")]) or "–"
+    for fam in by_family.index]
+# Fifteen tests at once: Holm's step-down correction keeps the family-wise error at 5 %.
+holm = stats.holm_outcomes({lb: stats.compare(*standard.problems[lb].paired("bayesopt", "random-2x"))
+                            for lb in table.index})
+print("bayesopt vs random-2x with Holm's correction over", len(holm), "problems:",
+      ", ".join(f"{sum(o.value == k for o in holm.values())} {k}" for k in ["win", "tie", "loss"]),
+      "| wins that do not survive it:",
+      ", ".join(lb for lb in table.index if verdicts_2x[lb] == "win" and holm[lb].value != "win") or "none")
+by_family
+
 # %% [markdown]
 # ### When does BO beat random search 2x, and when not?
 #
@@ -389,11 +442,32 @@ plt.show()
 #   BO's seconds per ask buy more random evaluations than 2x: measure wall-clock time
 #   too (the report's cost table and the suite's latency benchmark do).
 #
-# Now look at where the ties and losses against random 2x fall in the table above. If
-# they are mostly tuning tasks (few important parameters, saturated scores) rather than
-# smooth synthetic functions, that is the pattern these points predict, and the honest
-# summary is "BO wins clearly on smooth low-dimensional problems; on many real tuning
-# tasks, random search with twice the budget is as good".
+# What the committed report shows (the tables above are computed from its records when
+# the notebook runs; the numbers here are from the last run):
+#
+# * **Against random 2x, bayesopt won on 10 of the 15 problems, tied on 5 and lost on
+#   none.**
+# * **Every synthetic, noisy and mixed problem is a win** (8 of 8), with bayesopt ahead
+#   on 8 to 10 of the 10 seeds. On the five smooth synthetic functions its median final
+#   regret is between 0.8 (Levy-6) and 3.6 (Branin) orders of magnitude below random
+#   2x's.
+# * **All five ties are tuning tasks** (svr-diabetes, rf-wine, mlp-breast, knn-digits,
+#   enet-diabetes); two of the seven tuning tasks are wins (gb-diabetes, logreg-breast).
+#   The ties look as the points above predict. On knn-digits and svr-diabetes the task
+#   saturates: random 2x's median score is already 1.000 and 0.975, and on knn-digits
+#   bayesopt and random 2x ended exactly equal on 6 seeds of 10, which the test drops,
+#   leaving 4 pairs and a smallest attainable p of 0.125. On mlp-breast bayesopt was
+#   ahead on 9 seeds of 10, but the one it lost was the largest difference, and the test
+#   does not call it ($p = 0.084$). On rf-wine and enet-diabetes the per-seed
+#   differences are large and of both signs.
+# * **Fifteen tests at once.** With Holm's correction over the fifteen problems (the
+#   suite's report applies it), the two weakest wins, branin-noisy ($p = 0.014$) and
+#   logreg-breast ($p = 0.049$), no longer count: 8 wins, 7 ties, no losses.
+#
+# So the data bear out the usual summary, with its caveats attached: at these budgets
+# (a few dozen evaluations) and with ten seeds, BO beats random search 2x clearly on
+# smooth low-dimensional problems, noisy or not; on most of these tuning tasks random
+# search with twice the budget is as good.
 #
 # ## References
 #

@@ -14,7 +14,7 @@
 # computes them from scratch, meets their memory problem and its solution, checks them
 # against finite differences, uses the toolkit's `bayesopt.hypergrad` to learn a
 # learning-rate schedule on scikit-learn's digits, and compares that with Bayesian
-# optimisation at equal wall-clock time.
+# optimisation at equal compute time.
 #
 # **Arc:** intuition and theory → from scratch → the library → an honest baseline →
 # references. Set `SMOKE_TEST=1` in the environment to run everything with tiny budgets.
@@ -24,6 +24,7 @@ import math
 import os
 import time
 import warnings
+from collections import OrderedDict
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -100,7 +101,10 @@ plt.rcParams.update({"figure.dpi": 90, "figure.figsize": (7.5, 3.8), "axes.grid"
 # $H_t u$ costs about as much as one gradient (Pearlmutter, 1994). So **the whole
 # hypergradient costs one forward training run plus one backward run of similar cost,
 # however many hyperparameters there are.** BO, by contrast, learns one number per
-# training run, and its GP struggles beyond about twenty dimensions.
+# training run. A GP can search a few dozen dimensions (with lengthscale priors that scale
+# with the dimension, Hvarfner et al. 2024, or inside a trust region, Eriksson et al.
+# 2019), but it needs many training runs to learn anything there; the baseline at the end
+# measures how far it gets at equal time.
 #
 # ### The memory problem
 #
@@ -299,7 +303,9 @@ plt.show()
 # learning rate, logit momentum, log weight decay, log initial-weight scale); a learning
 # rate given as a `blocks x groups` table is a schedule, one rate per block of steps and
 # per group. Here: a small network (64 → 64 tanh → 10, about 4,800 weights), one group
-# per layer, 200 steps, and a 10-block schedule for each of the two layers.
+# per layer, 200 steps, and a 10-block schedule for each of the two layers. The groups
+# are named after the network's modules, so we name those: `hidden` (64 → 64) and
+# `output` (64 → 10).
 
 # %%
 N_STEPS = 60 if SMOKE else 200
@@ -307,7 +313,8 @@ N_BLOCKS = 10
 
 
 def mlp():
-    return torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Tanh(), torch.nn.Linear(64, 10))
+    return torch.nn.Sequential(OrderedDict(
+        hidden=torch.nn.Linear(64, 64), tanh=torch.nn.Tanh(), output=torch.nn.Linear(64, 10)))
 
 
 def make_problem(seed, n_steps=N_STEPS):
@@ -329,7 +336,7 @@ print(f"max |reverse - unroll| = {float((hg.flat() - hg_unroll.flat()).abs().max
 fig, ax = plt.subplots()
 for g, name in enumerate(problem.group_names):
     ax.bar(np.arange(N_BLOCKS) + (g - 0.5) * 0.4, hg.grad["lr"][:, g], width=0.4,
-           label=f"layer {name} ({'input' if g == 0 else 'output'})")
+           label=f"{name} layer")
 ax.axhline(0, color="k", linewidth=0.8)
 ax.set(xlabel=f"block of {N_STEPS // N_BLOCKS} training steps",
        ylabel="$\\partial f / \\partial \\log \\alpha$",
@@ -339,7 +346,7 @@ plt.show()
 
 # %% [markdown]
 # At a constant rate of 0.1 every block of both layers wants a larger rate (all entries
-# negative, when this notebook was last run), the input layer's first block least of all:
+# negative, when this notebook was last run), the hidden layer's first block least of all:
 # the learned schedule below will agree.
 #
 # ### Sanity check: finite differences
@@ -456,8 +463,8 @@ steps = np.arange(N_STEPS)
 blocks = block_index(N_BLOCKS, N_STEPS)
 for g, name in enumerate(problem.group_names):
     axes[1].step(steps, h0.lr[blocks, g], where="post", color=f"C{g}", linestyle=":",
-                 label=f"layer {name}: start")
-    axes[1].step(steps, learned.lr[blocks, g], where="post", color=f"C{g}", label=f"layer {name}: learned")
+                 label=f"{name} layer: start")
+    axes[1].step(steps, learned.lr[blocks, g], where="post", color=f"C{g}", label=f"{name} layer: learned")
 axes[1].set(yscale="log", xlabel="training step", ylabel="learning rate $\\alpha$",
             title="The learning-rate schedule per layer")
 axes[1].legend(fontsize="small")
@@ -466,25 +473,36 @@ plt.show()
 # %% [markdown]
 # The learned schedule (when this notebook was last run; the figure is the authority)
 # raises the rates ten- to thirtyfold above the starting 0.1, and treats the two layers
-# differently: it nearly freezes the input layer for the first block of steps while the
-# output layer adapts, then gives the input layer the larger rates. No one would have
-# written this schedule by hand, and no GP could have searched for it in 22 dimensions. It is tuned to *this* training run: this initialisation and this
-# minibatch order. Whether it generalises to other runs, and whether it beats simply
+# differently: it nearly freezes the hidden layer for the first block of steps while the
+# output layer adapts, then gives the hidden layer the larger rates. No one would have
+# written this schedule by hand. A GP could search the same 22 values (the baseline below
+# runs one), but it learns one number from each training run, where each step here moved
+# all 22 values at once. The schedule is tuned to *this* training run: this
+# initialisation and this minibatch order. Whether it generalises to other runs, and whether it beats simply
 # searching a few schedule parameters, is what the baseline below checks.
 #
-# ## An honest baseline: BO at equal wall-clock time
+# ## An honest baseline: BO at equal compute time
 #
 # The fair question is not "does a gradient method reach a low loss?" but "given the same
-# time, who gets further?" Each method gets the same wall-clock budget per seed (seed:
-# minibatch order and initial weights):
+# time, who gets further?" Each method gets the same compute budget per seed (seed:
+# minibatch order and initial weights): 20 seconds of CPU time of this notebook's process,
+# measured with `time.process_time()`. Everything here runs on one thread, so that is the
+# time the work itself takes; wall-clock seconds would also count whatever else the
+# machine is running, and differ from run to run.
 #
 # * **hypergradients**: `HypergradientDescent` on the 22 values above, from the same
 #   start $h_0$, restarted from a random schedule if it stops on divergence;
-# * **bayesopt**: `bo.Optimizer` on a 3-parameter schedule family
+# * **bayesopt, 22-D**: `bo.Optimizer` on the *same* 22 values (20 log-scaled learning
+#   rates in $[10^{-4}, 10]$, two log-scaled weight decays in $[10^{-6}, 10^{-1}]$),
+#   momentum 0.9. In 22 dimensions the optimiser works inside a trust region (its default
+#   from 10 ordinal dimensions on); we give it the lengthscale prior that scales with the
+#   dimension (`ModelOptions(lengthscale_prior="dim-scaled")`, after Hvarfner et al.)
+#   and an initial design of 10 points, since the default of $2d + 1 = 45$ would take
+#   most of the budget. Both settings were fixed before the run, not tuned on it;
+# * **bayesopt, 3-D**: `bo.Optimizer` on a 3-parameter schedule family
 #   $\alpha_b = \alpha_0 \cdot \delta^{\,b/9}$ for blocks $b = 0, \dots, 9$ (initial rate
-#   $\alpha_0$, decay $\delta$), and one weight decay, momentum 0.9 (a GP cannot search
-#   22 dimensions in a few dozen evaluations, so BO gets the parameterisation a human
-#   would choose);
+#   $\alpha_0$, decay $\delta$), and one weight decay, momentum 0.9: the parameterisation a
+#   human would choose;
 # * **random search** on the same three parameters (at equal time it gets more
 #   evaluations than BO, since its asks cost nothing).
 #
@@ -494,20 +512,30 @@ plt.show()
 
 # %%
 BUDGET_S = 2.0 if SMOKE else 20.0
-SEEDS = [0] if SMOKE else [0, 1]
+SEEDS = [0] if SMOKE else [0, 1, 2]
 FRESH = [100] if SMOKE else [100, 101, 102]
 space = bo.Space({
     "lr": bo.Real(1e-3, 10.0, log=True),
     "decay": bo.Real(1e-3, 1.0, log=True),
     "weight_decay": bo.Real(1e-6, 1e-1, log=True),
 })
+LR_NAMES = [f"lr_{name}_{b}" for b in range(N_BLOCKS) for name in problem.group_names]
+WD_NAMES = [f"weight_decay_{name}" for name in problem.group_names]
+space_22 = bo.Space({**{n: bo.Real(*BOUNDS["lr"], log=True) for n in LR_NAMES},
+                     **{n: bo.Real(*BOUNDS["weight_decay"], log=True) for n in WD_NAMES}})
 fraction = torch.arange(N_BLOCKS, dtype=DT) / (N_BLOCKS - 1)
 
 
 def schedule(params):
-    """BO's and random search's hyperparameters: a decaying 10-block schedule, momentum 0.9."""
+    """The 3-D family: a decaying 10-block schedule shared by both layers, momentum 0.9."""
     return Hyperparameters.create(lr=params["lr"] * params["decay"] ** fraction, momentum=0.9,
                                   weight_decay=params["weight_decay"])
+
+
+def schedule_22(params):
+    """The 22 values: a rate per block and layer, a weight decay per layer, momentum 0.9."""
+    lr = torch.tensor([params[n] for n in LR_NAMES], dtype=DT).view(N_BLOCKS, problem.n_groups)
+    return Hyperparameters.create(lr=lr, momentum=0.9, weight_decay=[params[n] for n in WD_NAMES])
 
 
 def per_layer(h, n_groups):
@@ -518,30 +546,36 @@ def per_layer(h, n_groups):
     return Hyperparameters(raw)
 
 
-def run_asktell(opt, problem, budget):
-    """Ask, train, tell until the budget is spent; returns [(seconds, value)] and the best."""
-    start, trace = time.perf_counter(), []
-    while time.perf_counter() - start < budget:
+def run_asktell(opt, problem, budget, decode):
+    """Ask, train, tell until `budget` CPU seconds are spent; returns [(seconds, value)]
+    and the best hyperparameters."""
+    start, trace = time.process_time(), []
+    while time.process_time() - start < budget:
         trial = opt.ask()
-        result = problem.train(schedule(trial.params))
+        result = problem.train(decode(trial.params))
         opt.tell(trial, math.nan if result.diverged else result.value)
-        trace.append((time.perf_counter() - start, result.value))
-    return trace, schedule(opt.best.params)
+        trace.append((time.process_time() - start, result.value))
+    return trace, decode(opt.best.params)
 
 
 def run_hypergrad(problem, budget, seed):
-    """Hypergradient descent until the budget is spent, restarting after a divergence."""
-    start, trace, best = time.perf_counter(), [], (math.inf, None)
+    """Hypergradient descent until `budget` CPU seconds are spent, restarting from a random
+    schedule after a divergence."""
+    start, trace, best = time.process_time(), [], (math.inf, None)
     restarts = bo.RandomSearch(space, seed=seed)
     init = h0
-    while time.perf_counter() - start < budget:
+
+    def record(step):
+        trace.append((time.process_time() - start, step.value))
+        return time.process_time() - start >= budget  # True ends the meta-optimisation
+
+    while time.process_time() - start < budget:
         meta = HypergradientDescent(problem, init, optimise=["lr", "weight_decay"], meta_lr=META_LR,
                                     bounds=BOUNDS)
-        meta.run(time_budget=budget - (time.perf_counter() - start),
-                 callback=lambda step: trace.append((time.perf_counter() - start, step.value)))
+        meta.run(n_meta_steps=100_000, callback=record)
         if meta.best is not None and meta.best.value < best[0]:
             best = (meta.best.value, meta.best_hypers)
-        if meta.stop_reason == "time_budget":
+        if meta.stop_reason == "callback":
             break
         init = per_layer(schedule(restarts.ask().params), problem.n_groups)
     return trace, best[1]
@@ -564,17 +598,25 @@ def test_scores(hypers, seeds):
     return np.mean(errors), np.mean(losses) if losses else math.inf, np.mean(vals) if vals else math.inf
 
 
+METHODS = {
+    "hypergradients": None,
+    "bayesopt, 22-D": (lambda seed: bo.Optimizer(
+        space_22, seed=seed, n_initial=10,
+        model_options=bo.ModelOptions(lengthscale_prior="dim-scaled")), schedule_22),
+    "bayesopt, 3-D": (lambda seed: bo.Optimizer(space, seed=seed), schedule),
+    "random search, 3-D": (lambda seed: bo.RandomSearch(space, seed=seed), schedule),
+}
 traces, rows = {}, []
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", bo.FallbackWarning)  # a rare fallback ask is part of the result
     for seed in SEEDS:
         p = make_problem(seed)
-        for method in ["hypergradients", "bayesopt", "random search"]:
-            if method == "hypergradients":
+        for method, how in METHODS.items():
+            if how is None:
                 trace, best = run_hypergrad(p, BUDGET_S, seed)
             else:
-                opt = bo.Optimizer(space, seed=seed) if method == "bayesopt" else bo.RandomSearch(space, seed=seed)
-                trace, best = run_asktell(opt, p, BUDGET_S)
+                make, decode = how
+                trace, best = run_asktell(make(seed), p, BUDGET_S, decode)
             traces[method, seed] = trace
             best_val = min((v for _, v in trace if math.isfinite(v)), default=math.inf)
             rows.append((method, seed, len(trace), best_val, *test_scores(best, FRESH)))
@@ -582,16 +624,21 @@ results = pd.DataFrame(rows, columns=["method", "seed", "evaluations", "best val
                                       "test error (fresh seeds)", "test loss (fresh seeds)",
                                       "validation loss (fresh seeds)"])
 
-fig, ax = plt.subplots(figsize=(8, 4.4))
-colors = {"hypergradients": "C0", "bayesopt": "C1", "random search": "C2"}
-for (method, seed), trace in traces.items():
-    t = np.array([s for s, _ in trace])
-    v = np.array([x if math.isfinite(x) else np.inf for _, x in trace])
-    ax.step(t, np.minimum.accumulate(v), where="post", color=colors[method],
-            linestyle=["-", "--", ":"][SEEDS.index(seed) % 3], label=f"{method}, seed {seed}")
-ax.set(xlabel="wall-clock seconds", ylabel="best validation loss so far", yscale="log",
-       title=f"Equal wall-clock budgets of {BUDGET_S:g} s (one shared, busy machine)")
-ax.legend(fontsize="small", ncol=2)
+floor = float(results["best validation loss"].min())
+fig, axes = plt.subplots(1, len(SEEDS), figsize=(4.6 * len(SEEDS), 4.2), sharey=True,
+                         squeeze=False, layout="constrained")
+styles = {"hypergradients": ("C0", "-"), "bayesopt, 22-D": ("C3", "-."),
+          "bayesopt, 3-D": ("C1", "--"), "random search, 3-D": ("C2", ":")}
+for ax, seed in zip(axes[0], SEEDS):
+    for method, (color, line) in styles.items():
+        t = np.array([s for s, _ in traces[method, seed]])
+        v = np.array([x if math.isfinite(x) else np.inf for _, x in traces[method, seed]])
+        ax.step(t, np.minimum.accumulate(v), where="post", color=color, linestyle=line,
+                linewidth=1.8, label=method)
+    ax.set(xlabel="CPU seconds", title=f"seed {seed}", ylim=(0.95 * floor, 2 * floor))
+axes[0, 0].set_ylabel("best validation loss so far (linear; cut at 2x the best)")
+axes[0, -1].legend(fontsize="small", loc="upper right")
+fig.suptitle(f"Equal compute budgets: {BUDGET_S:g} CPU seconds per method and seed")
 plt.show()
 results.round(4)
 
@@ -604,24 +651,37 @@ summary.round(4)
 # %% [markdown]
 # ### Reading the result
 #
-# The tables above are the authority; wall-clock budgets on a shared machine make every
-# rerun a little different. When this notebook was last run:
+# The tables above are the authority. The budgets are CPU time, so a rerun elsewhere
+# gives each method about the same amount of work, though not the same numbers; and
+# three seeds make every conclusion below tentative. When this notebook was last run:
 #
-# * **On the objective they optimise, hypergradients won.** At equal time they reached a
-#   clearly lower validation loss than BO and random search on both seeds (about 0.084
-#   against 0.095 on average) with far fewer evaluations: a meta-iteration costs three to
+# * **On the objective they optimise, hypergradients won.** At equal compute they reached
+#   the lowest validation loss on every seed (0.078 on average, against 0.084 for BO on
+#   the 3-D family, 0.087 for random search and 0.091 for BO on the 22 values; on seed 2
+#   random search tied it), with the fewest evaluations: a meta-iteration costs three to
 #   four training runs (the forward run, then a backward run with a Hessian-vector product
 #   per step), but it moves all 22 values in a useful direction, where BO learns one
 #   number per run.
-# * **BO did not beat random search** on its 3-D schedule family: the same best
-#   validation loss on average. At equal time random search ran about 1.6 times as many
-#   trainings, and the family's good region is broad.
-# * **Most of that advantage did not survive a fresh training run.** Retrained with fresh
-#   seeds, every method's validation loss rose (the best of many runs is optimistic, and
-#   hyperparameters fit one initialisation and one minibatch order), and the
-#   hypergradients' lead over BO shrank from about 0.011 to about 0.002. Test error and
-#   test loss differ between the three by about one test image out of 397: no winner can
-#   be called from two seeds.
+# * **BO on the 22 values did not keep up, at this budget.** It got about 64 trainings
+#   (10 of them its initial design) and ended behind BO on the 3-D family on all three
+#   seeds (by less than 0.001 on seed 0) and behind random search on two. It did learn:
+#   on seeds 1 and 2 its best value kept falling through most of the budget. So this
+#   measures a budget, not a ceiling. GP-based BO does work at this size with lengthscale
+#   priors that scale with the dimension or inside a trust region (Hvarfner et al. 2024;
+#   Eriksson et al. 2019), given hundreds of evaluations; what it cannot do is learn 22
+#   values from 60 numbers as fast as a method that gets a gradient in all 22 from every
+#   training run.
+# * **BO on the 3-D family beat random search on two seeds of three** (0.084 against
+#   0.087 on average), with fewer trainings (94 against 123): the family's good region is
+#   broad, and random search's cheaper asks buy it more of them.
+# * **On fresh training runs the order held for the validation loss, not on the test
+#   set.** Retrained with fresh seeds, every method's validation loss rose by 0.02 to
+#   0.035 (the best of many runs is optimistic, and the hyperparameters fit one
+#   initialisation and one minibatch order), and the hypergradients' schedule stayed
+#   lowest (0.104, against 0.112 to 0.122). On the test set the differences nearly
+#   vanish: test losses of 0.084 (hypergradients), 0.086 (BO, 3-D), 0.090 (random search)
+#   and 0.098 (BO, 22-D), and test errors of 2.6 to 2.9 %, about one test image out of
+#   397 apart. No winner can be called from three seeds.
 #
 # Where each approach belongs, then. Hypergradients: many continuous hyperparameters that
 # act through a differentiable training loop (schedules, per-layer rates and decays,
@@ -661,3 +721,8 @@ summary.round(4)
 #   Implicit Differentiation", AISTATS 2020 (the implicit-function alternative to unrolling).
 # * J. Snoek, H. Larochelle and R. P. Adams, "Practical Bayesian Optimization of Machine
 #   Learning Algorithms", NeurIPS 2012 (the BO side of the comparison).
+# * C. Hvarfner, E. O. Hellsten and L. Nardi, "Vanilla Bayesian Optimization Performs
+#   Great in High Dimensions", ICML 2024 (lengthscale priors that scale with the
+#   dimension, `ModelOptions(lengthscale_prior="dim-scaled")`); D. Eriksson, M. Pearce,
+#   J. Gardner, R. D. Turner and M. Poloczek, "Scalable Global Optimization via Local
+#   Bayesian Optimization", NeurIPS 2019 (TuRBO, trust regions).
