@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import copy
 import heapq
+import importlib
 import shlex
 import sys
 import time
@@ -64,6 +65,23 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
+DELEGATED = {
+    "sklearn": (
+        "benchmarks.sklearn_search",
+        "BayesSearchCV against RandomizedSearchCV, skopt and Optuna",
+    ),
+    "automl": (
+        "benchmarks.automl",
+        "run|report: controller, evolution, GP and TPE against random-2x on nas-digits",
+    ),
+    "multifidelity": (
+        "benchmarks.multifidelity",
+        "run|report: multi-fidelity methods on learning curves, compared at equal cost",
+    ),
+}
+"""Subcommands that hand their arguments to an experiment's own ``main``."""
+
+
 def _parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__, formatter_class=_FORMAT)
     parser.add_argument("--results", type=Path, default=store.RESULTS, help="results folder")
@@ -114,10 +132,8 @@ def _parser(prog: str = "python -m benchmarks") -> argparse.ArgumentParser:
     ablation.add_argument("--no-run", action="store_true", help="only write the report")
     ablation.add_argument("--workers", type=int, default=1, help="worker processes")
     ablation.add_argument("--threads", type=int, help=THREADS_HELP)
-    add(
-        "sklearn",
-        "BayesSearchCV against RandomizedSearchCV, skopt and Optuna (own options: sklearn --help)",
-    )
+    for name, (_, text) in DELEGATED.items():
+        add(name, f"{text} (own options: {name} --help)", add_help=False)
     return parser
 
 
@@ -201,10 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit code.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["sklearn"]:  # its own options: benchmarks/sklearn_search.py
-        from benchmarks.sklearn_search import main as sklearn_main
-
-        return sklearn_main(argv[1:])
+    if argv[:1] and argv[0] in DELEGATED:  # experiments with their own options
+        module = importlib.import_module(DELEGATED[argv[0]][0])
+        return int(module.main(argv[1:]))
     prog = _prog()
     args = _parser(prog).parse_args(argv)
     args.command_line = f"{prog} {shlex.join(argv)}"

@@ -793,3 +793,15 @@ def test_runner_workers_end_when_the_runner_is_killed() -> None:
     finally:
         runner_process.kill()
         runner_process.wait()
+
+
+@pytest.mark.parametrize("name", sorted(cli.DELEGATED))
+def test_delegated_subcommands_hand_their_arguments_to_the_experiment(name, monkeypatch) -> None:
+    import importlib
+
+    module = importlib.import_module(cli.DELEGATED[name][0])
+    seen: list[list[str]] = []
+    monkeypatch.setattr(module, "main", lambda argv: seen.append(list(argv)) or 0)
+    assert cli.main([name, "report", "--seeds", "0-1"]) == 0
+    assert seen == [["report", "--seeds", "0-1"]]
+    assert name in cli._parser().format_help()
