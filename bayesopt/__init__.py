@@ -1,6 +1,7 @@
 """bayesopt: Bayesian optimisation with an ask/tell interface, built on BoTorch.
 
-Every name a user passes to a public function is here: spaces and their parameters, the
+Every name a user passes to a public function is here: spaces, their parameters,
+conditions (``In``, ``Condition``) and constraints (``Linear``, ``Predicate``), the
 proposers (``Optimizer``, ``RandomSearch``, ``EvolutionSearch``, ``ControllerSearch``, and
 ``AskTell`` to write one), their options (``ModelOptions``, ``ProposeOptions``,
 ``Storage``), the pruners (also in ``bayesopt.pruners``), trials and their enums,
@@ -26,25 +27,29 @@ from bayesopt.pruners import ASHA, Hyperband, MedianPruner, Pruned, Pruner, Succ
 from bayesopt.random import RandomSearch
 from bayesopt.run import Result, TrialHandle, maximize, minimize
 from bayesopt.sensitivity import Importance, importance
-from bayesopt.space import Categorical, Integer, Real, Space
+from bayesopt.space import Categorical, Condition, In, Integer, Linear, Predicate, Real, Space
 from bayesopt.trial import Source, Trial, TrialState
 
 __all__ = [
     "ASHA",
     "AskTell",
     "Categorical",
+    "Condition",
     "ControllerSearch",
     "EvolutionSearch",
     "FallbackReason",
     "FallbackWarning",
     "Hyperband",
     "Importance",
+    "In",
     "Integer",
     "JournalError",
     "JournalWarning",
+    "Linear",
     "MedianPruner",
     "ModelOptions",
     "Optimizer",
+    "Predicate",
     "ProposeOptions",
     "Pruned",
     "Pruner",

@@ -109,7 +109,8 @@ def _show(args: argparse.Namespace, out: TextIO) -> None:
         rows = [["id", "state", "value", *names]]
         for t in trials[-args.last :]:
             value = "" if t.value is None else _fmt(t.value)
-            rows.append([str(t.id), t.state.value, value, *(_fmt(t.params[n]) for n in names)])
+            cells = (_fmt(t.params[n]) if n in t.params else "-" for n in names)  # inactive
+            rows.append([str(t.id), t.state.value, value, *cells])
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
             out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

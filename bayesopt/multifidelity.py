@@ -17,17 +17,23 @@ of two ways:
   trial carries it as ``trial.budget``, and ``should_stop`` stops the trial there.
 
 ``Optimizer(space, fidelity=Fidelity(1, 50))`` declares the budget range; its ``model``
-chooses the way. **The default is ``"rungs"``**: it asks faster, and the
-``multifidelity`` benchmark (``python -m benchmarks.multifidelity``) compares the two on
-learning curves.
+chooses the way. **The default is ``"gp"``** (Matérn kernel, budgets by the knowledge
+gradient per cost, promotion of the predicted best), because it was the better of the two
+in the ``multifidelity`` benchmark (``benchmarks/results/multifidelity/REPORT.md``): on
+the tabular MLP learning curves its median incumbent was lower than BOHB-style's at a cost
+of 5, 10 and 20 full trainings, and on BoTorch's multi-fidelity Hartmann and Branin it was
+the best contender at a cost of 10 and 20. ``"rungs"`` stays what a pruner gives.
 
 Example:
     >>> import bayesopt as bo
     >>> space = bo.Space({"lr": bo.Real(1e-4, 1e-1, log=True)})
     >>> opt = bo.Optimizer(space, seed=0, fidelity=bo.multifidelity.Fidelity(1, 27))
-    >>> trial = opt.ask()
-    >>> trial.budget, opt.pruner
-    (27, Hyperband(min_resource=1, max_resource=27, reduction_factor=3))
+    >>> trial = opt.ask()  # the initial design starts at the full budget
+    >>> trial.budget, [t.budget for t in opt.ask(4)]
+    (27, [9, 3, 1, 1])
+    >>> rungs = bo.multifidelity.Fidelity(1, 27, model="rungs")
+    >>> bo.Optimizer(space, seed=0, fidelity=rungs).pruner
+    Hyperband(min_resource=1, max_resource=27, reduction_factor=3)
 """
 
 from __future__ import annotations
@@ -62,7 +68,7 @@ __all__ = [
 ]
 
 MODELS = ("rungs", "gp")
-DEFAULT_MODEL = "rungs"
+DEFAULT_MODEL = "gp"
 """The way ``Fidelity`` uses the budgets by default; see the module's docstring."""
 KG_POINTS = 64
 """Standard-normal quantiles over which ``choose_budget`` averages the knowledge gradient."""
@@ -84,13 +90,16 @@ class Fidelity:
         min_step: the smallest budget worth training to (> 0).
         max_step: the full budget (> ``min_step``): the fidelity at which the study is
             judged. Reports outside ``[min_step, max_step]`` are errors.
-        model: ``"rungs"`` (BOHB-style, the default) or ``"gp"`` (a multi-fidelity GP
-            with cost-aware budgets); see the module's docstring.
+        model: ``"gp"`` (a multi-fidelity GP with cost-aware budgets, the default) or
+            ``"rungs"`` (BOHB-style); see the module's docstring.
         reduction_factor: ``eta`` of the budget grid ``max_step * eta**-k`` (the rungs of
             ``Hyperband``, and the budgets the ``"gp"`` model chooses from).
         fixed_cost: the cost of starting a trial, in steps (``"gp"``: a budget ``s``
             costs ``fixed_cost + s``).
         kernel: the ``"gp"`` model's kernel, one of ``gp.fidelity.FIDELITY_KERNELS``.
+        random_fraction: ``"rungs"``: the share of asks (after the initial design) that
+            draw a uniform configuration instead of the GP's, as BOHB does (its ``rho``,
+            1/3 by default), so that the search keeps exploring while the GP exploits.
         promote: ``"gp"``: before the acquisition, train the configuration with the best
             predicted full-budget value to the full budget when it was only seen at
             lower ones and is predicted to beat every configuration trained to the full
@@ -108,6 +117,7 @@ class Fidelity:
     fixed_cost: float = 0.0
     kernel: str = "matern"
     promote: bool = True
+    random_fraction: float = 1 / 3
 
     def __post_init__(self) -> None:
         lo, hi = _number("min_step", self.min_step), _number("max_step", self.max_step)
@@ -122,6 +132,11 @@ class Fidelity:
             raise ValueError(f"Fidelity: `reduction_factor` must be an int >= 2, but got {eta!r}.")
         if _number("fixed_cost", self.fixed_cost) < 0:
             raise ValueError(f"Fidelity: `fixed_cost` must be >= 0, but got {self.fixed_cost!r}.")
+        fraction = _number("random_fraction", self.random_fraction)
+        if not 0 <= fraction <= 1:
+            raise ValueError(
+                f"Fidelity: `random_fraction` must lie in [0, 1], but got {fraction!r}."
+            )
         if not isinstance(self.promote, bool):
             raise TypeError(f"Fidelity: `promote` must be a bool, but got {self.promote!r}.")
         if self.kernel not in FIDELITY_KERNELS:
@@ -334,9 +349,7 @@ def curve_data(
     return X, torch.tensor(losses, dtype=DTYPE), X_failed
 
 
-def promotion(
-    model: Model, X_configs: Tensor, X_full: Tensor, X_pending: Tensor
-) -> Tensor | None:
+def promotion(model: Model, X_configs: Tensor, X_full: Tensor, X_pending: Tensor) -> Tensor | None:
     """The configuration to train to the full budget next, or ``None``.
 
     The observed configuration with the best posterior mean at the full budget, if it has

@@ -65,6 +65,8 @@ signal, so observed points are never proposed again while others remain."""
 INITIAL_DESIGNS = ("sobol", "random")
 FINITE_DEDUP_LIMIT = 100_000
 """In finite spaces with at most this many points the initial design skips repeats."""
+_RANDOM_KEY = 0xB0B
+"""Seeds the random asks of ``Fidelity(model="rungs")`` apart from everything else."""
 _RECOMMEND_KEY = 0x7EC0
 """Seeds ``recommend``'s fit apart from the asks' (see ``derive_seed``)."""
 SPACE_FILLING_GREEDY = 1024
@@ -99,9 +101,11 @@ class FallbackWarning(UserWarning):
 def default_n_initial(space: Space) -> int:
     """Size of the Sobol initial design: ``2 d + 1``, at least 5 and at most 20.
 
-    In a finite space it is capped at half the number of points (at least 1).
+    ``d`` is the most parameters active at once (``Space.active_dim``: the number of
+    parameters in a space without conditions). In a finite space it is capped at half the
+    number of points (at least 1).
     """
-    n = min(max(2 * space.dim + 1, 5), 20)
+    n = min(max(2 * space.active_dim + 1, 5), 20)
     if space.n_points is not None:
         n = min(n, max(1, space.n_points // 2))
     return n
@@ -147,11 +151,11 @@ class Optimizer(AskTell):
             the complete and failed trials.
         fidelity: the budget range of a multi-fidelity study
             (``bayesopt.multifidelity.Fidelity``): reports must lie in it, and each ask
-            sets ``trial.budget``, the step to train to. ``model="rungs"`` (default) runs
-            the BOHB-style model with ``pruner`` (``Hyperband`` over the range when none
-            is given); ``model="gp"`` fits a GP over configurations and budgets and picks
-            each trial's budget by the knowledge gradient per unit cost;
-            ``should_stop`` stops a trial at its budget.
+            sets ``trial.budget``, the step to train to. ``model="gp"`` (default) fits a
+            GP over configurations and budgets and picks each trial's budget by the
+            knowledge gradient per unit cost; ``should_stop`` stops a trial at its
+            budget. ``model="rungs"`` runs the BOHB-style model with ``pruner``
+            (``Hyperband`` over the range when none is given).
 
     Example:
         >>> import bayesopt as bo
@@ -224,6 +228,7 @@ class Optimizer(AskTell):
         if self.device.type == "cuda":
             torch.cuda.init()  # so that seeded_torch forks the GPU's generator too
         self._grids = [space.grid(i) for i in range(space.dim)]
+        self._structure = space.unit_structure()  # conditions and constraints, or None
         self.open(storage)  # last: the journal records settings()
 
     def settings(self) -> dict[str, Any]:
@@ -278,7 +283,11 @@ class Optimizer(AskTell):
         out: list[tuple[dict[str, Any], Source]] = [(p, Source.INITIAL) for p in initial]
         budgets = self._initial_budgets(position, n_design)
         n_model = n - n_design
-        if n_model:
+        if n_model and self._random_ask(position + n_design):
+            U = self.space.sample_unit(n_model, seed=derive_seed(seed, _RANDOM_KEY), sobol=False)
+            out += [(self.space.from_unit(u), Source.RANDOM) for u in U]
+            budgets += self._initial_budgets(position + n_design, n_model)
+        elif n_model:
             U_pending = torch.cat([U_pending, self._encode([p for p, _ in out])])
             try:
                 U, chosen = self._model_points(n_model, U_pending, seed)
@@ -300,6 +309,14 @@ class Optimizer(AskTell):
         if self.fidelity is None:
             return out
         return [(p, src, b) for (p, src), b in zip(out, budgets, strict=True)]  # type: ignore[misc]
+
+    def _random_ask(self, position: int) -> bool:
+        """Whether the ask at ``position`` draws uniform points instead of the GP's: with
+        ``Fidelity(model="rungs")``, a share ``fidelity.random_fraction`` of them, drawn
+        from the seed and the position."""
+        if self.fidelity is None or self.fidelity.model != "rungs":
+            return False
+        return derive_seed(self.seed, position, _RANDOM_KEY) / 2**32 < self.fidelity.random_fraction
 
     def _has_data(self, trials: Sequence[Trial]) -> bool:
         """Whether the GP has something to fit: two complete trials or a failed one (with
@@ -340,10 +357,7 @@ class Optimizer(AskTell):
         if self.initial_design == "random":
             U = self.space.sample_unit(n_draw, derive_seed(self.seed), sobol=False)
         else:
-            engine = torch.quasirandom.SobolEngine(
-                self.space.dim, scramble=True, seed=derive_seed(self.seed)
-            )
-            U = self.space.snap(engine.draw(n_draw, dtype=DTYPE))
+            U = self.space.sobol(n_draw, derive_seed(self.seed))
         if not finite:
             return [self.space.from_unit(u) for u in U[position : position + n]]
         seen = {_key(u) for u in torch.cat([self._asked(), U_pending])}
@@ -603,6 +617,7 @@ class Optimizer(AskTell):
                 X_starts=X_best,
                 options=self.propose_options,
                 cat_dims=self.space.categorical_dims,
+                structure=self._structure,
             )
             chosen += list(U)
             budgets += [mf.choose_budget(model, u, configs, self.fidelity)[0] for u in U]
@@ -624,8 +639,9 @@ class Optimizer(AskTell):
         X_best = X[torch.argsort(y, descending=True, stable=True)[:n_best]]
         if self.acquisition == "ts":
             return propose.thompson(
-                model, self._grids, q=n, seed=seed, X_avoid=X_avoid, X_centers=X_best
-            )
+                model, self._grids, q=n, seed=seed, X_avoid=X_avoid, X_centers=X_best,
+                structure=self._structure,
+            )  # fmt: skip
         acqf = acquisition.make(
             self.acquisition,
             model,
@@ -656,6 +672,7 @@ class Optimizer(AskTell):
             options=self.propose_options,
             scales=scales,
             cat_dims=self.space.categorical_dims,
+            structure=self._structure,
         )
 
     def _maximize_in_box(
@@ -688,6 +705,7 @@ class Optimizer(AskTell):
             options=self.propose_options,
             scales=scales / (hi - lo).clamp_min(1e-12),
             cat_dims=self.space.categorical_dims,
+            structure=None if self._structure is None else propose.boxed(self._structure, lo, hi),
         )
         return self.space.snap(boxed.to_cube(U).clamp(0.0, 1.0))
 
@@ -696,7 +714,7 @@ class Optimizer(AskTell):
             return False
         if self.trust_region == "always":
             return True
-        ordinal = self.space.dim - len(self.space.categorical_dims)
+        ordinal = self.space.active_ordinal_dim  # the most active at once
         return ordinal >= trust_region_module.MIN_DIMS
 
     def region(self) -> trust_region_module.TrustRegion:

@@ -14,6 +14,23 @@ A fully discrete domain with at most ``max_enumerate`` points is enumerated inst
 ``ProposeOptions(method="botorch")`` replaces steps 1 and 2 by BoTorch's
 ``optimize_acqf_mixed_alternating`` (``optimize_acqf`` on continuous domains); enumeration
 and the filtering of avoided points are the same for both methods.
+
+A **structured** domain (``maximize(..., structure=...)``: conditional coordinates and
+constraints, as ``bayesopt.space.Space.unit_structure`` describes them) is searched the
+same way, with these changes:
+
+* every point is canonical: after each step, inactive coordinates go back to their
+  imputation value (``structure.snap``), and the acquisition scores points through
+  ``structure.impute``, so inactive coordinates get no gradient and are never optimised;
+  the discrete step tries values of active coordinates only;
+* each branch (a set of active coordinates) contributes its best raw samples as starts
+  (``ProposeOptions.branch_starts``), so no branch is left unsearched because another
+  one's raw samples scored higher;
+* raw samples are feasible (``structure.sample``); with linear constraints the continuous
+  step is SLSQP under those constraints (BoTorch's ``inequality_constraints`` with
+  ``method="botorch"``); a step that leaves the feasible set is undone, and the returned
+  point is always checked with ``structure.feasible``.
+
 Everything random comes from the ``seed`` argument; the global RNGs are left as they were.
 """
 
@@ -25,6 +42,7 @@ import math
 import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -35,7 +53,7 @@ from torch import Tensor
 
 from bayesopt._rng import seeded_torch
 
-__all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "maximize"]
+__all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "Structure", "boxed", "maximize"]
 
 METHODS = ("alternating", "botorch")
 """Acquisition optimisers ``ProposeOptions.method`` selects."""
@@ -82,8 +100,11 @@ class ProposeOptions:
             ``n_restarts``, ``batch_size`` (its ``init_batch_limit``) and
             ``max_exhaustive`` (its ``max_discrete_values``) from these options and
             BoTorch's defaults otherwise; ``n_incumbents``, ``max_rounds``,
-            ``lbfgs_maxiter``, ``boltzmann``, ``rescale`` and ``lbfgs`` apply to
-            ``"alternating"`` only.
+            ``lbfgs_maxiter``, ``boltzmann``, ``rescale``, ``lbfgs`` and
+            ``branch_starts`` apply to ``"alternating"`` only.
+        branch_starts: in a conditional domain, the best raw samples of each branch (each
+            set of active coordinates among the raw samples) added as starts; 0 starts
+            from the best raw samples overall only. Used only with a ``structure``.
     """
 
     raw_samples: int = 512
@@ -98,6 +119,7 @@ class ProposeOptions:
     rescale: bool = False
     method: str = "alternating"
     lbfgs: str = "independent"
+    branch_starts: int = 1
 
     def __post_init__(self) -> None:
         for name in (
@@ -114,14 +136,12 @@ class ProposeOptions:
                 raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
             if value < 1:
                 raise ValueError(f"ProposeOptions: `{name} >= 1` must hold, but got {value}.")
-        if not isinstance(self.n_incumbents, int) or isinstance(self.n_incumbents, bool):
-            raise TypeError(
-                f"ProposeOptions: `n_incumbents` must be an int, but got {self.n_incumbents!r}."
-            )
-        if self.n_incumbents < 0:
-            raise ValueError(
-                f"ProposeOptions: `n_incumbents >= 0` must hold, but got {self.n_incumbents}."
-            )
+        for name in ("n_incumbents", "branch_starts"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
+            if value < 0:
+                raise ValueError(f"ProposeOptions: `{name} >= 0` must hold, but got {value}.")
         for name in ("boltzmann", "rescale"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(
@@ -137,6 +157,119 @@ class ProposeOptions:
                 )
 
 
+class Structure(Protocol):
+    """Conditional coordinates and constraints of the domain, in unit-cube terms.
+
+    ``bayesopt.space.Space.unit_structure`` builds one (a ``UnitStructure``); anything
+    with these attributes will do.
+
+    Attributes:
+        snap: ``n x d -> n x d`` canonical points: discrete coordinates on their bins,
+            inactive coordinates at their imputation value.
+        impute: ``... x d -> ... x d``: inactive coordinates at their imputation value,
+            differentiable in the active ones.
+        active: ``... x d -> ... x d`` bool: which coordinates are active.
+        feasible: ``n x d -> n`` bool, the points that satisfy the constraints; ``None``
+            when there are none.
+        sample: ``(n, seed) -> m x d`` feasible canonical points (``m <= n``; ``m = n``
+            except in a box that holds few feasible points).
+        inequality_constraints: linear constraints in BoTorch's format
+            (``sum_i coefficients[i] * x[indices[i]] >= rhs``); empty when there are none.
+    """
+
+    snap: Callable[[Tensor], Tensor]
+    impute: Callable[[Tensor], Tensor]
+    active: Callable[[Tensor], Tensor]
+    feasible: Callable[[Tensor], Tensor] | None
+    sample: Callable[[int, int], Tensor]
+    inequality_constraints: list[tuple[Tensor, Tensor, float]]
+
+
+@dataclass(frozen=True)
+class _BoxStructure:
+    """A ``Structure`` seen through the affine map of the unit cube onto ``[lo, hi]``."""
+
+    snap: Callable[[Tensor], Tensor]
+    impute: Callable[[Tensor], Tensor]
+    active: Callable[[Tensor], Tensor]
+    feasible: Callable[[Tensor], Tensor] | None
+    sample: Callable[[int, int], Tensor]
+    inequality_constraints: list[tuple[Tensor, Tensor, float]]
+
+
+def boxed(structure: Structure, lo: Tensor, hi: Tensor) -> Structure:
+    """``structure`` in the coordinates of the box ``[lo, hi]`` (a trust region).
+
+    A box coordinate ``v`` is the cube coordinate ``lo + v (hi - lo)``. Canonical points
+    may lie outside ``[0, 1]`` in box coordinates (an inactive coordinate whose imputation
+    value is outside the box); that is where the cube puts them. Samples are Sobol points
+    of the box, snapped, that are feasible (possibly fewer than asked for).
+
+    Args:
+        structure: the structure over the unit cube.
+        lo: ``d`` lower corner.
+        hi: ``d`` upper corner.
+    """
+    width = hi - lo
+    safe = torch.where(width > 0, width, torch.ones_like(width))
+
+    def to_cube(V: Tensor) -> Tensor:
+        return lo.to(V) + V * width.to(V)
+
+    def to_box(U: Tensor) -> Tensor:
+        w = width.to(U)
+        return torch.where(w > 0, (U - lo.to(U)) / safe.to(U), torch.zeros_like(U))
+
+    def sample(n: int, seed: int) -> Tensor:
+        engine = torch.quasirandom.SobolEngine(len(lo), scramble=True, seed=seed)
+        U = structure.snap(to_cube(engine.draw(4 * n, dtype=torch.float64).to(lo)))
+        if structure.feasible is not None:
+            U = U[structure.feasible(U)]
+        return to_box(U[:n])
+
+    constraints = []
+    for idx, coef, rhs in structure.inequality_constraints:
+        idx_l = idx.to(lo.device)
+        c = coef.to(lo)
+        constraints.append(
+            (idx, coef * width[idx_l].cpu().to(coef), rhs - float((c * lo[idx_l]).sum()))
+        )
+    return _BoxStructure(
+        snap=lambda V: to_box(structure.snap(to_cube(V))),
+        impute=lambda V: to_box(structure.impute(to_cube(V))),
+        active=lambda V: structure.active(to_cube(V)),
+        feasible=None if structure.feasible is None else (lambda V: structure.feasible(to_cube(V))),  # type: ignore[misc]
+        sample=sample,
+        inequality_constraints=constraints,
+    )
+
+
+class _Imputed(AcquisitionFunction):
+    """An acquisition that scores points with their inactive coordinates imputed, so
+    that those coordinates get no gradient."""
+
+    def __init__(self, inner: AcquisitionFunction, structure: Structure) -> None:
+        super().__init__(getattr(inner, "model", None))
+        self.inner = inner
+        self.structure = structure
+
+    def forward(self, X: Tensor) -> Tensor:
+        return self.inner(self.structure.impute(X))
+
+    def set_X_pending(self, X_pending: Tensor | None = None) -> None:
+        self.inner.set_X_pending(X_pending)
+
+    @property
+    def has_gradient(self) -> bool:
+        """Whether the wrapped acquisition has a closed-form gradient."""
+        return bool(getattr(self.inner, "has_gradient", False))
+
+    def value_and_gradient(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """Values and gradients of ``b x d`` points (zero along inactive coordinates)."""
+        values, grads = self.inner.value_and_gradient(self.structure.impute(X))
+        return values, grads * self.structure.active(X).to(grads)
+
+
 def maximize(
     acqf: AcquisitionFunction,
     grids: Sequence[Tensor | None],
@@ -149,6 +282,7 @@ def maximize(
     options: ProposeOptions | None = None,
     scales: Tensor | None = None,
     cat_dims: Sequence[int] = (),
+    structure: Structure | None = None,
 ) -> Tensor:
     """Maximise ``acqf`` greedily for ``q`` points.
 
@@ -171,11 +305,15 @@ def maximize(
         cat_dims: the discrete coordinates that are categorical (unordered). Only
             ``method="botorch"`` uses them: it steps ordinal coordinates to neighbouring
             grid values and categorical ones to any value.
+        structure: conditional coordinates and constraints (``Structure``; see the
+            module docstring); ``None`` for a plain box.
 
     Returns:
-        A ``q x d`` tensor of unit points with discrete coordinates on their grids.
+        A ``q x d`` tensor of unit points with discrete coordinates on their grids (with a
+        ``structure``: canonical and feasible).
     """
     options = options or ProposeOptions()
+    search = acqf if structure is None else _Imputed(acqf, structure)
     d = len(grids)
     device = _device_of(acqf)
     dtype = torch.float64
@@ -197,9 +335,13 @@ def maximize(
             acqf.set_X_pending(new if base_pending is None else torch.cat([base_pending, new]))
         seed_j = seed + 7919 * j
         if options.method == "botorch" and not _enumerable(grids, options):
-            x = _maximize_one_botorch(acqf, list(grids), set(cat_dims), seed_j, avoid, options)
+            x = _maximize_one_botorch(
+                search, list(grids), set(cat_dims), seed_j, avoid, options, structure
+            )
         else:
-            x = _maximize_one(acqf, list(grids), seed_j, avoid, X_starts, options, scales)
+            x = _maximize_one(
+                search, list(grids), seed_j, avoid, X_starts, options, scales, structure
+            )
         chosen.append(x)
         avoid = torch.cat([avoid, x.unsqueeze(0)])
     return torch.stack(chosen)
@@ -226,6 +368,7 @@ def _maximize_one_botorch(
     seed: int,
     avoid: Tensor,
     options: ProposeOptions,
+    structure: Structure | None = None,
 ) -> Tensor:
     """One point by BoTorch's ``optimize_acqf_mixed_alternating``, then filtered.
 
@@ -252,6 +395,12 @@ def _maximize_one_botorch(
     bo_options: dict[str, int] = {"init_batch_limit": options.batch_size}
     if discrete or categorical:
         bo_options["max_discrete_values"] = options.max_exhaustive
+    inequality = None
+    if structure is not None and structure.inequality_constraints:
+        inequality = [
+            (idx.to(bounds.device), coef.to(bounds), float(rhs))
+            for idx, coef, rhs in structure.inequality_constraints
+        ]
     with seeded_torch(seed), _seeded_random(seed):
         X, _ = optimize_acqf_mixed_alternating(
             acqf,
@@ -263,14 +412,44 @@ def _maximize_one_botorch(
             raw_samples=options.raw_samples,
             num_restarts=options.n_restarts,
             fixed_features=fixed or None,
+            inequality_constraints=inequality,
             return_acq_values=False,
         )
-    x = _snap(X.detach().reshape(1, d).to(bounds), grids)
-    if not len(avoid) or float(torch.cdist(x, avoid.to(x)).min()) >= 1e-9:
+    x = _canonical(X.detach().reshape(1, d).to(bounds), grids, structure)
+    allowed = not len(avoid) or float(torch.cdist(x, avoid.to(x)).min()) >= 1e-9
+    if allowed and bool(_feasible(x, structure).all()):
         return x[0].clone()
-    engine = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
-    raw = _snap(engine.draw(options.raw_samples, dtype=torch.float64).to(x), grids)
-    return _best_allowed(acqf, torch.cat([x, raw]), avoid, options)
+    raw = _raw_samples(d, seed, options.raw_samples, grids, structure, x)
+    return _best_allowed(acqf, torch.cat([x, raw]), avoid, options, structure)
+
+
+def _canonical(X: Tensor, grids: Sequence[Tensor | None], structure: Structure | None) -> Tensor:
+    """Discrete coordinates on their grids and, with a structure, canonical points."""
+    X = _snap(X, grids)
+    return X if structure is None else structure.snap(X)
+
+
+def _feasible(X: Tensor, structure: Structure | None) -> Tensor:
+    """Which of ``n x d`` points satisfy the structure's constraints (all without any)."""
+    if structure is None or structure.feasible is None:
+        return torch.ones(len(X), dtype=torch.bool, device=X.device)
+    return structure.feasible(X).to(X.device)
+
+
+def _raw_samples(
+    d: int,
+    seed: int,
+    n: int,
+    grids: Sequence[Tensor | None],
+    structure: Structure | None,
+    like: Tensor,
+) -> Tensor:
+    """``n`` scrambled Sobol points snapped to the grids, or, with a structure, its
+    feasible canonical samples."""
+    if structure is None:
+        engine = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
+        return _snap(engine.draw(n, dtype=torch.float64).to(like), grids)
+    return _canonical(structure.sample(n, seed).to(like), grids, structure)
 
 
 @contextlib.contextmanager
@@ -293,6 +472,7 @@ def _maximize_one(
     X_starts: Tensor | None,
     options: ProposeOptions,
     scales: Tensor | None = None,
+    structure: Structure | None = None,
 ) -> Tensor:
     d = len(grids)
     if _enumerable(grids, options):
@@ -301,12 +481,18 @@ def _maximize_one(
             dtype=torch.float64,
             device=avoid.device,
         )
+        if structure is not None:
+            cands = torch.unique(structure.snap(cands), dim=0)
+            cands = cands[_feasible(cands, structure)]
+            if not len(cands):
+                raise ValueError("maximize: no point of the finite domain is feasible.")
         return _best_allowed(acqf, cands, avoid, options)
 
-    engine = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed)
-    raw = _snap(engine.draw(options.raw_samples, dtype=torch.float64).to(avoid.device), grids)
+    raw = _raw_samples(d, seed, options.raw_samples, grids, structure, avoid)
     if X_starts is not None and len(X_starts):
-        raw = torch.cat([_snap(X_starts.to(raw), grids), raw])
+        raw = torch.cat([_canonical(X_starts.to(raw), grids, structure), raw])
+    if not len(raw):
+        raise ValueError("maximize: the search region holds no feasible point to start from.")
     values = _evaluate(acqf, raw, options.batch_size)
     order = torch.argsort(values, descending=True, stable=True)
     if options.boltzmann:
@@ -316,25 +502,51 @@ def _maximize_one(
     n_given = 0 if X_starts is None else len(X_starts)
     if n_given:  # the incumbents are always among the starts
         starts = torch.cat([raw[:n_given], starts]).unique(dim=0)
+    if structure is not None and options.branch_starts:
+        extra = _branch_starts(structure.active(raw), values, options.branch_starts)
+        starts = torch.cat([starts, raw[extra]]).unique(dim=0)
 
     cont = [i for i, g in enumerate(grids) if g is None or len(g) > options.max_exhaustive]
     small = [i for i, g in enumerate(grids) if g is not None and len(g) <= options.max_exhaustive]
     large = [i for i, g in enumerate(grids) if g is not None and len(g) > options.max_exhaustive]
+    constrained = structure is not None and bool(structure.inequality_constraints)
     X = starts
     best_vals = _evaluate(acqf, X, options.batch_size)
     for _ in range(options.max_rounds):
         if cont:
-            scale = scales if options.rescale else None
-            X = _lbfgsb(acqf, X, cont, grids, options.lbfgs_maxiter, scale, options.lbfgs)
-            X = _snap(X, grids)
+            before = X
+            if constrained:
+                assert structure is not None
+                X = _slsqp(acqf, X, cont, grids, structure.inequality_constraints, options)
+            else:
+                scale = scales if options.rescale else None
+                X = _lbfgsb(acqf, X, cont, grids, options.lbfgs_maxiter, scale, options.lbfgs)
+            X = _canonical(X, grids, structure)
+            X = torch.where(_feasible(X, structure).unsqueeze(1), X, before)
         if small or large:
-            X = _discrete_step(acqf, X, grids, small, large, options)
+            X = _discrete_step(acqf, X, grids, small, large, options, structure)
         vals = _evaluate(acqf, X, options.batch_size)
         improved = bool((vals > best_vals + 1e-9).any())
         best_vals = torch.maximum(vals, best_vals)
         if not (small or large) or not improved:
             break
-    return _best_allowed(acqf, torch.cat([X, raw[order[: 4 * options.n_restarts]]]), avoid, options)
+    cands = torch.cat([X, raw[order[: 4 * options.n_restarts]]])
+    return _best_allowed(acqf, cands, avoid, options, structure)
+
+
+def _branch_starts(active: Tensor, values: Tensor, k: int) -> Tensor:
+    """Indices of the ``k`` best points (by ``values``) of each branch, a branch being a
+    distinct row of the ``n x d`` bool ``active``."""
+    _, branch = torch.unique(active, dim=0, return_inverse=True)
+    order = torch.argsort(values, descending=True, stable=True)
+    taken: dict[int, int] = {}
+    picks = []
+    for i in order.tolist():
+        b = int(branch[i])
+        if taken.get(b, 0) < k and math.isfinite(float(values[i])):
+            taken[b] = taken.get(b, 0) + 1
+            picks.append(i)
+    return torch.tensor(picks, dtype=torch.long, device=values.device)
 
 
 def _boltzmann(values: Tensor, k: int, seed: int) -> Tensor:
@@ -353,9 +565,16 @@ def _boltzmann(values: Tensor, k: int, seed: int) -> Tensor:
 
 
 def _best_allowed(
-    acqf: AcquisitionFunction, cands: Tensor, avoid: Tensor, options: ProposeOptions
+    acqf: AcquisitionFunction,
+    cands: Tensor,
+    avoid: Tensor,
+    options: ProposeOptions,
+    structure: Structure | None = None,
 ) -> Tensor:
-    """The candidate with the highest value that is not in ``avoid`` (if any is left)."""
+    """The candidate with the highest value that is not in ``avoid`` (if any is left),
+    among the feasible ones (``structure``; the candidates must hold one)."""
+    if structure is not None and structure.feasible is not None:
+        cands = cands[_feasible(cands, structure)]
     values = _evaluate(acqf, cands, options.batch_size)
     if len(avoid):
         blocked = torch.cdist(cands, avoid.to(cands)).min(dim=1).values < 1e-9
@@ -472,6 +691,75 @@ def _lbfgsb(
     before = _evaluate(acqf, base, 4096)
     after = _evaluate(acqf, out, 4096)
     return torch.where((after >= before).unsqueeze(1), out, base)
+
+
+def _slsqp(
+    acqf: AcquisitionFunction,
+    X: Tensor,
+    free: list[int],
+    grids: Sequence[Tensor | None],
+    constraints: list[tuple[Tensor, Tensor, float]],
+    options: ProposeOptions,
+) -> Tensor:
+    """SLSQP over coordinates ``free`` of each of the ``n x d`` starts, under linear
+    constraints in BoTorch's format (the other coordinates fixed at the start's values).
+
+    A start whose search ends lower than it began is kept as it was. The result may
+    violate a constraint by rounding; the caller checks feasibility."""
+    lo = np.array([0.0 if grids[i] is None else float(grids[i][0]) for i in free])
+    hi = np.array([1.0 if grids[i] is None else float(grids[i][-1]) for i in free])
+    where = {i: k for k, i in enumerate(free)}
+    closed_form = getattr(acqf, "has_gradient", False)
+    out = X.detach().clone()
+    for p in range(len(X)):
+        base = X[p].detach().clone()
+        rows, rhs = [], []
+        for idx, coef, b in constraints:
+            a, r = np.zeros(len(free)), float(b)
+            for j, c in zip(idx.tolist(), coef.tolist(), strict=True):
+                if j in where:
+                    a[where[j]] += c
+                else:
+                    r -= c * float(base[j])
+            if np.any(a != 0):
+                rows.append(a)
+                rhs.append(r)
+
+        def f(z: np.ndarray, base: Tensor = base) -> tuple[float, np.ndarray]:
+            zt = torch.as_tensor(z, dtype=X.dtype, device=X.device)
+            full = base.clone().unsqueeze(0)
+            if closed_form:
+                full[0, free] = zt
+                value, grad_x = acqf.value_and_gradient(full)
+                value, grad = value.reshape(()), grad_x[0, free]
+            else:
+                zt.requires_grad_(True)
+                full[0, free] = zt
+                value = acqf(full.unsqueeze(1)).reshape(())
+                (grad,) = torch.autograd.grad(value, zt)
+            v = float(value.detach())
+            if not math.isfinite(v):
+                return 1e10, np.zeros_like(z)
+            return -v, np.nan_to_num(-grad.detach().to(torch.float64).cpu().numpy(), nan=0.0)
+
+        cons = []
+        if rows:
+            A, b = np.array(rows), np.array(rhs)
+            cons = [{"type": "ineq", "fun": lambda z, A=A, b=b: A @ z - b, "jac": lambda z, A=A: A}]
+        z0 = np.clip(base[free].cpu().numpy(), lo, hi)
+        res = scipy_minimize(
+            f,
+            z0,
+            jac=True,
+            method="SLSQP",
+            bounds=list(zip(lo, hi, strict=True)),
+            constraints=cons,
+            options={"maxiter": options.lbfgs_maxiter, "ftol": 1e-9},
+        )
+        out[p, free] = torch.as_tensor(np.clip(res.x, lo, hi), dtype=X.dtype, device=X.device)
+    before = _evaluate(acqf, X, 4096)
+    after = _evaluate(acqf, out, 4096)
+    return torch.where((after >= before).unsqueeze(1), out, X)
 
 
 Scores = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -600,11 +888,18 @@ def _discrete_step(
     small: list[int],
     large: list[int],
     options: ProposeOptions,
+    structure: Structure | None = None,
 ) -> Tensor:
-    """One best-improvement move per point over the discrete coordinates (one batched call)."""
+    """One best-improvement move per point over the discrete coordinates (one batched call).
+
+    With a ``structure``, only active coordinates move, each move is made canonical
+    (changing a parent switches branches) and infeasible moves are not taken."""
     owners, neighbours = [], []
+    active = None if structure is None else structure.active(X)
     for p in range(len(X)):
         for i in small + large:
+            if active is not None and not bool(active[p, i]):
+                continue
             g = grids[i].to(X)
             if i in small:
                 values = g
@@ -615,13 +910,21 @@ def _discrete_step(
             cand[:, i] = values
             neighbours.append(cand)
             owners += [p] * len(values)
+    if not neighbours:
+        return X
     cands = torch.cat(neighbours)
+    if structure is not None:
+        cands = structure.snap(cands)
     values = _evaluate(acqf, torch.cat([X, cands]), options.batch_size)
     current, values = values[: len(X)], values[len(X) :]
+    if structure is not None and structure.feasible is not None:
+        values = values.masked_fill(~_feasible(cands, structure), -math.inf)
     owner = torch.tensor(owners, device=X.device)
     X = X.clone()
     for p in range(len(X)):
         mine = (owner == p).nonzero().squeeze(1)
+        if not len(mine):
+            continue
         best = mine[int(torch.argmax(values[mine]))]
         if values[best] > current[p] + 1e-12:
             X[p] = cands[best]
@@ -637,6 +940,7 @@ def thompson(
     X_avoid: Tensor | None = None,
     X_centers: Tensor | None = None,
     n_candidates: int = 1024,
+    structure: Structure | None = None,
 ) -> Tensor:
     """Thompson sampling on a candidate set: each point maximises one posterior sample.
 
@@ -653,6 +957,9 @@ def thompson(
         X_avoid: ``m x d`` points not to propose (unless nothing else is left).
         X_centers: ``s x d`` points to sample around, e.g. the best observed.
         n_candidates: Sobol candidates.
+        structure: conditional coordinates and constraints: the candidates are then the
+            structure's samples and the perturbed centres, made canonical, the infeasible
+            ones dropped.
 
     Returns:
         A ``q x d`` tensor of unit points.
@@ -663,13 +970,17 @@ def thompson(
     X_centers = None if X_centers is None else X_centers.cpu()
     X_avoid = None if X_avoid is None else X_avoid.cpu()
     gen = torch.Generator().manual_seed(seed)
-    cands = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed).draw(
-        n_candidates, dtype=torch.float64
-    )
+    if structure is None:
+        cands = torch.quasirandom.SobolEngine(d, scramble=True, seed=seed).draw(
+            n_candidates, dtype=torch.float64
+        )
+    else:
+        cands = structure.sample(n_candidates, seed).cpu().to(torch.float64)
     if X_centers is not None and len(X_centers):
         noise = 0.05 * torch.randn(len(X_centers), 64, d, generator=gen, dtype=torch.float64)
         cands = torch.cat([cands, (X_centers.unsqueeze(1) + noise).reshape(-1, d)])
-    cands = _snap(cands, grids).unique(dim=0)
+    cands = _canonical(cands, grids, structure).unique(dim=0)
+    cands = cands[_feasible(cands, structure)]
     with torch.no_grad(), seeded_torch(seed):
         posterior = model.posterior(cands.to(device))
         samples = posterior.rsample(torch.Size([q])).reshape(q, -1).cpu()

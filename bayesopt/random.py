@@ -11,7 +11,7 @@ from bayesopt._rng import derive_seed
 from bayesopt.asktell import AskTell
 from bayesopt.proposal import Request
 from bayesopt.pruners import Pruner
-from bayesopt.space import DTYPE, Space
+from bayesopt.space import Space
 from bayesopt.trial import Source
 
 __all__ = ["RandomSearch"]
@@ -22,7 +22,10 @@ class RandomSearch(AskTell):
 
     Uniform draws are independent of the history: ask ``k`` draws from a stream seeded by
     ``(seed, k)``. Sobol search walks one scrambled Sobol sequence seeded by ``seed``, point
-    ``k`` going to the ``k``-th trial, so it stays low-discrepancy across asks.
+    ``k`` going to the ``k``-th trial, so it stays low-discrepancy across asks. In a
+    conditional space the draws cover every coordinate and the inactive ones are dropped
+    (``Space.snap``); in a constrained space only feasible points are kept, in order
+    (``Space.sample_unit``, ``Space.sobol``).
 
     Args:
         space: the search space.
@@ -69,11 +72,7 @@ class RandomSearch(AskTell):
     def suggest(self, request: Request) -> list[tuple[torch.Tensor, Source]]:
         """``request.n`` uniform draws, or the next points of the Sobol sequence."""
         if self.sobol:
-            engine = torch.quasirandom.SobolEngine(
-                self.space.dim, scramble=True, seed=derive_seed(self.seed)
-            )
-            engine.fast_forward(request.position)
-            u = self.space.snap(engine.draw(request.n, dtype=DTYPE))
+            u = self.space.sobol(request.n, derive_seed(self.seed), skip=request.position)
             return [(row, Source.SOBOL) for row in u]
         u = self.space.sample_unit(request.n, request.seed, sobol=False)
         return [(row, Source.RANDOM) for row in u]

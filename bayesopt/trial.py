@@ -92,7 +92,11 @@ class Trial:
 
     def __repr__(self) -> str:
         value = "" if self.value is None else f", value={self.value!r}"
-        return f'Trial(id={self.id}, params={self.params!r}{value}, state="{self.state.value}")'
+        budget = "" if self.budget is None else f", budget={self.budget!r}"
+        return (
+            f"Trial(id={self.id}, params={self.params!r}{value}, "
+            f'state="{self.state.value}"{budget})'
+        )
 
     def copy(self) -> Trial:
         """A copy with its own ``params`` dict."""

@@ -78,6 +78,10 @@ DELEGATED = {
         "benchmarks.multifidelity",
         "run|report: multi-fidelity methods on learning curves, compared at equal cost",
     ),
+    "structured": (
+        "benchmarks.structured",
+        "run|report: conditional (CASH) spaces against TPE, SMAC and random-2x",
+    ),
 }
 """Subcommands that hand their arguments to an experiment's own ``main``."""
 

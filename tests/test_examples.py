@@ -1,4 +1,4 @@
-"""The demo (examples/quickstart.py) runs end to end with a small budget."""
+"""The examples (examples/quickstart.py, examples/cash.py) run end to end with small budgets."""
 
 from __future__ import annotations
 
@@ -31,3 +31,24 @@ def test_quickstart_runs_and_reports(tmp_path):
     assert "Best configuration found by bayesopt:" in out and "learning_rate" in out
     assert (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"
     assert "6/6 runs done" in done.stderr  # the progress bar: 3 methods x 2 seeds
+
+
+@pytest.mark.slow
+def test_cash_example_prints_a_leaderboard(tmp_path):
+    env = {**os.environ, "BAYESOPT_CASH_TRIALS": "5"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "cash.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["rank", "error", "params"]
+    rows = [line.split(maxsplit=2) for line in lines[1:]]
+    assert [r[0] for r in rows] == ["1", "2", "3", "4", "5"]
+    errors = [float(r[1]) for r in rows]
+    assert errors == sorted(errors) and 0.0 <= errors[0] < 1.0
+    assert all("'learner'" in r[2] and "'scaler'" in r[2] for r in rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from botorch.acquisition import AcquisitionFunction
 
@@ -338,3 +339,138 @@ def test_lbfgs_mode_is_validated():
         propose.ProposeOptions(lbfgs="together")
     with pytest.raises(TypeError, match="`lbfgs` must be a str"):
         propose.ProposeOptions(lbfgs=1)
+
+
+# --- structured domains: conditional coordinates and constraints --------------------------
+
+
+def _tree_space():
+    from bayesopt.space import Categorical, Real, Space
+
+    return Space(
+        {
+            "branch": Categorical(["a", "b", "c"]),
+            "xa": Real(0.0, 1.0, when={"branch": "a"}),
+            "xb": Real(0.0, 1.0, when={"branch": "b"}),
+            "free": Real(0.0, 1.0),
+        }
+    )
+
+
+class Recorder(Quadratic):
+    """Quadratic, remembering every point it scored."""
+
+    def __init__(self, target):
+        super().__init__(target)
+        self.seen = []
+
+    def forward(self, X):
+        self.seen.append(X.detach().reshape(-1, X.shape[-1]).clone())
+        return super().forward(X)
+
+
+def test_structured_search_scores_and_returns_canonical_points():
+    space = _tree_space()
+    structure = space.unit_structure()
+    grids = [space.grid(i) for i in range(space.dim)]
+    # The target (branch coordinate 0.5, xa = 0.95, xb = 0.3, free = 0.9) is no canonical
+    # point: in branch "b" (bin centre 0.5) xa is inactive, at its imputation value 0.5,
+    # which costs 0.2025; branch "a" (centre 1/6) costs 0.111 + 0.04 (xb inactive) less.
+    acqf = Recorder([0.5, 0.95, 0.3, 0.9])
+    x = propose.maximize(acqf, grids, seed=0, structure=structure)[0]
+    assert torch.equal(space.snap(x[None])[0], x)
+    assert space.from_unit(x)["branch"] == "a"
+    assert abs(float(x[1]) - 0.95) < 1e-4 and abs(float(x[3]) - 0.9) < 1e-4
+    assert float(x[2]) == 0.5  # xb is inactive: at its imputation value, not 0.3
+    seen = torch.cat(acqf.seen)
+    assert torch.equal(space.impute(seen), seen)  # never scored at an inactive value
+    plain = propose.maximize(Quadratic([0.5, 0.95, 0.3, 0.9]), grids, seed=0)[0]
+    assert abs(float(plain[2]) - 0.3) < 1e-4  # without the structure, xb is optimised too
+
+
+def test_branch_starts_find_a_peak_in_a_branch_the_raw_samples_rank_low():
+    space = _tree_space()
+    structure = space.unit_structure()
+    grids = [space.grid(i) for i in range(space.dim)]
+
+    class Peaks(Quadratic):
+        # Branch a: a broad hill of height 1. Branch b: a gentle slope up to 0.5 at
+        # xb = 0.8123 with a narrow peak of height 2.5 there, which few raw samples hit.
+        def forward(self, X):
+            x = X.squeeze(-2)
+            branch = (x[..., 0] * 3).floor()
+            hill = 1.0 - (x[..., 1] - 0.5) ** 2
+            d = x[..., 2] - 0.8123
+            peak = 2.0 * torch.exp(-((d / 0.004) ** 2)) + 0.5 * (1.0 - d**2)
+            return torch.where(branch == 0, hill, torch.where(branch == 1, peak, 0.0 * hill))
+
+    found = []
+    for seed in range(3):
+        for branch_starts in (0, 1):
+            options = propose.ProposeOptions(
+                raw_samples=64, n_restarts=2, branch_starts=branch_starts
+            )
+            x = propose.maximize(
+                Peaks([0.0] * 4), grids, seed=seed, options=options, structure=structure
+            )[0]
+            found.append(
+                (
+                    branch_starts,
+                    space.from_unit(x)["branch"] == "b" and abs(float(x[2]) - 0.8123) < 1e-3,
+                )
+            )
+    assert found == [(0, False), (1, True)] * 3  # the best raw samples are all in branch a
+
+
+def test_linear_constraints_bound_every_search_method():
+    from bayesopt.space import Integer, Linear, Real, Space
+
+    space = Space(
+        {"a": Real(0, 1), "b": Real(0, 1), "n": Integer(0, 4)},
+        constraints=[Linear({"a": 1.0, "b": 1.0}, "<=", 0.6), Linear({"a": 1, "n": -0.1}, ">=", 0)],
+    )
+    structure = space.unit_structure()
+    grids = [space.grid(i) for i in range(space.dim)]
+    acqf = Quadratic([1.0, 1.0, 1.0])  # wants everything at 1: infeasible
+    for method in ("alternating", "botorch"):
+        options = propose.ProposeOptions(method=method, raw_samples=128, n_restarts=4)
+        X = propose.maximize(acqf, grids, q=2, seed=0, options=options, structure=structure)
+        assert bool(space.feasible_mask(X).all()), (method, X)
+        p = space.from_unit(X[0])
+        assert p["a"] + p["b"] == pytest.approx(0.6, abs=1e-3)  # on the boundary
+        assert p["a"] >= 0.1 * p["n"]
+
+
+def test_thompson_candidates_respect_the_structure():
+    from bayesopt.space import Linear, Real, Space
+
+    space = Space(
+        {"a": Real(0, 1), "b": Real(0, 1)}, constraints=[Linear({"a": 1, "b": 1}, "<=", 0.5)]
+    )
+    U = space.sample_unit(10, seed=0)
+    model = gp.fit(U, gp.standardize(U.sum(-1)), seed=0)
+    X = propose.thompson(
+        model, [None, None], q=3, seed=1, X_centers=U[:2], structure=space.unit_structure()
+    )
+    assert bool(space.feasible_mask(X).all())
+
+
+def test_boxed_structure_is_the_structure_in_box_coordinates():
+    space = _tree_space()
+    structure = space.unit_structure()
+    lo = torch.tensor([0.0, 0.2, 0.2, 0.4], dtype=torch.float64)
+    hi = torch.tensor([1.0, 0.6, 0.6, 0.8], dtype=torch.float64)
+    box = propose.boxed(structure, lo, hi)
+    V = box.sample(32, 0)
+    U = lo + V * (hi - lo)
+    assert torch.allclose(space.snap(U), U, atol=1e-12)
+    assert bool(((lo - 1e-12 <= U) | ~space.active_mask(U)).all())
+    assert torch.equal(box.active(V), space.active_mask(U))
+    assert torch.allclose(lo + box.snap(V) * (hi - lo), space.snap(U), atol=1e-12)
+
+
+def test_branch_starts_option_is_validated():
+    with pytest.raises(ValueError, match="branch_starts >= 0"):
+        propose.ProposeOptions(branch_starts=-1)
+    with pytest.raises(TypeError, match="branch_starts"):
+        propose.ProposeOptions(branch_starts=1.5)

@@ -307,3 +307,55 @@ def test_categorical_identity_and_numpy_matching():
     with pytest.raises(ValueError, match="NaN"):
         bo.Categorical([np.float32("nan")])
     assert bo.Categorical(np.array(["a", "b"])).choices == ("a", "b")
+
+
+# --- conditions and constraints (more in test_conditional.py) -----------------------------
+
+
+def test_sobol_is_the_snapped_sobol_sequence_and_skips_in_order(mixed_space):
+    engine = torch.quasirandom.SobolEngine(mixed_space.dim, scramble=True, seed=11)
+    expected = mixed_space.snap(engine.draw(12, dtype=torch.float64))
+    assert torch.equal(mixed_space.sobol(12, 11), expected)
+    assert torch.equal(mixed_space.sobol(5, 11, skip=7), expected[7:])
+
+
+def test_a_plain_space_has_no_structure(mixed_space):
+    assert mixed_space.unit_structure() is None
+    assert not mixed_space.conditional and mixed_space.constraints == ()
+    assert mixed_space.active_dim == mixed_space.dim == 5
+    assert mixed_space.active_ordinal_dim == 4
+    u = mixed_space.sample_unit(4, seed=0)
+    assert bool(mixed_space.active_mask(u).all()) and bool(mixed_space.feasible_mask(u).all())
+    assert mixed_space.imputation.tolist() == [0.5, 0.5, 0.5, 0.5, 0.0]
+
+
+def test_conditional_parameters_compare_by_their_conditions():
+    a = bo.Space({"m": bo.Categorical(["x", "y"]), "p": bo.Real(0, 1, when={"m": "x"})})
+    b = bo.Space({"m": bo.Categorical(["x", "y"]), "p": bo.Real(0, 1, when={"m": "y"})})
+    c = bo.Space({"m": bo.Categorical(["x", "y"]), "p": bo.Real(0, 1)})
+    assert a != b and a != c and a == bo.Space.from_dict(a.to_dict())
+    assert len({a, b, c, bo.Space.from_dict(a.to_dict())}) == 3
+    assert a.n_points is None and a.active_dim == 2
+
+
+def test_constraints_are_part_of_the_space():
+    from bayesopt.space import Linear, Predicate
+
+    params = {"a": bo.Real(0, 1), "b": bo.Integer(0, 3)}
+    lin = Linear({"a": 2.0, "b": 1.0}, ">=", 1.0)
+    s = bo.Space(params, constraints=[lin])
+    assert s == bo.Space(params, [Linear({"a": 2.0, "b": 1.0}, ">=", 1.0)])
+    assert s != bo.Space(params) and s != bo.Space(params, [Linear({"a": 2.0}, ">=", 1.0)])
+    assert hash(s) == hash(bo.Space.from_dict(s.to_dict()))
+    assert "constraints=[Linear({'a': 2.0, 'b': 1.0}, '>=', 1.0)]" in repr(s)
+    # A finite constrained space counts its feasible points: 2 a + b >= 1 drops b = 0, a < 0.5.
+    finite = bo.Space({"a": bo.Integer(0, 1), "b": bo.Integer(0, 3)}, [lin])
+    assert finite.n_points == 7
+    assert s.unit_constraints()[0][0].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="a constraint must be"):
+        bo.Space.from_dict({**s.to_dict(), "$constraints": [{"type": "quadratic"}]})
+    with pytest.raises(AttributeError):
+        lin.bound = 2.0
+    assert Predicate(len).name == "len"
+    with pytest.raises(TypeError, match="must be callable"):
+        Predicate(3)

@@ -295,11 +295,16 @@ def decode_event(obj: dict[str, Any], space: Space) -> Event:
 
 # The header -----------------------------------------------------------------------------------
 def space_to_json(space: Space) -> dict[str, Any]:
-    """``space.to_dict()`` with the categorical choices encoded."""
+    """``space.to_dict()`` with the categorical choices, and the values that conditions
+    test, encoded (a tuple choice survives as a tuple)."""
     out = space.to_dict()
     for entry in out.values():
+        if not isinstance(entry, dict):
+            continue  # the constraints
         if "choices" in entry:
             entry["choices"] = [encode_value(c) for c in entry["choices"]]
+        if "when" in entry:
+            entry["when"] = {k: [encode_value(v) for v in vs] for k, vs in entry["when"].items()}
     return out
 
 
@@ -311,6 +316,12 @@ def space_from_json(obj: Any) -> Space:
     for name, entry in obj.items():
         if type(entry) is dict and type(entry.get("choices")) is list:
             entry = {**entry, "choices": [decode_value(c) for c in entry["choices"]]}
+        if type(entry) is dict and type(entry.get("when")) is dict:
+            when = {
+                k: [decode_value(v) for v in vs] if type(vs) is list else vs
+                for k, vs in entry["when"].items()
+            }
+            entry = {**entry, "when": when}
         spec[name] = entry
     try:
         return Space.from_dict(spec)

@@ -162,23 +162,37 @@ def convergence(
     return ax
 
 
-def history(opt: AskTell, *, ax: Axes | None = None) -> Axes:
+def history(opt: AskTell, *, ax: Axes | None = None, by: str | None = None) -> Axes:
     """Every trial's value against its id, the best-so-far line and failed trials.
 
     Args:
         opt: an optimiser with trials.
         ax: where to draw; a new figure when ``None``.
+        by: what colours the trials: ``None`` (default) their source (initial design,
+            model, ...); ``"branch"`` the branch of a conditional space they are in (the
+            values of their active parents, ``Space.branch``); or a parameter's name, its
+            value (``"inactive"`` where it is not active).
 
     Returns:
         The axes.
+
+    Example:
+        >>> import bayesopt as bo
+        >>> from matplotlib.figure import Figure
+        >>> space = bo.Space({"m": bo.Categorical(["a", "b"]),
+        ...                   "x": bo.Real(0, 1, when={"m": "a"})})
+        >>> rs = bo.RandomSearch(space, seed=0)
+        >>> for _ in range(6):
+        ...     _ = rs.tell(rs.ask(), 1.0)
+        >>> ax = history(rs, by="branch", ax=Figure().subplots())
+        >>> sorted(t.get_text() for t in ax.get_legend().get_texts())[:2]
+        ['best so far', 'm=a']
     """
     ax = _new_axes(ax)
     trials = opt.trials
     complete = [t for t in trials if t.state is TrialState.COMPLETE]
-    sources = sorted({t.source for t in complete})
-    for source in sources:
-        ts = [t for t in complete if t.source == source]
-        ax.scatter([t.id for t in ts], [t.value for t in ts], s=22, label=f"{source} trials")
+    for label, ts in _groups_by(opt.space, complete, by).items():
+        ax.scatter([t.id for t in ts], [t.value for t in ts], s=22, label=label)
     best = best_so_far(opt, maximize=opt.maximize)
     if len(best):
         ax.step(np.arange(len(best)), best, where="post", color="k", label="best so far")
@@ -192,6 +206,27 @@ def history(opt: AskTell, *, ax: Axes | None = None) -> Axes:
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return ax
+
+
+def _groups_by(space: Space, trials: Sequence[Trial], by: str | None) -> dict[str, list[Trial]]:
+    """Trials grouped for colouring: by source, by branch or by a parameter's value."""
+    if by is not None and by != "branch" and by not in space:
+        raise ValueError(
+            f"history: `by` must be None, 'branch' or a parameter name; the space has "
+            f"{space.names!r}, but got {by!r}."
+        )
+    groups: dict[str, list[Trial]] = {}
+    if by is None:  # by source, in the sources' order
+        for source in sorted({t.source for t in trials}):
+            groups[f"{source} trials"] = [t for t in trials if t.source == source]
+        return groups
+    for t in trials:
+        if by == "branch":
+            label = ", ".join(f"{k}={v}" for k, v in space.branch(t.params)) or "all"
+        else:
+            label = f"{by}={t.params[by]}" if by in t.params else f"{by} inactive"
+        groups.setdefault(label, []).append(t)
+    return groups
 
 
 _CURVE_STYLES: dict[TrialState, dict[str, Any]] = {
@@ -242,7 +277,8 @@ def parallel_coordinates(opt: AskTell, *, ax: Axes | None = None, cmap: str | No
     parameter is log-scaled; categories at their bin centres), labelled with the low and
     high values or the choices. The last axis is the objective, min-max scaled. Lines are
     coloured by value (the better, the darker with the default ``cmap``); the best trial is
-    drawn thick and failed trials dashed.
+    drawn thick and failed trials dashed. In a conditional space a line has a gap where a
+    parameter is inactive, and each conditional parameter's label shows its condition.
 
     Args:
         opt: an optimiser with trials.
@@ -264,7 +300,7 @@ def parallel_coordinates(opt: AskTell, *, ax: Axes | None = None, cmap: str | No
     _draw_trial_lines(ax, opt, complete, failed, (lo, hi), cmap)
     _draw_coordinate_axes(ax, space, (lo, hi))
     d = space.dim
-    ax.set_xticks(np.arange(d + 1), [*space.names, "value"])
+    ax.set_xticks(np.arange(d + 1), [*map(_axis_label(space), space.names), "value"])
     ax.set_xlim(-0.2, d + 0.5)
     ax.set_ylim(-0.05, 1.05)
     ax.set_xlabel("parameter")
@@ -283,7 +319,11 @@ def _draw_trial_lines(
     value_range: tuple[float, float],
     cmap: str,
 ) -> None:
-    """Complete trials coloured by value (the best thick, with a colour bar), failed dashed."""
+    """Complete trials coloured by value (the best thick, with a colour bar), failed dashed.
+
+    A trial's line joins its active coordinates: solid over neighbouring axes (one line
+    per trial in a space without conditions), dotted and faint where it passes over the
+    axes of inactive parameters (a gap there)."""
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
 
@@ -293,20 +333,70 @@ def _draw_trial_lines(
     span = hi - lo if hi > lo else 1.0
 
     def row(params: dict[str, Any], value: float) -> np.ndarray:
-        return np.append(space.to_unit(params).numpy(), (value - lo) / span)
+        return np.append(_unit_with_gaps(space, params), (value - lo) / span)
 
     norm = Normalize(lo, hi if hi > lo else lo + 1.0)
     if complete:
-        segs = [np.column_stack([x, row(t.params, t.value)]) for t in complete]
-        lines = LineCollection(segs, cmap=cmap, norm=norm, linewidths=1.2, alpha=0.8)
-        lines.set_array(np.array([t.value for t in complete], dtype=float))
+        solid, bridges = [], []
+        for t in complete:
+            s, b = _segments(x, row(t.params, t.value))
+            solid += [(seg, t.value) for seg in s]
+            bridges += [(seg, t.value) for seg in b]
+        lines = LineCollection([s for s, _ in solid], cmap=cmap, norm=norm, linewidths=1.2)
+        lines.set_alpha(0.8)
+        lines.set_array(np.array([v for _, v in solid], dtype=float))
         ax.add_collection(lines)
+        if bridges:
+            over = LineCollection([s for s, _ in bridges], cmap=cmap, norm=norm, linewidths=0.8)
+            over.set_linestyle(":")
+            over.set_alpha(0.35)
+            over.set_array(np.array([v for _, v in bridges], dtype=float))
+            ax.add_collection(over)
         ax.figure.colorbar(lines, ax=ax, label="objective value")
         best = opt.best
-        ax.plot(x, row(best.params, best.value), color="tab:red", linewidth=3, label="best")
+        y = row(best.params, best.value)
+        drawn = np.isfinite(y)  # over inactive axes, not through them
+        ax.plot(x[drawn], y[drawn], color="tab:red", linewidth=3, label="best")
     for j, t in enumerate(failed):
-        u = np.append(space.to_unit(t.params).numpy(), np.nan)
+        u = np.append(_unit_with_gaps(space, t.params), np.nan)
         ax.plot(x, u, color="0.5", linestyle="--", label="failed" if j == 0 else None)
+
+
+def _segments(x: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The pieces of a line through its finite points: runs over neighbouring axes (the
+    whole line when every ``y`` is finite), and two-point bridges over NaN stretches."""
+    keep = np.flatnonzero(np.isfinite(y))
+    runs: list[list[int]] = []
+    bridges = []
+    for i in keep:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            if runs:
+                a = runs[-1][-1]
+                bridges.append(np.array([[x[a], y[a]], [x[i], y[i]]]))
+            runs.append([i])
+    solid = [np.column_stack([x[r], y[r]]) for r in runs if len(r) > 1]
+    return solid, bridges
+
+
+def _unit_with_gaps(space: Space, params: dict[str, Any]) -> np.ndarray:
+    """The unit point of ``params``, NaN at inactive coordinates (a gap in the line)."""
+    u = space.to_unit(params)
+    return np.where(space.active_mask(u).numpy(), u.numpy(), np.nan)
+
+
+def _axis_label(space: Space) -> Any:
+    def label(name: str) -> str:
+        when = space[name].when
+        if not when:
+            return name
+        cond = ", ".join(
+            f"{k}={'|'.join(str(v) for v in allowed.values)}" for k, allowed in when.items()
+        )
+        return f"{name}\n({cond})"
+
+    return label
 
 
 def _draw_coordinate_axes(ax: Axes, space: Space, value_range: tuple[float, float]) -> None:

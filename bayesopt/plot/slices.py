@@ -33,7 +33,26 @@ def _base_params(view: SurrogateView, fixed: Mapping[str, Any] | None) -> dict[s
     sign = -1.0 if view.maximize else 1.0
     best = min(done, key=lambda t: sign * t.value).params
     base = {**best, **dict(fixed or {})}
+    if view.space.conditional:  # keep the parameters active under ``fixed``
+        active = view.space.active_names(base)
+        missing = [k for k in active if k not in base]
+        if missing:
+            raise ValueError(
+                f"the slice's other parameters need values for {missing!r}, which are "
+                "active under `fixed` but not in the best trial; pass them in `fixed`."
+            )
+        base = {k: base[k] for k in active}
     return view.space.validate(base)
+
+
+def _check_active(space: Space, base: Mapping[str, Any], names: Sequence[str]) -> None:
+    """A slice along a parameter that is inactive at the base point would be flat."""
+    inactive = [n for n in names if n not in base]
+    if inactive:
+        raise ValueError(
+            f"parameter(s) {inactive!r} are inactive at the slice's base point {dict(base)!r}; "
+            "pass `fixed=` values of their parents that activate them."
+        )
 
 
 def _param_index(space: Space, name: str | None) -> int:
@@ -91,10 +110,11 @@ def _slice_points(
     view: SurrogateView, i: int, fixed: Mapping[str, Any] | None, n: int
 ) -> tuple[Tensor, np.ndarray, dict[str, Any]]:
     base = _base_params(view, fixed)
+    _check_active(view.space, base, [view.space.names[i]])
     u = _coordinate_grid(view.space, i, n)
     U = view.space.to_unit(base).repeat(len(u), 1)
     U[:, i] = u
-    return U, _display(view.space, i, u), base
+    return view.space.snap(U), _display(view.space, i, u), base
 
 
 def posterior_slice(
@@ -176,14 +196,17 @@ def _draw_trials_1d(ax: Axes, view: SurrogateView, name: str) -> None:
     projected = " (projected)" if space.dim > 1 else ""
     done = [t for t in view.trials if t.state is TrialState.COMPLETE]
     shown = view.display_values
-    xs = _display_params(space, name, [t.params[name] for t in done])
-    ax.scatter(xs, shown[~view.failed], color="k", s=20, zorder=3, label=f"observed{projected}")
+    on = np.array([name in t.params for t in done], dtype=bool)  # where it is active
+    xs = _display_params(space, name, [t.params[name] for t in done if name in t.params])
+    ys = shown[~view.failed][on]
+    ax.scatter(xs, ys, color="k", s=20, zorder=3, label=f"observed{projected}")
     failed = [t for t in view.trials if t.state is TrialState.FAILED]
-    if failed:
-        xf = _display_params(space, name, [t.params[name] for t in failed])
+    on_failed = np.array([name in t.params for t in failed], dtype=bool)
+    if on_failed.any():
+        xf = _display_params(space, name, [t.params[name] for t in failed if name in t.params])
         ax.scatter(
             xf,
-            shown[view.failed],
+            shown[view.failed][on_failed],
             marker="x",
             color="tab:red",
             s=40,
@@ -191,6 +214,8 @@ def _draw_trials_1d(ax: Axes, view: SurrogateView, name: str) -> None:
             label="failed (imputed worst)",
         )
     k = _best_index(view)
+    if name not in done[k].params:
+        return
     ax.scatter(
         _display_params(space, name, [done[k].params[name]]),
         [shown[k]],
@@ -205,7 +230,7 @@ def _draw_trials_1d(ax: Axes, view: SurrogateView, name: str) -> None:
 
 def _draw_pending_1d(ax: Axes, view: SurrogateView, name: str) -> None:
     """A dashed vertical line at each pending trial."""
-    pending = [t for t in view.trials if t.state is TrialState.PENDING]
+    pending = [t for t in view.trials if t.state is TrialState.PENDING and name in t.params]
     for j, t in enumerate(pending):
         ax.axvline(
             float(_display_params(view.space, name, [t.params[name]])[0]),
@@ -344,11 +369,13 @@ def slice_2d(
     space = view.space
     names, idx = _pair(space, params)
     base = _base_params(view, fixed)
+    _check_active(space, base, names)
     u0, u1 = (_coordinate_grid(space, i, n_grid) for i in idx)
     G0, G1 = torch.meshgrid(u0, u1, indexing="xy")
     U = space.to_unit(base).repeat(G0.numel(), 1)
     U[:, idx[0]] = G0.reshape(-1)
     U[:, idx[1]] = G1.reshape(-1)
+    U = space.snap(U)
     Z, label = _surface(view, U, what)
     Z = Z.reshape(G0.shape)
     x0, x1 = _display(space, idx[0], u0), _display(space, idx[1], u1)
@@ -407,7 +434,11 @@ _TRIAL_STYLES = (
 def _draw_trials_2d(ax: Axes, view: SurrogateView, names: tuple[str, str]) -> None:
     """Complete, failed and pending trials, and the best, at their two coordinates."""
     for state, style in _TRIAL_STYLES:
-        trials = [t for t in view.trials if t.state is state]
+        trials = [
+            t
+            for t in view.trials
+            if t.state is state and names[0] in t.params and names[1] in t.params
+        ]
         if trials or state is TrialState.COMPLETE:
             ax.scatter(
                 [t.params[names[0]] for t in trials],
@@ -416,6 +447,8 @@ def _draw_trials_2d(ax: Axes, view: SurrogateView, names: tuple[str, str]) -> No
             )
     done = [t for t in view.trials if t.state is TrialState.COMPLETE]
     best = done[_best_index(view)]
+    if names[0] not in best.params or names[1] not in best.params:
+        return
     ax.scatter(
         [best.params[names[0]]],
         [best.params[names[1]]],
