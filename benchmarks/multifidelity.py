@@ -730,6 +730,9 @@ def write_report(results: Path, command: str) -> Path:
             lines += [f"![{name}, seconds]({name}-seconds.png)", ""]
         out += lines
     out += _goal(summaries.get("digits-mlp"))
+    notes = results / "notes.md"  # the discussion, written by hand after reading the tables
+    if notes.exists():
+        out += [notes.read_text().rstrip(), ""]
     path = results / "REPORT.md"
     path.write_text("\n".join(out) + "\n")
     (results / "summary.json").write_text(json.dumps(summaries, indent=1, default=str) + "\n")
@@ -743,7 +746,8 @@ def _goal(summary: dict[str, Any] | None) -> list[str]:
         return []
     medians = summary["medians"]
     lines = ["## The goal, measured", ""]
-    for cost, rivals in ((20.0, [n for n in medians if n != DEFAULT]), (10.0, ["bayesopt"])):
+    field = [n for n in medians if n != DEFAULT and n in CONTENDERS]  # not the ablation
+    for cost, rivals in ((20.0, field), (10.0, ["bayesopt"])):
         mine = medians[DEFAULT].get(cost)
         if mine is None:
             continue
