@@ -13,9 +13,7 @@ Every number comes from instances 1-15 (seeds 0-14), on which nothing was tuned.
 
 from __future__ import annotations
 
-import importlib.metadata
 import math
-import subprocess
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -28,6 +26,7 @@ from benchmarks import contenders, presets, problems, store
 from benchmarks.cell import log10_regret
 from benchmarks.ecdf import TARGETS, EcdfCurve, ecdf_by_contender, plot_ecdfs
 from benchmarks.figures import plot_cd
+from benchmarks.manifest import manifest_lines
 from benchmarks.problems.bbob import FUNCTION_GROUPS, FUNCTION_NAMES, parse_name
 from benchmarks.report_comparisons import family
 from benchmarks.results_table import ProblemResults, Results
@@ -412,62 +411,6 @@ def _ranks(res: Results, names: list[str], dim: int, suite_dir: Path) -> list[st
 
 
 # Manifest ---------------------------------------------------------------------------------
-def _manifest(suite_dir: Path, res: Results, command: str) -> list[str]:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        head = "unknown"
-    commits = sorted({r.get("meta", {}).get("commit", "?") for r in res.records})
-    dirty = any(r.get("meta", {}).get("bayesopt_dirty") for r in res.records)
-    versions: dict[str, set[str]] = defaultdict(set)
-    for r in res.records:
-        for k, v in (r.get("versions") or {}).items():
-            versions[k].add(v)
-    for name in EXTRA_PACKAGES:
-        try:
-            versions[name].add(importlib.metadata.version(name))
-        except importlib.metadata.PackageNotFoundError:
-            versions[name].add("absent")
-    wall = sum(float(r.get("wall_s") or 0.0) for r in res.records)
-    log = suite_dir / "commands.log"
-    runs = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
-    threads = ", ".join(
-        sorted({str(r.get("meta", {}).get("threads", "1")) for r in res.records})
-    ).replace("None", "no setting")
-    elapsed = 0.0
-    for line in runs:
-        tail = line.rsplit(" in ", 1)[-1]
-        if tail.endswith(" s") and tail[:-2].isdigit():
-            elapsed += float(tail[:-2])
-    out = [
-        "## Manifest",
-        "",
-        f"- Report: `{command}`",
-        f"- Code: `git rev-parse HEAD` = `{head}` when the report was written; the records "
-        f"name {', '.join(f'`{c}`' for c in commits)}"
-        + (" (with uncommitted changes in the working tree)" if dirty else "")
-        + ".",
-        f"- Machine: {HARDWARE}, shared with other work while the cells ran; one worker "
-        f"process; threads per library: {threads}. Date: {DATE}.",
-        f"- Wall time: {wall / 3600:.2f} h of cell time over {len(res.records)} cells (the sum "
-        f"of the cells' wall seconds); the run commands took {elapsed / 3600:.2f} h.",
-        "- Packages: "
-        + ", ".join(f"{k} {'/'.join(sorted(v))}" for k, v in sorted(versions.items()))
-        + ".",
-        "",
-        "Run commands (`commands.log`: start, command, cells and seconds):",
-        "",
-        "```",
-        *runs,
-        "```",
-        "",
-    ]
-    return out
-
-
 def write_bbob_report(suite_dir: Path, command: str) -> Path:
     """Write ``REPORT.md``, ``ecdf_d*.png`` and ``cd_d*.png`` of a BBOB suite.
 
@@ -540,7 +483,9 @@ def write_bbob_report(suite_dir: Path, command: str) -> Path:
             "",
             *_ranks(sub, names, dim, suite_dir),
         ]
-    lines += [*summary, "", *body, *_manifest(suite_dir, res, command)]
+    machine = f"{HARDWARE}, {DATE}"
+    manifest = manifest_lines(suite_dir, res.records, command, EXTRA_PACKAGES, machine)
+    lines += [*summary, "", *body, *manifest]
     path = suite_dir / "REPORT.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")

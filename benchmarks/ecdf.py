@@ -155,7 +155,7 @@ def plot_ecdfs(
     Returns:
         ``path``.
     """
-    from benchmarks.figures import _pyplot, style_of
+    from benchmarks.figures import _pyplot, styles_for
 
     plt = _pyplot()
     n = max(len(panels), 1)
@@ -166,9 +166,10 @@ def plot_ecdfs(
     )
     for ax in axes.ravel()[len(panels) :]:
         ax.axis("off")
+    styles = styles_for(c.contender for curves in panels.values() for c in curves.values())
     for ax, (name, curves) in zip(axes.ravel(), panels.items(), strict=False):
         for curve in curves.values():
-            colour, line, marker = style_of(curve.contender)
+            colour, line, marker = styles[curve.contender]
             ax.step(curve.x, curve.y, where="post", color=colour, linestyle=line, lw=1.5,
                     marker=marker, markevery=max(len(curve.x) // 5, 1), markersize=4,
                     label=f"{curve.contender} ({curve.final:.2f})")  # fmt: skip

@@ -434,7 +434,7 @@ def _ratio(table: dict, ref_key: tuple, key: tuple) -> str:
 def _plot(
     rows: list[dict[str, Any]], problem_names: Sequence[str], names: list[str], path: Path
 ) -> None:
-    from benchmarks.figures import _pyplot, color_of
+    from benchmarks.figures import _pyplot, styles_for
 
     plt = _pyplot()
     fig, axes = plt.subplots(
@@ -444,6 +444,7 @@ def _plot(
         squeeze=False,
         constrained_layout=True,
     )
+    styles = styles_for(names)
     for ax, problem in zip(axes.flat, problem_names, strict=True):
         for name in names:
             for load in sorted({r.get("load", "idle") for r in rows}):
@@ -457,7 +458,7 @@ def _plot(
                 ]
                 if not pts:
                     continue
-                color, style = color_of(name)
+                color, style, _ = styles[name]
                 marker = "o" if load == "idle" else "x"
                 style = style if load == "idle" else ":"
                 ax.plot(
