@@ -159,7 +159,7 @@ def _blocks(page: str) -> list[str]:
 
 
 def test_the_pruning_example_runs_and_prunes():
-    (example,) = [b for b in _blocks("guide/pruning.md") if "should_stop" in b]
+    example = next(b for b in _blocks("guide/pruning.md") if "pruner=" in b)
 
     def train_one_epoch(params: dict, epoch: int) -> float:  # a learning curve per config
         return (params["x"] - 0.3) ** 2 + 1.0 / epoch
@@ -172,6 +172,25 @@ def test_the_pruning_example_runs_and_prunes():
     assert len(states) == 30 and bo.TrialState.PRUNED in states
     assert bo.TrialState.COMPLETE in states
     assert abs(opt.best.params["x"] - 0.3) < 0.1
+
+
+def test_the_multifidelity_example_trains_each_trial_to_its_budget():
+    (example,) = [b for b in _blocks("guide/pruning.md") if "fidelity=" in b]
+    example = example.replace("range(40)", "range(12)")  # the same loop, fewer trials
+
+    def train_one_epoch(params: dict, epoch: int) -> float:
+        return (params["x"] - 0.3) ** 2 + 1.0 / epoch
+
+    namespace: dict = {"train_one_epoch": train_one_epoch, "bo": bo,
+                       "space": bo.Space({"x": bo.Real(0.0, 1.0)})}  # fmt: skip
+    exec(compile(example, "docs/guide/pruning.md", "exec"), namespace)
+    trials = namespace["opt"].trials
+    assert len(trials) == 12
+    for t in trials:
+        assert t.intermediate[-1][0] == t.budget
+        full = t.budget == 50
+        assert t.state is (bo.TrialState.COMPLETE if full else bo.TrialState.PRUNED)
+    assert {t.budget for t in trials} > {50}
 
 
 def test_the_getting_started_example_is_the_readmes():
