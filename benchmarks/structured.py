@@ -62,13 +62,13 @@ from bayesopt import gp
 from bayesopt.propose import ProposeOptions
 from bayesopt.space import Categorical, Integer, Real, Space
 from benchmarks import stats
+from benchmarks.cell import budget_trace, log10_regret
 from benchmarks.problems.base import Problem
 from benchmarks.problems.structured import CashTask, structured_problems, tuning_set
 
 __all__ = ["CONTENDERS", "VARIANTS", "main", "run_cell", "write_report"]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "structured"
-REGRET_FLOOR = 1e-12
 PACKAGES = ("torch", "botorch", "gpytorch", "numpy", "scipy", "scikit-learn", "optuna", "smac")
 STYLES = {
     "bayesopt": ("tab:blue", "-"),
@@ -81,9 +81,16 @@ STYLES = {
     "bayesopt-nobranch": ("tab:cyan", "--"),
     "bayesopt-indicator": ("tab:purple", "--"),
     "bayesopt-arc": ("tab:pink", "--"),
+    "bayesopt-perbranch": ("tab:olive", "--"),
 }
 MAIN = ("bayesopt", "optuna-tpe", "optuna-gp", "smac", "random", "random-2x")
-VARIANTS = ("bayesopt-flat", "bayesopt-nobranch", "bayesopt-indicator", "bayesopt-arc")
+VARIANTS = (
+    "bayesopt-flat",
+    "bayesopt-nobranch",
+    "bayesopt-indicator",
+    "bayesopt-arc",
+    "bayesopt-perbranch",
+)
 CONTENDERS = MAIN + VARIANTS
 DEFAULT_SEEDS = tuple(range(10))
 
@@ -131,6 +138,109 @@ class AskTellSession(Session):
 
     def info(self) -> dict[str, Any]:
         return {"sources": self.sources, "fallbacks": self.fallbacks}
+
+
+def root_parameter(space: Space) -> str | None:
+    """The unconditional categorical that the most conditions test directly, or ``None``."""
+    counts = {
+        name: sum(1 for q in space.values() if q.when and name in q.when)
+        for name, p in space.items()
+        if isinstance(p, Categorical) and not p.when
+    }
+    best = max(counts, key=lambda n: counts[n], default=None)
+    return best if best is not None and counts[best] > 0 else None
+
+
+def branch_space(space: Space, root: str, value: Any) -> Space | None:
+    """The parameters that can be active when ``root == value``, with the test on ``root``
+    dropped from their conditions; ``None`` when there are none."""
+    kept: dict[str, Any] = {}
+    grew = True
+    while grew:
+        grew = False
+        for name, p in space.items():
+            if name == root or name in kept:
+                continue
+            when = dict(p.when or {})
+            if root in when and value not in when.pop(root).values:
+                continue
+            if all(parent in kept for parent in when):
+                kept[name] = dataclasses.replace(p, when=when or None)
+                grew = True
+    return Space({n: kept[n] for n in space.names if n in kept}) if kept else None
+
+
+class PerBranchSession(Session):
+    """One GP optimiser per value of the root choice and a bandit over the values, as
+    SMAC and BOHB treat a top-level categorical branch.
+
+    Each value of ``root_parameter(space)`` gets its own ``bayesopt.Optimizer`` on
+    ``branch_space`` (seeded apart). The bandit first takes every value once, in order,
+    then the one with the lowest ``best_k - spread * sqrt(2 ln N / n_k)`` (UCB1 on each
+    branch's best value, ``spread`` the interquartile range of every finite value so far,
+    ``n_k`` the branch's trials and ``N`` all trials). A branch without parameters is one
+    point, asked again only when the bandit picks it.
+    """
+
+    def __init__(self, space: Space, seed: int) -> None:
+        root = root_parameter(space)
+        if root is None:
+            raise ValueError("PerBranchSession: the space has no root choice with conditions.")
+        self.root = root
+        self.choices = list(space[root].choices)
+        self.spaces = [branch_space(space, root, v) for v in self.choices]
+        self.opts = [
+            None if sub is None else bo.Optimizer(sub, seed=seed * 1009 + i)
+            for i, sub in enumerate(self.spaces)
+        ]
+        self.values: list[list[float]] = [[] for _ in self.choices]
+        self.current: tuple[int, bo.Trial | None] | None = None
+        self.fallbacks = 0
+
+    def _pick(self) -> int:
+        counts = [len(v) for v in self.values]
+        for k, c in enumerate(counts):
+            if c == 0:
+                return k
+        finite = [x for vs in self.values for x in vs if math.isfinite(x)]
+        if not finite:
+            return int(np.argmin(counts))
+        q1, q3 = np.quantile(finite, [0.25, 0.75])
+        spread = float(q3 - q1) or 1.0
+        total = sum(counts)
+        index = [
+            min((x for x in vs if math.isfinite(x)), default=max(finite))
+            - spread * math.sqrt(2 * math.log(total) / len(vs))
+            for vs in self.values
+        ]
+        return int(np.argmin(index))
+
+    def ask(self) -> dict[str, Any]:
+        k = self._pick()
+        opt = self.opts[k]
+        trial = None
+        params: dict[str, Any] = {}
+        if opt is not None:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", bo.FallbackWarning)
+                trial = opt.ask()
+            self.fallbacks += sum(isinstance(w.message, bo.FallbackWarning) for w in caught)
+            params = dict(trial.params)
+        self.current = (k, trial)
+        return {self.root: self.choices[k], **params}
+
+    def tell(self, value: float) -> None:
+        assert self.current is not None
+        k, trial = self.current
+        if trial is not None:
+            self.opts[k].tell(trial, value)  # type: ignore[union-attr]
+        self.values[k].append(value)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "branches": {str(c): len(v) for c, v in zip(self.choices, self.values, strict=True)},
+            "fallbacks": self.fallbacks,
+        }
 
 
 def define_by_run(space: Space, suggest: Callable[[str, Any], Any]) -> dict[str, Any]:
@@ -441,6 +551,8 @@ def make_session(name: str, problem: Problem, seed: int) -> Session:
             return {k: p[k] for k in space.active_names(p)}
 
         return AskTellSession(bo.Optimizer(flat, seed=seed), project)
+    if name == "bayesopt-perbranch":
+        return PerBranchSession(space, seed)
     if name in ("bayesopt-indicator", "bayesopt-arc"):
         kind = name.split("-")[1]
         return AskTellSession(KernelVariant(space, kind=kind, seed=seed))
@@ -513,25 +625,6 @@ def run_cell(problem: Problem, contender: str, seed: int) -> dict[str, Any]:
 
 
 # Running --------------------------------------------------------------------------------------
-def budget_trace(values: Sequence[float], budget: int, factor: int = 1) -> list[float]:
-    """Best-so-far value after each ``factor`` evaluations, ``budget`` points (NaN before
-    the first finite value)."""
-    best, out = math.inf, []
-    for k, v in enumerate(values, 1):
-        if math.isfinite(v):
-            best = min(best, v)
-        if k % factor == 0:
-            out.append(best if math.isfinite(best) else math.nan)
-    return out[:budget]
-
-
-def log10_regret(best: float, optimum: float) -> float:
-    """``log10(max(best - optimum, REGRET_FLOOR))``; NaN when ``best`` is NaN."""
-    if not math.isfinite(best):
-        return math.nan
-    return math.log10(max(best - optimum, REGRET_FLOOR))
-
-
 def library_versions() -> dict[str, str]:
     """Versions of Python and of the libraries that shape the results."""
     import importlib.metadata
