@@ -5,7 +5,9 @@ conditions (``In``, ``Condition``) and constraints (``Linear``, ``Predicate``), 
 proposers (``Optimizer``, ``RandomSearch``, ``EvolutionSearch``, ``ControllerSearch``, and
 ``AskTell`` to write one), their options (``ModelOptions``, ``ProposeOptions``,
 ``Storage``), the pruners (also in ``bayesopt.pruners``), trials and their enums,
-``minimize`` and what it returns or hands to an objective, and parameter importance.
+``minimize`` and what it returns or hands to an objective, parameter importance, and
+``outcomes`` (objectives and constraints of a study with several outcomes: Pareto fronts,
+hypervolumes).
 
 Example:
     >>> import bayesopt as bo
@@ -15,7 +17,7 @@ Example:
     >>> _ = opt.tell(trial, trial.params["x"] ** 2 + trial.params["n"])
 """
 
-from bayesopt import pruners
+from bayesopt import outcomes, pruners
 from bayesopt.asktell import AskTell, load
 from bayesopt.controller import ControllerSearch
 from bayesopt.evolution import EvolutionSearch
@@ -67,6 +69,7 @@ __all__ = [
     "load",
     "maximize",
     "minimize",
+    "outcomes",
     "pruners",
 ]
 

@@ -36,6 +36,7 @@ from typing import Any, Self, overload
 
 import torch
 
+from bayesopt import outcomes as outcomes_module
 from bayesopt._rng import check_seed, derive_seed
 from bayesopt.events import (
     Added,
@@ -77,6 +78,13 @@ class AskTell:
         maximize: maximise the objective instead of minimising it.
         pruner: stops trials early from their intermediate reports (``report``,
             ``should_stop``; see ``bayesopt.pruners``); ``None`` never stops one.
+        objectives: ``{name: "min" | "max"}``: a study with these objectives, told a
+            mapping (``tell(trial, {name: value, ...})``); see ``bayesopt.outcomes``.
+            ``None`` (default): one objective, told a float, unless ``constraints`` is
+            given. Not with ``maximize=True`` (the directions are here).
+        constraints: ``{name: ("<=" | ">=", bound)}``: black-box constraints, told with
+            the objectives; a trial is feasible when each holds. Without ``objectives``
+            the one objective is called ``"value"``.
     """
 
     def __init__(
@@ -86,6 +94,8 @@ class AskTell:
         seed: int | None = None,
         maximize: bool = False,
         pruner: Pruner | None = None,
+        objectives: Mapping[str, str] | None = None,
+        constraints: Mapping[str, tuple[str, float]] | None = None,
     ) -> None:
         if not isinstance(space, Space):
             raise TypeError(f"`space` must be a bayesopt.Space, but got {space!r}.")
@@ -94,6 +104,12 @@ class AskTell:
         if pruner is not None and not isinstance(pruner, Pruner):
             raise TypeError(
                 f"`pruner` must be a bayesopt.pruners.Pruner or None, but got {pruner!r}."
+            )
+        self.outcomes = outcomes_module.Outcomes.declare(objectives, constraints, maximize=maximize)
+        if self.outcomes is not None and pruner is not None:
+            raise ValueError(
+                "`pruner` works on one objective told as floats; a study with `objectives=` "
+                "or `constraints=` takes no pruner."
             )
         self.pruner = pruner
         self.space = space
@@ -159,6 +175,8 @@ class AskTell:
         settings = self.settings()
         if self.pruner is not None:
             settings = {**settings, "pruner": self.pruner}
+        if self.outcomes is not None:
+            settings = {**settings, **self.outcomes.settings()}
         mine = Header(class_name(type(self)), self.space, self.seed, self.maximize, settings)
         record = encode_header(mine)  # unstorable values fail before a file exists
         journal = Journal(path, writable=True, lock_timeout=spec.lock_timeout)
@@ -323,7 +341,11 @@ class AskTell:
         Args:
             trial: the ``Trial`` returned by ``ask``, or its ``id`` (with a journal, also a
                 trial another process asked).
-            value: the objective value. NaN or +-inf marks the trial failed.
+            value: the objective value. NaN or +-inf marks the trial failed. In a study
+                that declares outcomes (``objectives=``, ``constraints=``), a mapping
+                ``{name: value}`` with every objective and every constraint: a
+                non-finite objective marks the trial failed; a NaN constraint value
+                counts as violated (the trial completes, infeasible).
             failed: mark the trial failed (then pass no value).
             error: why the evaluation failed (e.g. ``"ValueError: bad input"``); kept as
                 ``Trial.error``. Passing it marks the trial failed.
@@ -332,15 +354,32 @@ class AskTell:
             The finished trial (``state`` ``"complete"`` or ``"failed"``).
 
         Raises:
-            TypeError: ``trial`` is neither a Trial nor an int, or ``value`` is not real.
-            ValueError: the trial is unknown, was already told, or belongs elsewhere.
+            TypeError: ``trial`` is neither a Trial nor an int, or ``value`` is not real
+                (in a study with declared outcomes: not a mapping of real numbers).
+            ValueError: the trial is unknown, was already told, or belongs elsewhere; an
+                outcome is missing or unknown.
         """
-        checked, why = _check_value(value, failed, error)
+        told = self._check_told(value, failed, error)
         with self._mutating():
             tid = self._pending(trial, "each trial is told once").id
-            self._commit([Failed(tid, why) if checked is None else Told(tid, checked)])
+            self._commit([told(tid)])
             new = self._history.trials[tid]
         return new.copy()
+
+    def _check_told(self, value: object, failed: bool, error: object) -> Any:
+        """The event of a tell, as a function of the trial id (everything checked first)."""
+        if self.outcomes is None or failed or error is not None:
+            if self.outcomes is None and isinstance(value, Mapping):
+                raise TypeError(
+                    f"this study declares no outcomes: tell a float, but got {value!r} (pass "
+                    "`objectives=` or `constraints=` to the optimiser to tell a mapping)."
+                )
+            checked, why = _check_value(value, failed, error)
+            return lambda tid: Failed(tid, why) if checked is None else Told(tid, checked)
+        values, single, feasible, why = self.outcomes.check(value)
+        if why is not None:
+            return lambda tid: Failed(tid, why)
+        return lambda tid: Told(tid, single, values, feasible)
 
     def add(
         self,
@@ -354,7 +393,8 @@ class AskTell:
 
         Args:
             params: ``{name: value}``, inside the space.
-            value: the objective value (NaN or +-inf marks it failed).
+            value: the objective value (NaN or +-inf marks it failed); with declared
+                outcomes, a mapping of every outcome, as ``tell`` takes.
             failed: record a failed evaluation (then pass no value).
             error: why the evaluation failed; passing it records a failure.
 
@@ -362,11 +402,18 @@ class AskTell:
             The new finished trial, with ``source`` ``Source.ADDED``.
         """
         checked_params = self.space.validate(params)
-        checked, why = _check_value(value, failed, error)
-        state = TrialState.FAILED if checked is None else TrialState.COMPLETE
+        told = self._check_told(value, failed, error)(0)
+        if isinstance(told, Failed):
+            state, checked, why, values, feasible = TrialState.FAILED, None, told.error, None, None
+        else:
+            state, checked, why = TrialState.COMPLETE, told.value, None
+            values, feasible = told.values, told.feasible
         with self._mutating():
             tid = len(self._history.trials)
-            trial = Trial(tid, checked_params, checked, state, Source.ADDED, why)
+            trial = Trial(
+                tid, checked_params, checked, state, Source.ADDED, why,
+                values=values, feasible=feasible,
+            )  # fmt: skip
             self._commit([Added(trial)])
         return trial.copy()
 
@@ -579,9 +626,110 @@ class AskTell:
 
     @property
     def best(self) -> Trial | None:
-        """The best complete trial (lowest value, highest with ``maximize=True``), or None."""
-        best = self._history.best(self.maximize)
+        """The best complete trial (lowest value, highest with ``maximize=True``), or None.
+
+        With constraints, the best *feasible* one: ``None`` while no trial is feasible.
+
+        Raises:
+            RuntimeError: the study has several objectives (there is no single best:
+                see ``pareto_front()``).
+        """
+        out = self.outcomes
+        if out is not None and out.multi:
+            raise RuntimeError(
+                f"a study with several objectives {list(out.objective_names)} has no single "
+                "best trial; use pareto_front() (and hypervolume())."
+            )
+        maximize = self.maximize if out is None else out.objectives[0][1] == "max"
+        best = self._history.best(maximize)
         return None if best is None else best.copy()
+
+    # Several outcomes -------------------------------------------------------------------
+    def _declared(self, what: str) -> outcomes_module.Outcomes:
+        if self.outcomes is None:
+            raise RuntimeError(
+                f"{what} needs a study that declares `objectives=` (or `constraints=`); this "
+                "one is told floats: see `best`."
+            )
+        return self.outcomes
+
+    def pareto_front(self) -> list[Trial]:
+        """The non-dominated trials among the complete, feasible ones, in id order.
+
+        A trial is dominated when another feasible trial is at least as good in every
+        objective and better in one; equal trials are all kept. With one objective this is
+        the best feasible trial(s).
+
+        Raises:
+            RuntimeError: the study declares no outcomes.
+
+        Example:
+            >>> import bayesopt as bo
+            >>> rs = bo.RandomSearch(bo.Space({"x": bo.Real(0, 1)}), seed=0,
+            ...                      objectives={"a": "min", "b": "min"})
+            >>> for a, b in [(1, 2), (2, 1), (2, 2)]:
+            ...     _ = rs.add({"x": 0.5}, {"a": a, "b": b})
+            >>> [t.id for t in rs.pareto_front()]
+            [0, 1]
+        """
+        out = self._declared("pareto_front()")
+        return [t.copy() for t in outcomes_module.pareto_front(self._history.trials, out)]
+
+    def reference_point(self) -> dict[str, float]:
+        """The reference point ``hypervolume()`` uses when given none, per objective in
+        the user's units and directions.
+
+        It is BoTorch's ``infer_reference_point`` (``nadir - 0.1 * range``) on the first
+        ``outcomes.REFERENCE_TRIALS`` (10) complete, feasible trials in id order: the
+        nadir is each objective's worst value among them. Once the study holds that many,
+        the point never moves again, so the hypervolume of a growing study never
+        decreases.
+
+        Raises:
+            RuntimeError: the study declares no outcomes.
+            ValueError: no trial is complete and feasible yet.
+        """
+        out = self._declared("reference_point()")
+        first = out.usable(self._history.trials)[: outcomes_module.REFERENCE_TRIALS]
+        ref = outcomes_module.reference_point(out.gains(first))
+        return out.from_gains(ref)
+
+    def hypervolume(self, ref_point: Mapping[str, float] | None = None) -> float:
+        """The hypervolume dominated by the complete, feasible trials.
+
+        Args:
+            ref_point: ``{objective: value}`` in the user's units, worse than what counts
+                (above it for a minimised objective, below for a maximised one); ``None``
+                for ``reference_point()``.
+
+        Returns:
+            The volume of the objective space between the reference point and the Pareto
+            front; ``0.0`` while no trial is feasible or none beats the reference point.
+
+        Raises:
+            RuntimeError: the study declares no outcomes.
+            TypeError, ValueError: ``ref_point`` is not a mapping of every objective to a
+                finite number.
+
+        Example:
+            >>> import bayesopt as bo
+            >>> rs = bo.RandomSearch(bo.Space({"x": bo.Real(0, 1)}), seed=0,
+            ...                      objectives={"a": "min", "b": "min"})
+            >>> for a, b in [(1, 2), (2, 1)]:
+            ...     _ = rs.add({"x": 0.5}, {"a": a, "b": b})
+            >>> rs.hypervolume({"a": 3.0, "b": 3.0})
+            3.0
+        """
+        out = self._declared("hypervolume()")
+        usable = out.usable(self._history.trials)
+        if ref_point is None:
+            if not usable:
+                return 0.0
+            ref = out.gains(usable[: outcomes_module.REFERENCE_TRIALS])
+            ref = outcomes_module.reference_point(ref)
+        else:
+            ref = out.to_gains(ref_point, "ref_point")
+        return outcomes_module.hypervolume(out.gains(usable), ref)
 
     def recommend(self) -> Trial | None:
         """The complete trial to deploy. Here ``best``; a model-based proposer may judge

@@ -99,7 +99,14 @@ def _show(args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"trials    {len(trials)}: ")
     out.write(", ".join(f"{n} {s}" for s, n in states.items() if n) or "none")
     out.write("\n")
-    best = study.best
+    if study.outcomes is not None and study.outcomes.multi:
+        front = study.pareto_front()
+        out.write(f"front     {len(front)} Pareto-optimal trial(s): ")
+        out.write(", ".join(f"#{t.id}" for t in front) or "none")
+        out.write("\n")
+        best = None
+    else:
+        best = study.best
     if best is not None:
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in best.params.items())
         out.write(f"best      #{best.id}  {_fmt(best.value)}  ({params})\n")
@@ -119,9 +126,15 @@ def _show(args: argparse.Namespace, out: TextIO) -> None:
 
 def _best(args: argparse.Namespace, out: TextIO) -> None:
     study = _read(args.study)
+    if study.outcomes is not None and study.outcomes.multi:
+        raise _Failure(
+            f"{args.study}: the study has several objectives and no single best trial; "
+            "see its Pareto front (bayesopt.load(path).pareto_front())"
+        )
     best = study.best
     if best is None:
-        raise _Failure(f"{args.study}: no complete trial yet")
+        feasible = " feasible" if study.outcomes is not None and study.outcomes.constraints else ""
+        raise _Failure(f"{args.study}: no complete{feasible} trial yet")
     if args.json:
         out.write(json.dumps(_trial_json(best)) + "\n")
     else:

@@ -52,10 +52,17 @@ class Asked:
 
 @dataclass(frozen=True)
 class Told:
-    """A pending trial completed with a finite ``value``."""
+    """A pending trial completed with a finite ``value``.
+
+    In a study that declares outcomes, ``values`` holds every outcome told and
+    ``feasible`` whether the constraints hold (``None`` without constraints); ``value`` is
+    the single objective's value, ``None`` with several objectives.
+    """
 
     id: int
-    value: float
+    value: float | None
+    values: dict[str, float] | None = None
+    feasible: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -81,9 +81,10 @@ class History:
     def best(self, maximize: bool = False) -> Trial | None:
         """The complete trial with the lowest value (highest with ``maximize``), or ``None``.
 
-        Ties go to the earliest trial.
+        Ties go to the earliest trial. Trials without a ``value`` (several objectives) and
+        infeasible ones (``feasible`` false) are left out.
         """
-        complete = self.complete
+        complete = [t for t in self.complete if t.value is not None and t.feasible is not False]
         if not complete:
             return None
         sign = -1.0 if maximize else 1.0
@@ -160,7 +161,13 @@ def _apply(event: Event, trials: list[Trial], queue: list[dict], owners: dict) -
         if old.state is not TrialState.PENDING:
             raise EventError(f"trial {tid} told twice (it is already {old.state.value!r})")
         if isinstance(event, Told):
-            trials[tid] = replace(old, value=event.value, state=TrialState.COMPLETE)
+            trials[tid] = replace(
+                old,
+                value=event.value,
+                state=TrialState.COMPLETE,
+                values=None if event.values is None else dict(event.values),
+                feasible=event.feasible,
+            )
         else:
             trials[tid] = replace(old, state=TrialState.FAILED, error=event.error)
         owners.pop(tid, None)

@@ -15,11 +15,12 @@ from torch import Tensor
 
 from bayesopt import gp
 from bayesopt.multifidelity import choose_rung
+from bayesopt.outcomes import Outcomes
 from bayesopt.pruners import Pruner
 from bayesopt.space import DTYPE, Space
 from bayesopt.trial import Trial, TrialState
 
-__all__ = ["ModelData"]
+__all__ = ["ModelData", "OutcomeData"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +148,105 @@ class ModelData:
         y, untransform = gp.fit_output_transform(-loss, output_warp)
         values = -loss if maximize else loss
         return cls(X, y, X_failed, values, maximize, untransform, budget)
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeData:
+    """What the GPs of the next ask of a study with several outcomes are fitted on: one
+    column per outcome, one GP per column.
+
+    Objectives are gains (larger is better), each transformed as a single objective is
+    (``ModelOptions.output_warp``). Constraints are slacks (``bound - v`` for ``<=``,
+    ``v - bound`` for ``>=``), standardised; constraint ``j`` holds where its column is at
+    least ``thresholds[j]``, the image of a zero slack. Failed trials are imputed with each
+    column's worst value, and a NaN constraint value with a value below both the worst
+    slack observed and zero (violated), so that the model learns that those regions are
+    bad or infeasible.
+
+    Attributes:
+        X: ``n x d`` unit-cube inputs: the complete trials in ask order, then the failed ones.
+        Y: ``n x (m + c)`` targets in the model's units: ``m`` objectives, then ``c``
+            constraints.
+        thresholds: ``c`` model-unit thresholds of the constraint columns.
+        X_failed: ``f x d`` unit-cube inputs of the failed trials (the last ``f`` rows of
+            ``X``).
+        feasible: ``n`` booleans: complete trials that satisfied every constraint
+            (failed rows are false).
+        n_objectives: ``m``.
+    """
+
+    X: Tensor
+    Y: Tensor
+    thresholds: Tensor
+    X_failed: Tensor
+    feasible: Tensor
+    n_objectives: int
+
+    @classmethod
+    def from_trials(
+        cls,
+        trials: Sequence[Trial],
+        space: Space,
+        outcomes: Outcomes,
+        *,
+        output_warp: str = "yeo-johnson",
+    ) -> OutcomeData:
+        """The training tensors of ``trials``' complete and failed trials.
+
+        Raises:
+            ValueError: fewer than two trials are complete.
+
+        Example:
+            >>> from bayesopt.space import Real
+            >>> out = Outcomes.declare({"a": "min"}, {"c": ("<=", 1.0)})
+            >>> ts = [Trial(i, {"x": x}, x, "complete", values={"a": x, "c": 2 * x},
+            ...             feasible=2 * x <= 1) for i, x in enumerate((0.2, 0.5, 0.9))]
+            >>> data = OutcomeData.from_trials(ts, Space({"x": Real(0.0, 1.0)}), out)
+            >>> data.Y.shape, data.feasible.tolist()
+            (torch.Size([3, 2]), [True, True, False])
+        """
+        done = [t for t in trials if t.state is TrialState.COMPLETE and t.values is not None]
+        failed = [t for t in trials if t.state is TrialState.FAILED]
+        if len(done) < 2:
+            raise ValueError(f"the GP needs at least 2 complete trials, but there are {len(done)}.")
+        gains, slacks = outcomes.gains(done), outcomes.slacks(done)
+        slacks = (
+            torch.stack([_impute_violated(col) for col in slacks.T], 1)
+            if len(outcomes.constraints)
+            else slacks
+        )
+        feasible = (slacks >= 0).all(1) if slacks.shape[1] else torch.ones(len(done), dtype=bool)
+        feasible = feasible & torch.tensor([t.feasible is not False for t in done])
+        X = _encode(space, done)
+        X_failed = _encode(space, failed)
+        if failed:
+            X = torch.cat([X, X_failed])
+            gains = torch.cat([gains, gains.min(0).values.expand(len(failed), -1)])
+            slacks = torch.cat([slacks, slacks.min(0).values.expand(len(failed), -1)])
+            feasible = torch.cat([feasible, torch.zeros(len(failed), dtype=torch.bool)])
+        cols = [gp.fit_output_transform(g, output_warp)[0] for g in gains.T]
+        thresholds = []
+        for col in slacks.T:
+            z, t = gp.standardize_threshold(col, 0.0)
+            cols.append(z)
+            thresholds.append(t)
+        Y = torch.stack(cols, 1)
+        return cls(X, Y, torch.tensor(thresholds, dtype=DTYPE), X_failed, feasible, gains.shape[1])
+
+
+def _impute_violated(slack: Tensor) -> Tensor:
+    """NaN slacks replaced by a violated value below every observed one."""
+    nan = torch.isnan(slack)
+    if not bool(nan.any()):
+        return slack
+    finite = slack[~nan]
+    if len(finite):
+        lo, hi = float(finite.min()), float(finite.max())
+        worst = min(lo, 0.0)
+        margin = max(0.1 * (hi - lo), 1e-3 * abs(worst), 1e-6)
+    else:
+        worst, margin = 0.0, 1.0
+    return torch.where(nan, torch.full_like(slack, worst - margin), slack)
 
 
 def _encode(space: Space, trials: list[Trial]) -> Tensor:

@@ -17,6 +17,12 @@ One ask, step by step:
    pending or, unless the GP has found the objective noisy, one already evaluated.
 5. Decode the unit points into params.
 
+With declared outcomes (``objectives=``, ``constraints=``; see ``bayesopt.outcomes``) step
+2 fits one GP per outcome on ``outcome_data()`` (a BoTorch ``ModelListGP``), and step 3
+builds constrained qLogNEI (one objective), qLogNEHVI or qLogNParEGO (several), or the
+probability of feasibility while no trial is feasible (``acquisition.make_outcomes``).
+Such studies search globally: no trust region.
+
 If the GP cannot be used (fewer than two complete trials, a failed fit, a numerical error),
 the ask falls back to a space-filling Sobol point, far from every asked point, and emits one
 ``FallbackWarning``.
@@ -29,7 +35,7 @@ import math
 import numbers
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -47,7 +53,7 @@ from bayesopt._device import resolve_device
 from bayesopt._rng import derive_seed, seeded_torch
 from bayesopt._threads import Threads, check_threads, limited_threads, threads_for
 from bayesopt.asktell import AskTell
-from bayesopt.model_data import ModelData
+from bayesopt.model_data import ModelData, OutcomeData
 from bayesopt.proposal import Request
 from bayesopt.pruners import Pruner
 from bayesopt.space import DTYPE, Space
@@ -63,6 +69,7 @@ least ``NOISY_MIN_TRIALS`` trials are complete and the fitted noise variance exc
 signal, so observed points are never proposed again while others remain."""
 
 INITIAL_DESIGNS = ("sobol", "random")
+FAILURE_MODELS = ("impute", "classifier")
 FINITE_DEDUP_LIMIT = 100_000
 """In finite spaces with at most this many points the initial design skips repeats."""
 _RANDOM_KEY = 0xB0B
@@ -156,6 +163,29 @@ class Optimizer(AskTell):
             knowledge gradient per unit cost; ``should_stop`` stops a trial at its
             budget. ``model="rungs"`` runs the BOHB-style model with ``pruner``
             (``Hyperband`` over the range when none is given).
+        objectives: ``{name: "min" | "max"}``: several objectives (or one, named). The
+            study is then told ``tell(trial, {name: value, ...})`` with every objective
+            and constraint; ``trial.values`` holds them, ``trial.value`` is ``None`` with
+            several objectives, ``pareto_front()`` and ``hypervolume()`` read the result,
+            and ``best`` raises. Asks maximise qLogNEHVI (``acquisition="qlognei"``, the
+            default) or qLogNParEGO (``acquisition="parego"``), with pending points and
+            batches. Not with ``maximize=True``, a pruner or a fidelity.
+        constraints: ``{name: ("<=" | ">=", bound)}``: black-box constraints, told with
+            the objectives (without ``objectives=`` the one objective is ``"value"``:
+            ``tell(trial, {"value": v, "memory_gb": m})``). One GP per outcome; the
+            probability of feasibility multiplies the improvement (constrained qLogNEI
+            or qLogNEHVI), and before the first feasible trial asks maximise the
+            probability of feasibility. ``best`` is the best feasible trial, ``None``
+            while none is. A NaN constraint value counts as violated. Studies with
+            outcomes search globally (no trust region).
+        failure_model: how failed trials inform the asks. ``"impute"`` (default): each
+            is imputed with the worst value observed, so the GP learns that its region
+            is bad. ``"classifier"``: failures are also an unknown constraint (Gelbart et
+            al. 2014): a second GP is fitted to the 0/1 success of every finished trial,
+            and its probability of success multiplies the improvement (constrained
+            qLogNEI on the imputed objective's GP). Until a trial fails, the asks are the
+            default's; after, they search globally (no trust region). Only for a study
+            told floats, without a pruner or fidelity.
 
     Example:
         >>> import bayesopt as bo
@@ -184,7 +214,28 @@ class Optimizer(AskTell):
         threads: Threads = "auto",
         pruner: Pruner | None = None,
         fidelity: mf.Fidelity | None = None,
+        objectives: Mapping[str, str] | None = None,
+        constraints: Mapping[str, tuple[str, float]] | None = None,
+        failure_model: str = "impute",
     ) -> None:
+        if failure_model not in FAILURE_MODELS:
+            raise ValueError(
+                f"`failure_model` must be one of {FAILURE_MODELS}, but got {failure_model!r}."
+            )
+        if failure_model == "classifier" and (
+            objectives is not None or constraints is not None or pruner is not None
+            or fidelity is not None
+        ):  # fmt: skip
+            raise ValueError(
+                "`failure_model='classifier'` works on one objective told as floats, without "
+                "`objectives=`, `constraints=`, a pruner or a fidelity."
+            )
+        self.failure_model = failure_model
+        if fidelity is not None and (objectives is not None or constraints is not None):
+            raise ValueError(
+                "`fidelity` works on one objective told as floats; a study with "
+                "`objectives=` or `constraints=` takes no fidelity."
+            )
         if fidelity is not None and not isinstance(fidelity, mf.Fidelity):
             raise TypeError(
                 f"`fidelity` must be a bayesopt.multifidelity.Fidelity or None, but got "
@@ -193,8 +244,11 @@ class Optimizer(AskTell):
         if fidelity is not None and fidelity.model == "rungs" and pruner is None:
             pruner = fidelity.schedule()
         self.fidelity = fidelity
-        super().__init__(space, seed=seed, maximize=maximize, pruner=pruner)
-        self.acquisition = _acq_name(acquisition)
+        super().__init__(
+            space, seed=seed, maximize=maximize, pruner=pruner, objectives=objectives,
+            constraints=constraints,
+        )  # fmt: skip
+        self.acquisition = _acq_name(acquisition, self.outcomes)
         if n_initial is None:
             n_initial = default_n_initial(space)
         elif not isinstance(n_initial, numbers.Integral) or isinstance(n_initial, bool):
@@ -236,16 +290,21 @@ class Optimizer(AskTell):
 
         ``device`` and ``threads`` are left out: where and on how many threads the GP runs
         is not part of a study, which may be created on a GPU and resumed on a CPU (the
-        asks agree up to float rounding). ``fidelity`` is recorded when set.
+        asks agree up to float rounding). ``fidelity`` is recorded when set, and
+        ``failure_model`` when it is not the default.
         """
-        return {
-            "acquisition": self.acquisition,
-            "n_initial": self.n_initial,
-            "initial_design": self.initial_design,
-            "model_options": self.model_options,
-            "propose_options": self.propose_options,
-            "trust_region": self.trust_region,
-        } | ({} if self.fidelity is None else {"fidelity": self.fidelity})
+        return (
+            {
+                "acquisition": self.acquisition,
+                "n_initial": self.n_initial,
+                "initial_design": self.initial_design,
+                "model_options": self.model_options,
+                "propose_options": self.propose_options,
+                "trust_region": self.trust_region,
+            }
+            | ({} if self.fidelity is None else {"fidelity": self.fidelity})
+            | ({} if self.failure_model == "impute" else {"failure_model": self.failure_model})
+        )
 
     # Budgets ----------------------------------------------------------------------------
     def check_step(self, step: float) -> None:
@@ -396,6 +455,11 @@ class Optimizer(AskTell):
             >>> data.X.shape, data.y.shape, int(data.y.argmax())
             (torch.Size([3, 1]), torch.Size([3]), 1)
         """
+        if self.outcomes is not None:
+            raise ValueError(
+                "model_data() is the single objective's data; a study with declared "
+                "outcomes is fitted on outcome_data()."
+            )
         if self.pruner is not None or self._uses_curves():
             return ModelData.from_rung(
                 self._trials,
@@ -474,7 +538,7 @@ class Optimizer(AskTell):
             True
         """
         done = [t for t in self._trials if t.state is TrialState.COMPLETE]
-        if len(done) < NOISY_MIN_TRIALS:
+        if len(done) < NOISY_MIN_TRIALS or self.outcomes is not None:
             return self.best
         data = self._complete_data()
         seed = derive_seed(self.seed, len(self._trials), _RECOMMEND_KEY)
@@ -502,6 +566,16 @@ class Optimizer(AskTell):
         """``n`` points from the GP, and their budgets (``None`` without a fidelity)."""
         if self._uses_curves():
             return self._guarded(lambda on: self._propose_fidelity(n, U_pending.to(on), seed), seed)
+        if self.outcomes is not None:
+            try:
+                odata = self.outcome_data()
+            except ValueError as exc:
+                raise _CannotModel(str(exc), FallbackReason.TOO_FEW_COMPLETE) from None
+
+            def outcome_points(on: torch.device) -> tuple[Tensor, list[float | None]]:
+                return self._propose_outcomes(n, odata, U_pending.to(on), seed), [None] * n
+
+            return self._guarded(outcome_points, seed, len(odata.X))
         n_done = sum(t.state is TrialState.COMPLETE for t in self._trials)
         if self.pruner is None and n_done < 2:
             raise _CannotModel(
@@ -516,6 +590,9 @@ class Optimizer(AskTell):
         budget = None if self.fidelity is None else self.fidelity.max_step
 
         def points(on: torch.device) -> tuple[Tensor, list[float | None]]:
+            if self.failure_model == "classifier" and len(X_failed):
+                U = self._propose_classifier(n, data, U_pending.to(on), seed)
+                return U, [budget] * n
             U = self._propose(n, X.to(on), y.to(on), X_failed.to(on), U_pending.to(on), seed)
             return U, [budget] * n
 
@@ -675,6 +752,152 @@ class Optimizer(AskTell):
             structure=self._structure,
         )
 
+    def outcome_data(self) -> OutcomeData:
+        """The training tensors of the next ask's GPs in a study with declared outcomes:
+        one column per outcome (``OutcomeData.from_trials``).
+
+        Raises:
+            ValueError: the study declares no outcomes, or fewer than two trials are
+                complete.
+
+        Example:
+            >>> import bayesopt as bo
+            >>> opt = bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0,
+            ...                    constraints={"c": ("<=", 0.5)})
+            >>> for x in (0.2, 0.5, 0.9):
+            ...     _ = opt.add({"x": x}, {"value": (x - 0.4) ** 2, "c": x})
+            >>> data = opt.outcome_data()
+            >>> data.Y.shape, data.feasible.tolist()
+            (torch.Size([3, 2]), [True, True, False])
+        """
+        if self.outcomes is None:
+            raise ValueError("outcome_data() needs `objectives=` or `constraints=`.")
+        return OutcomeData.from_trials(
+            self._trials, self.space, self.outcomes, output_warp=self.model_options.output_warp
+        )
+
+    def _propose_outcomes(self, n: int, data: OutcomeData, U_pending: Tensor, seed: int) -> Tensor:
+        """Fit one GP per outcome and maximise the outcomes' acquisition for ``n`` points
+        (globally: no trust region)."""
+        from botorch.models import ModelListGP
+
+        on = U_pending.device
+        X, Y, feasible = data.X.to(on), data.Y.to(on), data.feasible.to(on)
+        X_all, X_failed = X, data.X_failed.to(on)
+        m = data.n_objectives
+        # The incumbents: the feasible Pareto set (the best feasible point with one
+        # objective), else the points nearest to feasibility.
+        if bool(feasible.any()):
+            idx = torch.nonzero(feasible).reshape(-1)
+            gains = Y[idx, :m]
+            front = idx[_pareto(gains)]
+            order = front[torch.argsort(Y[front, 0], descending=True, stable=True)]
+        else:
+            worst = (Y[:, m:] - data.thresholds.to(Y)).min(dim=1).values
+            order = torch.argsort(worst, descending=True, stable=True)
+        centres = X[order[: max(1, self.propose_options.n_incumbents)]]
+        keep = self._outcome_subset(X, centres)
+        X, Y, feasible = X[keep], Y[keep], feasible[keep]
+        models = [
+            gp.fit(
+                X, Y[:, j], cat_dims=self.space.categorical_dims, seed=derive_seed(seed, j),
+                options=self.model_options,
+            )
+            for j in range(Y.shape[1])
+        ]  # fmt: skip
+        model = ModelListGP(*models)
+        acqf = acquisition.make_outcomes(
+            self.acquisition,
+            model,
+            n_objectives=m,
+            thresholds=data.thresholds.to(Y),
+            X_baseline=X,
+            Y_baseline=Y,
+            feasible=feasible,
+            X_pending=U_pending,
+            seed=seed,
+        )
+        X_avoid = torch.cat([U_pending, X_failed, X_all])
+        scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)
+        return propose.maximize(
+            acqf,
+            self._grids,
+            q=n,
+            seed=seed,
+            X_pending=U_pending,
+            X_avoid=X_avoid,
+            X_starts=centres[: self.propose_options.n_incumbents],
+            options=self.propose_options,
+            scales=scales,
+            cat_dims=self.space.categorical_dims,
+            structure=self._structure,
+        )
+
+    def _propose_classifier(self, n: int, data: ModelData, U_pending: Tensor, seed: int) -> Tensor:
+        """``failure_model="classifier"``: the objective's GP (failures imputed), a GP on
+        every finished trial's success (1) or failure (0), and constrained qLogNEI with
+        success as the constraint, over the complete trials as baseline (globally).
+
+        Fitting the objective on the complete trials only (Gelbart et al.'s choice) asked
+        more failing points than imputation alone on Branin with ``x1 > 5`` failing (13
+        against 7 of 75 model asks, seeds 0-2): the GP extrapolated into the failing
+        region's unexplored corners, where the success GP is uncertain too."""
+        from botorch.models import ModelListGP
+
+        on = U_pending.device
+        f = len(data.X_failed)
+        X_all, X_failed = data.X.to(on), data.X_failed.to(on)
+        y_all = data.y.to(on)
+        X, y = X_all[: len(X_all) - f], y_all[: len(X_all) - f]
+        success = torch.cat([torch.ones(len(X_all) - f), torch.zeros(f)]).to(y)
+        keep = self._outcome_subset(X_all, X_all[int(torch.argmax(y_all))][None])
+        X_fit, y_fit, success = X_all[keep], y_all[keep], success[keep]
+        if len(keep) < len(X_all):  # a local model (max_exact): standardised again
+            y_fit = gp.standardize(y_fit)
+        z, threshold = gp.standardize_threshold(success, 0.5)
+        cats = self.space.categorical_dims
+        models = [
+            gp.fit(X_fit, y_fit, cat_dims=cats, seed=seed, options=self.model_options),
+            gp.fit(X_fit, z.to(on), cat_dims=cats, seed=derive_seed(seed, 1),
+                   options=self.model_options),
+        ]  # fmt: skip
+        acqf = acquisition.make_outcomes(
+            "qlognei",
+            ModelListGP(*models),
+            n_objectives=1,
+            thresholds=torch.tensor([threshold]).to(y),
+            X_baseline=X,
+            Y_baseline=y[:, None],
+            feasible=torch.ones(len(X), dtype=torch.bool, device=on),
+            X_pending=U_pending,
+            seed=seed,
+        )
+        n_best = self.propose_options.n_incumbents
+        return propose.maximize(
+            acqf,
+            self._grids,
+            q=n,
+            seed=seed,
+            X_pending=U_pending,
+            X_avoid=torch.cat([U_pending, X_failed, X_all]),
+            X_starts=X[torch.argsort(y, descending=True, stable=True)[:n_best]],
+            options=self.propose_options,
+            scales=gp.lengthscales(models[0], self.space.dim, cats),
+            cat_dims=cats,
+            structure=self._structure,
+        )
+
+    def _outcome_subset(self, X: Tensor, centres: Tensor) -> Tensor:
+        """Indices of at most ``model_options.max_exact`` observations: all of them, or
+        beyond that those nearest to the incumbents (as ``_local_data`` does for one
+        objective)."""
+        m = self.model_options.max_exact
+        if len(X) <= m:
+            return torch.arange(len(X), device=X.device)
+        dist = torch.cdist(X, centres).min(dim=1).values
+        keep = torch.argsort(dist, stable=True)[:m]
+        return torch.sort(keep).values
+
     def _maximize_in_box(
         self,
         acqf: AcquisitionFunction,
@@ -722,7 +945,9 @@ class Optimizer(AskTell):
         optimiser uses one; see ``trust_region``)."""
         finished = [t for t in self._trials if t.state is not TrialState.PENDING]
         losses = [
-            self._loss(t.value) if t.state is TrialState.COMPLETE else float("nan")
+            self._loss(t.value)
+            if t.state is TrialState.COMPLETE and t.value is not None and t.feasible is not False
+            else float("nan")
             for t in finished
         ]
         counts = [t.source in (Source.MODEL, Source.FALLBACK) for t in finished]
@@ -782,11 +1007,33 @@ class _CannotModel(Exception):
         self.reason = reason
 
 
+def _pareto(gains: Tensor) -> Tensor:
+    """``n`` booleans: the non-dominated rows of ``n x m`` gains."""
+    from bayesopt.outcomes import pareto_mask
+
+    return pareto_mask(gains.cpu()).to(gains.device)
+
+
 def _key(u: Tensor) -> tuple[float, ...]:
     return tuple(round(x, 12) for x in u.tolist())
 
 
-def _acq_name(name: object) -> str:
+def _acq_name(name: object, outcomes: Any = None) -> str:
+    if outcomes is not None:
+        known = acquisition.OUTCOME_ACQUISITIONS
+        if not isinstance(name, str):
+            raise TypeError(f"Optimizer: `acquisition` must be a str, but got {name!r}.")
+        if name not in known:
+            raise ValueError(
+                f"Optimizer: with `objectives=` or `constraints=`, `acquisition` must be one "
+                f"of {known}, but got {name!r}."
+            )
+        if name == "parego" and not outcomes.multi:
+            raise ValueError(
+                "Optimizer: `acquisition='parego'` needs several objectives, but the study "
+                f"has one ({outcomes.objective_names[0]!r})."
+            )
+        return name
     try:
         return acquisition.check_name(name)
     except (TypeError, ValueError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -38,6 +39,11 @@ class RandomSearch(AskTell):
         storage: a journal file: every ask and tell is appended and fsynced before the call
             returns, and an existing journal is resumed (same space and settings; see
             ``bayesopt.journal``).
+        objectives: ``{name: "min" | "max"}``, as ``Optimizer`` takes them: the study is
+            then told mappings, and ``pareto_front()`` and ``hypervolume()`` read it (a
+            baseline with ``Optimizer``'s interface; see ``bayesopt.outcomes``).
+        constraints: ``{name: ("<=" | ">=", bound)}``, as ``Optimizer`` takes them
+            (``best`` is then the best feasible trial).
 
     Example:
         >>> import bayesopt as bo
@@ -58,8 +64,13 @@ class RandomSearch(AskTell):
         sobol: bool = False,
         pruner: Pruner | None = None,
         storage: str | os.PathLike | None = None,
+        objectives: Mapping[str, str] | None = None,
+        constraints: Mapping[str, tuple[str, float]] | None = None,
     ) -> None:
-        super().__init__(space, seed=seed, maximize=maximize, pruner=pruner)
+        super().__init__(
+            space, seed=seed, maximize=maximize, pruner=pruner, objectives=objectives,
+            constraints=constraints,
+        )  # fmt: skip
         if not isinstance(sobol, bool):
             raise TypeError(f"`sobol` must be a bool, but got {sobol!r}.")
         self.sobol = sobol

@@ -85,7 +85,8 @@ def check_header(header: Header, mine: Header, where: str, *, seed_given: bool) 
     """Check that a journal's ``header`` describes the study of the proposer ``mine``.
 
     The seed is compared only when ``seed_given``; settings only where both have them,
-    except the pruner, which both must have or lack.
+    except the pruner and the outcomes (``objectives``, ``constraints``), which both must
+    have or lack; a journal without ``failure_model`` has the default, ``"impute"``.
 
     Raises:
         ValueError: the class, space, seed, maximize or a setting differs (named).
@@ -119,6 +120,15 @@ def check_header(header: Header, mine: Header, where: str, *, seed_given: bool) 
     theirs, ours = header.settings.get("pruner"), mine.settings.get("pruner")
     if (theirs is None) != (ours is None):  # a study is pruned by one rule throughout
         diffs.append(f"pruner={theirs!r} in the journal but {ours!r} here")
+    for key in ("objectives", "constraints"):  # a study is told the same outcomes throughout
+        theirs, ours = header.settings.get(key), mine.settings.get(key)
+        if (theirs is None) != (ours is None):
+            diffs.append(f"{key}={theirs!r} in the journal but {ours!r} here")
+    theirs = header.settings.get("failure_model", "impute")  # absent: the default
+    ours = mine.settings.get("failure_model", "impute")
+    both = "failure_model" in header.settings and "failure_model" in mine.settings
+    if theirs != ours and not both:  # when both have it, it was compared above
+        diffs.append(f"failure_model={theirs!r} in the journal but {ours!r} here")
     if diffs:
         raise ValueError(
             f"the settings differ from the study in {where}: {'; '.join(diffs)}. Pass the "

@@ -111,7 +111,8 @@ class Result:
 
     Attributes:
         best: the best complete trial (its ``params`` and ``value``), or ``None`` when no
-            trial completed.
+            trial completed (with constraints: the best feasible one; with several
+            objectives always ``None``: see ``optimizer.pareto_front()``).
         trials: every trial of the study, in ask order.
         optimizer: the ``Optimizer``, to go on with ``ask`` and ``tell``, or to plot.
     """
@@ -285,7 +286,10 @@ def minimize(
         unpack: ``True``: call ``f(**params)``; ``False``: call ``f(params)``; ``None``
             (the default): decide from ``f``'s signature.
         **optimizer_options: passed to ``Optimizer`` (``acquisition``, ``n_initial``,
-            ``pruner``, ...).
+            ``pruner``, ...). With ``objectives=`` or ``constraints=`` (see
+            ``bayesopt.outcomes``), ``f`` returns a mapping ``{name: value}`` of every
+            objective and constraint; a return value that is not such a mapping fails its
+            trial, as a non-number does for a plain objective.
 
     Returns:
         A ``Result`` with ``best``, ``trials`` and the ``optimizer``.
@@ -432,7 +436,14 @@ def _optimize(
     call = _Keywords(f) if calling.keywords else f
     loop = _Loop(opt, call, calling.handle, n_trials, n_workers, pool, timeout, callbacks, progress)
     loop.run()
-    return Result(opt.best, opt.trials, opt)
+    return Result(_best(opt), opt.trials, opt)
+
+
+def _best(opt: AskTell) -> Trial | None:
+    """``opt.best``, or ``None`` for a study with several objectives (which has none)."""
+    if opt.outcomes is not None and opt.outcomes.multi:
+        return None
+    return opt.best
 
 
 def _check_picklable(f: Any) -> None:
@@ -567,7 +578,10 @@ class _Loop:
         value, error = None, payload if kind == "error" else None
         if kind == "value":
             try:
-                value, error = check_value(payload)
+                if self.opt.outcomes is None:
+                    value, error = check_value(payload)
+                else:  # a mapping of outcomes: checked here, told as it is
+                    value, error = payload, self.opt.outcomes.check(payload)[3]
             except Exception as exc:  # whatever f returned, the run goes on
                 error = self._bad_value(trial, payload, exc)
         try:
@@ -627,10 +641,16 @@ class _Loop:
         if not self.warned_value:
             self.warned_value = True
             cause = "" if isinstance(exc, TypeError) else f" ({_describe(exc)})"
+            outcomes = self.opt.outcomes
+            rule = (
+                "a real number (a float, an int, or a numpy or torch scalar)"
+                if outcomes is None
+                else f"a mapping of every outcome {list(outcomes.names)} to a real number"
+            )
             warnings.warn(
                 f"minimize(): trial {trial.id} failed: the objective returned {what} of type "
-                f"{type(payload).__name__}{cause}; it must return a real number (a float, an "
-                "int, or a numpy or torch scalar). The run goes on; later trials that return "
+                f"{type(payload).__name__}{cause}; it must return {rule}. The run goes on; "
+                "later trials that return "
                 "such values fail without this warning (see `result.trials[i].error`).",
                 RuntimeWarning,
                 stacklevel=7,  # from minimize(): its caller
@@ -689,8 +709,11 @@ class _Progress:
 
     def update(self, opt: AskTell) -> None:
         done = sum(t.is_finished for t in opt.trials)
-        best = opt.best
-        text = "best=-" if best is None else f"best={best.value:.6g}"
+        if opt.outcomes is not None and opt.outcomes.multi:
+            text = f"front={len(opt.pareto_front())}"
+        else:
+            best = opt.best
+            text = "best=-" if best is None else f"best={best.value:.6g}"
         if self.tqdm is not None:
             self.tqdm.update(max(0, min(done, self.total) - self.tqdm.n))
             self.tqdm.set_postfix_str(text, refresh=True)

@@ -67,6 +67,11 @@ class Trial:
             increasing step order (``AskTell.report``).
         budget: the step to train to, when the optimiser chose one (a multi-fidelity
             ``Optimizer``: see ``bayesopt.multifidelity``); ``None`` otherwise.
+        values: every outcome told, ``{name: value}``, in a study that declares
+            objectives or constraints (``bayesopt.outcomes``); ``None`` otherwise. With
+            several objectives ``value`` is ``None`` and the objectives are here.
+        feasible: whether every constraint holds, in a study with constraints (a NaN
+            constraint value counts as violated); ``None`` otherwise, and while pending.
 
     Example:
         >>> Trial(id=0, params={"x": 1.0})
@@ -81,6 +86,8 @@ class Trial:
     error: str | None = field(default=None, compare=False)
     intermediate: tuple[tuple[float, float], ...] = field(default=(), compare=False)
     budget: float | None = field(default=None, compare=False)
+    values: dict[str, float] | None = field(default=None, compare=False)
+    feasible: bool | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", TrialState(self.state))
@@ -93,8 +100,10 @@ class Trial:
     def __repr__(self) -> str:
         value = "" if self.value is None else f", value={self.value!r}"
         budget = "" if self.budget is None else f", budget={self.budget!r}"
+        values = "" if self.values is None else f", values={self.values!r}"
+        feasible = "" if self.feasible is None else f", feasible={self.feasible!r}"
         return (
-            f"Trial(id={self.id}, params={self.params!r}{value}, "
+            f"Trial(id={self.id}, params={self.params!r}{value}{values}{feasible}, "
             f'state="{self.state.value}"{budget})'
         )
 
@@ -103,6 +112,7 @@ class Trial:
         return Trial(
             self.id, dict(self.params), self.value, self.state, self.source, self.error,
             self.intermediate, self.budget,
+            None if self.values is None else dict(self.values), self.feasible,
         )  # fmt: skip
 
     @property
@@ -113,7 +123,8 @@ class Trial:
     def to_record(self) -> dict[str, Any]:
         """A flat dict: ``id``, ``state``, ``value``, ``source``, ``params_<name>``,
         ``error`` when the trial has one, ``last_step`` when it reported intermediate
-        values, and ``budget`` when its ask set one."""
+        values, ``budget`` when its ask set one, and, in a study with several outcomes,
+        ``values_<name>`` for each outcome and ``feasible`` when it has constraints."""
         record: dict[str, Any] = {
             "id": self.id,
             "state": self.state.value,
@@ -127,6 +138,10 @@ class Trial:
             record["last_step"] = self.intermediate[-1][0]
         if self.budget is not None:
             record["budget"] = self.budget
+        if self.values is not None:
+            record.update({f"values_{k}": v for k, v in self.values.items()})
+        if self.feasible is not None:
+            record["feasible"] = self.feasible
         return record
 
 

@@ -51,6 +51,24 @@ def test_show_and_best(study):
     }
 
 
+def test_show_best_and_export_on_a_study_with_two_objectives(tmp_path, capsys):
+    path = tmp_path / "mo.jsonl"
+    rs = bo.RandomSearch(SPACE, seed=0, storage=path, objectives={"f": "min", "g": "min"})
+    for _ in range(6):
+        t = rs.ask()
+        rs.tell(t, {"f": t.params["x"], "g": 1.0 - t.params["x"] ** 2})
+    rs.close()
+    front = bo.load(path).pareto_front()
+    code, text = _run("show", str(path))
+    assert code == 0 and f"front     {len(front)} Pareto-optimal trial(s)" in text
+    assert ", ".join(f"#{t.id}" for t in front) in text
+    code, _ = _run("best", str(path))
+    assert code == 1 and "several objectives" in capsys.readouterr().err
+    out = tmp_path / "mo.csv"
+    assert _run("export", str(path), "--csv", str(out))[0] == 0
+    assert len(list(csv.DictReader(out.open()))) == 6
+
+
 def test_export_round_trips_the_records(study, tmp_path):
     out = tmp_path / "out.csv"
     assert _run("export", str(study), "--csv", str(out))[0] == 0

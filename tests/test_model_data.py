@@ -49,3 +49,32 @@ def test_needs_two_complete_trials():
         opt.model_data()
     with pytest.raises(ValueError, match="at least 2 complete trials"):
         ModelData.from_trials(opt.trials, opt.space)
+
+
+def test_outcome_data_columns_thresholds_and_imputation():
+    from bayesopt.model_data import OutcomeData
+
+    opt = bo.Optimizer(
+        bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0,
+        objectives={"a": "min", "b": "max"}, constraints={"c": ("<=", 0.5)},
+    )  # fmt: skip
+    for x, c in ((0.1, 0.2), (0.5, 0.9), (0.9, float("nan"))):
+        opt.add({"x": x}, {"a": x, "b": x, "c": c})
+    opt.add({"x": 0.7}, failed=True)
+    data = opt.outcome_data()
+    assert isinstance(data, OutcomeData) and data.n_objectives == 2
+    assert data.X[:, 0].tolist() == [0.1, 0.5, 0.9, 0.7]  # complete, then failed
+    assert data.feasible.tolist() == [True, False, False, False]
+    # Objective columns are gains: "a" is minimised (decreasing in x), "b" maximised.
+    assert data.Y[0, 0] > data.Y[1, 0] > data.Y[2, 0]
+    assert data.Y[0, 1] < data.Y[1, 1] < data.Y[2, 1]
+    # The failed row is imputed with each column's worst value.
+    assert data.Y[3, 0] == data.Y[:3, 0].min() and data.Y[3, 1] == data.Y[:3, 1].min()
+    # A constraint holds where its column reaches the threshold; NaN is below everything.
+    t = float(data.thresholds[0])
+    assert (data.Y[:, 2] >= t).tolist() == [True, False, False, False]
+    assert data.Y[2, 2] < data.Y[1, 2]
+    with pytest.raises(ValueError, match="outcome_data"):
+        opt.model_data()
+    with pytest.raises(ValueError, match="objectives"):
+        bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)})).outcome_data()

@@ -368,3 +368,65 @@ def test_importance_bars_put_the_most_important_parameter_on_top(opt_mixed):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[::-1] == imp.ranking()
     assert len(ax.patches) == 2 * len(labels)
+
+
+# Several outcomes ------------------------------------------------------------------------
+def _mo_study(m: int = 2) -> bo.RandomSearch:
+    names = ["a", "b", "c"][:m]
+    rs = bo.RandomSearch(
+        bo.Space({"x": bo.Real(0.0, 1.0)}),
+        seed=0,
+        objectives={k: "min" for k in names},
+        constraints={"g": ("<=", 0.8)},
+    )
+    for x in (0.1, 0.3, 0.5, 0.7, 0.9):
+        values = {"a": x, "b": (1 - x) ** 2, "c": abs(x - 0.5)}
+        rs.add({"x": x}, {**{k: values[k] for k in names}, "g": x})
+    rs.add({"x": 0.6}, {**{k: 2.0 for k in names}, "g": 0.0})  # feasible, dominated
+    return rs
+
+
+def test_pareto_front_marks_front_dominated_and_infeasible_trials():
+    rs = _mo_study()
+    ax = plot.pareto_front(rs)
+    labels = [c.get_label() for c in ax.collections]
+    assert labels == ["feasible", "infeasible", "Pareto front"]
+    sizes = [len(c.get_offsets()) for c in ax.collections]
+    assert sizes == [1, 1, 4]  # x = 0.6 dominated; x = 0.9 infeasible
+    front = ax.collections[2].get_offsets()
+    assert sorted(np.asarray(front)[:, 0].tolist()) == pytest.approx([0.1, 0.3, 0.5, 0.7])
+    assert len(ax.lines) == 1  # the attainment staircase
+
+
+def test_pareto_front_draws_a_pairs_plot_for_three_objectives():
+    axes = plot.pareto_front(_mo_study(3))
+    assert axes.shape == (3, 3)
+    assert axes[1, 0].get_xlabel() == "a (min)" and axes[1, 0].get_ylabel() == "b (min)"
+    assert axes[0, 0].texts[0].get_text() == "a (min)"
+
+
+def test_pareto_front_needs_two_objectives():
+    rs = bo.RandomSearch(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0,
+                         constraints={"g": ("<=", 1.0)})  # fmt: skip
+    with pytest.raises(ValueError, match="two objectives"):
+        plot.pareto_front(rs)
+    with pytest.raises(ValueError, match="objectives"):
+        plot.hypervolume_history(bo.RandomSearch(bo.Space({"x": bo.Real(0.0, 1.0)})))
+
+
+def test_hypervolume_history_is_the_study_hypervolume_and_never_decreases():
+    rs = _mo_study()
+    ax = plot.hypervolume_history(rs)
+    y = ax.lines[0].get_ydata()
+    assert len(y) == len(rs.trials)
+    assert np.all(np.diff(y) >= 0)
+    assert y[-1] == pytest.approx(rs.hypervolume())
+
+
+def test_feasibility_draws_the_running_share():
+    rs = _mo_study()
+    ax = plot.feasibility(rs)
+    assert ax.lines[0].get_ydata().tolist() == pytest.approx([1, 1, 1, 1, 0.8, 5 / 6])
+    labels = [c.get_label() for c in ax.collections]
+    assert labels == ["feasible", "infeasible"]
+    assert len(ax.collections[1].get_offsets()) == 1

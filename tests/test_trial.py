@@ -62,3 +62,15 @@ def test_check_value():
         check_value(1.0, error="boom")
     with pytest.raises(TypeError, match="`failed` must be a bool"):
         check_value(None, failed="yes")
+
+
+def test_values_and_feasible_are_copied_and_exported():
+    t = bo.Trial(0, {"x": 1.0}, None, "complete", values={"a": 1.0, "c": 2.0}, feasible=False)
+    c = t.copy()
+    c.values["a"] = 5.0
+    assert t.values == {"a": 1.0, "c": 2.0} and c.feasible is False
+    assert "values={'a': 1.0, 'c': 2.0}, feasible=False" in repr(t)
+    record = t.to_record()
+    assert record["values_a"] == 1.0 and record["values_c"] == 2.0
+    assert record["feasible"] is False and record["value"] is None
+    assert "feasible" not in bo.Trial(1, {"x": 1.0}, 2.0, "complete").to_record()

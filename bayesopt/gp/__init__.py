@@ -65,6 +65,7 @@ from bayesopt.gp.transforms import (
     OUTPUT_WARPS,
     fit_output_transform,
     standardize,
+    standardize_threshold,
     transform_outputs,
 )
 
@@ -95,6 +96,7 @@ __all__ = [
     "map_fit",
     "noise_fraction",
     "standardize",
+    "standardize_threshold",
     "stationary",
     "transform_outputs",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "OUTPUT_WARPS",
     "fit_output_transform",
     "standardize",
+    "standardize_threshold",
     "transform_outputs",
     "yeo_johnson_lambda",
 ]
@@ -61,6 +62,27 @@ def standardize(y: Tensor) -> Tensor:
     if not (spread > 0 and sd > 0):
         return torch.zeros_like(y, dtype=torch.float64)
     return ((y.to(torch.float64) - median) / spread - mean) / sd
+
+
+def standardize_threshold(y: Tensor, threshold: float) -> tuple[Tensor, float]:
+    """``standardize(y)`` and the image of ``threshold`` under the same affine map.
+
+    For a constant ``y`` (which maps to zeros) the threshold maps to ``-1`` when the
+    constant is at or above it and to ``+1`` when below, so that the order of the data and
+    the threshold is kept.
+
+    Example:
+        >>> import torch
+        >>> z, t = standardize_threshold(torch.tensor([1.0, 2.0, 3.0]), 2.5)
+        >>> z.tolist(), t
+        ([-1.0, 0.0, 1.0], 0.5)
+    """
+    median, spread, mean, sd = _standardizer(y)
+    if not (spread > 0 and sd > 0):
+        above = bool((y.to(torch.float64) >= threshold).all())
+        return torch.zeros_like(y, dtype=torch.float64), -1.0 if above else 1.0
+    z = ((y.to(torch.float64) - median) / spread - mean) / sd
+    return z, ((threshold - median) / spread - mean) / sd
 
 
 def _unstandardize(params: tuple[float, float, float, float], v: np.ndarray) -> np.ndarray:

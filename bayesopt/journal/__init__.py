@@ -11,15 +11,23 @@ created    ``format``, ``version``, ``optimizer`` (class), ``space``, ``seed``,
 asked      ``trials`` (``id``, ``params``, ``source`` each, and ``budget`` when the ask
            set one), ``dequeued`` (how many came from the queue), ``session`` (the
            writer that asked them)
-told       ``id``, ``value``
+told       ``id``, ``value``; in a study that declares outcomes also ``values``
+           (``{name: value}``, every outcome) and ``feasible`` (``null`` without
+           constraints), with ``value`` ``null`` when there are several objectives
 failed     ``id``, ``error`` (``"TypeName: message"`` or ``null``)
-added      ``id``, ``params``, ``value`` (``null`` when failed), ``error``
+added      ``id``, ``params``, ``value`` (``null`` when failed), ``error``, and, with
+           declared outcomes, ``values`` and ``feasible`` as in ``told``
 enqueued   ``params``
 claimed    ``ids``, ``session``: pending trials whose writer died, taken over by another
 reported   ``id``, ``step``, ``value``: an intermediate value of a pending trial
 pruned     ``id``, ``error``: a pending trial stopped early (``error`` ``null`` when its
            pruner decided, else why: a non-finite intermediate value)
 ========== ==============================================================================
+
+A study that declares objectives or constraints keeps them in ``settings``
+(``objectives``: ``(name, direction)`` pairs; ``constraints``: ``(name, op, bound)``
+triples) and is written as version 2; any other study as version 1, which this code still
+reads (and writes), so older releases read it too.
 
 Every line also ends with ``"seq"`` (its line number) and ``"crc"`` (the CRC-32, in hex, of
 the line's bytes before ``,"crc":``), so that a changed, lost, repeated or moved line is

@@ -45,7 +45,12 @@ __all__ = [
 ]
 
 FORMAT = "bayesopt-journal"
-VERSION = 1
+VERSION = 2
+"""The newest version this code writes and reads. Version 2 adds the outcomes of a study
+that declares objectives or constraints (``values`` and ``feasible`` on ``told`` and
+``added`` events); a study told plain floats is still written as version 1, line for line
+as before, so that older releases read it."""
+OUTCOME_SETTINGS = ("objectives", "constraints")
 EVENTS = (
     "created", "asked", "told", "failed", "added", "enqueued", "claimed", "reported", "pruned",
 )  # fmt: skip
@@ -211,6 +216,25 @@ def _budget(item: dict) -> float | None:
     return value
 
 
+def _encode_outcomes(values: Mapping[str, float] | None, feasible: bool | None) -> dict:
+    """The ``values`` and ``feasible`` fields of a trial with several outcomes (none
+    without)."""
+    if values is None:
+        return {}
+    return {"values": {k: encode_value(v) for k, v in values.items()}, "feasible": feasible}
+
+
+def _decode_outcomes(obj: dict) -> tuple[dict[str, float], bool | None]:
+    raw = _field(obj, "values", (dict,), "an object")
+    values = {}
+    for k, v in raw.items():
+        x = decode_value(v)
+        if type(x) is not float:
+            raise EventError(f"outcome {k!r} must be a float, but got {x!r}")
+        values[k] = x
+    return values, _field(obj, "feasible", (bool, type(None)), "a bool or null")
+
+
 def encode_event(event: Event) -> dict[str, Any]:
     """The JSON record of an event (``"time"`` is the Unix time of the call)."""
     out: dict[str, Any]
@@ -224,12 +248,14 @@ def encode_event(event: Event) -> dict[str, Any]:
         out["session"] = event.session
     elif isinstance(event, Told):
         out = {"event": "told", "id": event.id, "value": event.value}
+        out.update(_encode_outcomes(event.values, event.feasible))
     elif isinstance(event, Failed):
         out = {"event": "failed", "id": event.id, "error": event.error}
     elif isinstance(event, Added):
         t = event.trial
         out = {"event": "added", "id": t.id, "params": _encode_params(t.params)}
         out.update(value=t.value, error=t.error)
+        out.update(_encode_outcomes(t.values, t.feasible))
     elif isinstance(event, Enqueued):
         out = {"event": "enqueued", "params": _encode_params(event.params)}
     elif isinstance(event, Claimed):
@@ -266,11 +292,22 @@ def decode_event(obj: dict[str, Any], space: Space) -> Event:
             raise EventError("an asked event needs at least one trial")
         return Asked(tuple(trials), _id(obj, "dequeued"), _session(obj))
     if kind == "told":
+        if "values" in obj:
+            values, feasible = _decode_outcomes(obj)
+            value = None if obj.get("value", 0) is None else _finite(obj)
+            return Told(_id(obj), value, values, feasible)
         return Told(_id(obj), _finite(obj))
     if kind == "failed":
         return Failed(_id(obj), _error(obj))
     if kind == "added":
         params = decode_params(_field(obj, "params", (dict,), "an object"), space)
+        if "values" in obj:
+            values, feasible = _decode_outcomes(obj)
+            value = None if obj.get("value", 0) is None else _finite(obj)
+            error = _error(obj)
+            state = TrialState.COMPLETE if error is None else TrialState.FAILED
+            trial = Trial(_id(obj), params, value, state, Source.ADDED, error)
+            return Added(dataclasses.replace(trial, values=values, feasible=feasible))
         if obj.get("value", 0) is None:
             return Added(
                 Trial(_id(obj), params, None, TrialState.FAILED, Source.ADDED, _error(obj))
@@ -357,7 +394,7 @@ def encode_header(header: Header) -> dict[str, Any]:
     return {
         "event": "created",
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if any(k in header.settings for k in OUTCOME_SETTINGS) else 1,
         "optimizer": header.optimizer,
         "space": space_to_json(header.space),
         "seed": header.seed,

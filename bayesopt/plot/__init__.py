@@ -17,6 +17,10 @@ function                 draws
 ``acquisition_slice``    1-D slice of the acquisition function the optimiser maximises
 ``slice_1d``             both of the above, stacked, from one fit
 ``slice_2d``             2-D slice: posterior mean, s.d. or acquisition as contours
+``pareto_front``         trials in objective space, Pareto front highlighted,
+                         infeasible marked (a pairs plot for three objectives)
+``hypervolume_history``  hypervolume of the first ``k`` trials against ``k``
+``feasibility``          each trial's feasibility and the running share feasible
 =======================  ==========================================================
 
 Every function takes an optional ``ax=`` (a new figure is made without one) and returns
@@ -25,11 +29,12 @@ tensors its next ask fits (``Optimizer.model_data()``) with its model settings; 
 returned ``SurrogateView`` instead of the optimiser to draw several slices from one fit.
 
 Modules: ``runs`` (convergence, history, curves, parallel coordinates), ``bars``
-(importances), ``view`` (the refitted GP) and ``slices`` (posterior and acquisition
-slices).
+(importances), ``view`` (the refitted GP), ``slices`` (posterior and acquisition
+slices) and ``pareto`` (several outcomes).
 """
 
 from bayesopt.plot.bars import importance
+from bayesopt.plot.pareto import feasibility, hypervolume_history, pareto_front
 from bayesopt.plot.runs import (
     Run,
     best_so_far,
@@ -48,10 +53,13 @@ __all__ = [
     "best_so_far",
     "convergence",
     "curves",
+    "feasibility",
     "fit_surrogate",
     "history",
+    "hypervolume_history",
     "importance",
     "parallel_coordinates",
+    "pareto_front",
     "posterior_slice",
     "slice_1d",
     "slice_2d",
