@@ -126,6 +126,7 @@ BBOB_CONTENDERS = (
     "optuna-tpe",
     "cma-es",
     "hyperopt-tpe",
+    "nevergrad-ngopt",
 )
 """The contenders of preset ``bbob``, each with its default settings."""
 
@@ -333,7 +334,8 @@ _PRESETS = (
         "bbob",
         "The COCO BBOB noiseless suite (benchmarks/problems/bbob.py): 24 functions at d = 2 "
         "and 5, budget 20 d, instances 1-5 (seeds 0-4) x bayesopt, random, random-2x, "
-        "optuna-gp, optuna-tpe, cma-es and hyperopt-tpe. `python -m benchmarks bbob-report` "
+        "optuna-gp, optuna-tpe, cma-es, hyperopt-tpe and Nevergrad's NGOpt. `python -m "
+        "benchmarks bbob-report` "
         "writes results/bbob/REPORT.md (regret tables, ECDFs of runtimes, Wilcoxon + Holm).",
         (Block(BBOB_REPORT_SET, BBOB_CONTENDERS, _seeds(5)),),
     ),
