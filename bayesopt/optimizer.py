@@ -738,19 +738,7 @@ class Optimizer(AskTell):
             return self._maximize_in_box(
                 acqf, lo, hi, n, seed, U_pending, X_avoid, X_best, scales.to(lo)
             )
-        return propose.maximize(
-            acqf,
-            self._grids,
-            q=n,
-            seed=seed,
-            X_pending=U_pending,
-            X_avoid=X_avoid,
-            X_starts=X_best,
-            options=self.propose_options,
-            scales=scales,
-            cat_dims=self.space.categorical_dims,
-            structure=self._structure,
-        )
+        return self._maximize(acqf, n, seed, U_pending, X_avoid, X_best, scales)
 
     def outcome_data(self) -> OutcomeData:
         """The training tensors of the next ask's GPs in a study with declared outcomes:
@@ -819,19 +807,8 @@ class Optimizer(AskTell):
         )
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)
-        return propose.maximize(
-            acqf,
-            self._grids,
-            q=n,
-            seed=seed,
-            X_pending=U_pending,
-            X_avoid=X_avoid,
-            X_starts=centres[: self.propose_options.n_incumbents],
-            options=self.propose_options,
-            scales=scales,
-            cat_dims=self.space.categorical_dims,
-            structure=self._structure,
-        )
+        starts = centres[: self.propose_options.n_incumbents]
+        return self._maximize(acqf, n, seed, U_pending, X_avoid, starts, scales)
 
     def _propose_classifier(self, n: int, data: ModelData, U_pending: Tensor, seed: int) -> Tensor:
         """``failure_model="classifier"``: the objective's GP (failures imputed), a GP on
@@ -897,6 +874,32 @@ class Optimizer(AskTell):
         dist = torch.cdist(X, centres).min(dim=1).values
         keep = torch.argsort(dist, stable=True)[:m]
         return torch.sort(keep).values
+
+    def _maximize(
+        self,
+        acqf: AcquisitionFunction,
+        n: int,
+        seed: int,
+        U_pending: Tensor,
+        X_avoid: Tensor,
+        X_starts: Tensor,
+        scales: Tensor,
+    ) -> Tensor:
+        """``propose.maximize`` over the whole space, with this optimiser's grids, options
+        and structure."""
+        return propose.maximize(
+            acqf,
+            self._grids,
+            q=n,
+            seed=seed,
+            X_pending=U_pending,
+            X_avoid=X_avoid,
+            X_starts=X_starts,
+            options=self.propose_options,
+            scales=scales,
+            cat_dims=self.space.categorical_dims,
+            structure=self._structure,
+        )
 
     def _maximize_in_box(
         self,

@@ -82,10 +82,10 @@ def log10_regret(best: float, optimum: float) -> float:
 
 
 @functools.cache
-def library_versions() -> dict[str, str]:
-    """Versions of Python and of the libraries that shape the results."""
+def library_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Versions of Python and of ``packages`` (``"absent"`` when one is not installed)."""
     out = {"python": platform.python_version()}
-    for name in PACKAGES:
+    for name in packages:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

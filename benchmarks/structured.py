@@ -62,7 +62,7 @@ from bayesopt import gp
 from bayesopt.propose import ProposeOptions
 from bayesopt.space import Categorical, Integer, Real, Space
 from benchmarks import stats
-from benchmarks.cell import budget_trace, log10_regret
+from benchmarks.cell import budget_trace, library_versions, log10_regret
 from benchmarks.problems.base import Problem
 from benchmarks.problems.structured import CashTask, structured_problems, tuning_set
 
@@ -625,20 +625,6 @@ def run_cell(problem: Problem, contender: str, seed: int) -> dict[str, Any]:
 
 
 # Running --------------------------------------------------------------------------------------
-def library_versions() -> dict[str, str]:
-    """Versions of Python and of the libraries that shape the results."""
-    import importlib.metadata
-    import platform
-
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "absent"
-    return out
-
-
 def _seeds(text: str) -> list[int]:
     out: list[int] = []
     for part in text.split(","):
@@ -721,7 +707,7 @@ def run(args: argparse.Namespace) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as f:
         f.write(f"{time.strftime('%Y-%m-%d %H:%M')} {_command(args)}\n")
-    meta = {"versions": library_versions(), "commit": _commit()}
+    meta = {"versions": library_versions(PACKAGES), "commit": _commit()}
     for k, (p, c, s) in enumerate(cells, 1):
         record = run_cell(problems[p], c, s) | meta
         _append(out, record)

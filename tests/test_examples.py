@@ -13,18 +13,22 @@ pytest.importorskip("sklearn")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.slow
-def test_quickstart_runs_and_reports(tmp_path):
-    env = {**os.environ, "BAYESOPT_DEMO_TRIALS": "6", "BAYESOPT_DEMO_SEEDS": "2"}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "quickstart.py")],
+def _run(example: str, cwd, **env: str) -> subprocess.CompletedProcess:
+    """Run ``examples/<example>`` in a fresh interpreter with ``env`` added."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / example)],
         capture_output=True,
         text=True,
-        env=env,
-        cwd=tmp_path,
+        env={**os.environ, **env},
+        cwd=cwd,
         timeout=600,
         check=True,
     )
+
+
+@pytest.mark.slow
+def test_quickstart_runs_and_reports(tmp_path):
+    done = _run("quickstart.py", tmp_path, BAYESOPT_DEMO_TRIALS="6", BAYESOPT_DEMO_SEEDS="2")
     out = done.stdout
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line[:1].isalpha()}
     assert rows["bayesopt"][1] == rows["random"][1] == "6" and rows["random-2x"][1] == "12"
@@ -35,16 +39,7 @@ def test_quickstart_runs_and_reports(tmp_path):
 
 @pytest.mark.slow
 def test_cash_example_prints_a_leaderboard(tmp_path):
-    env = {**os.environ, "BAYESOPT_CASH_TRIALS": "5"}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "cash.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=600,
-        check=True,
-    )
+    done = _run("cash.py", tmp_path, BAYESOPT_CASH_TRIALS="5")
     lines = done.stdout.splitlines()
     assert lines[0].split() == ["rank", "error", "params"]
     rows = [line.split(maxsplit=2) for line in lines[1:]]
