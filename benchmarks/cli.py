@@ -82,6 +82,11 @@ DELEGATED = {
         "benchmarks.structured",
         "run|report: conditional (CASH) spaces against TPE, SMAC and random-2x",
     ),
+    "outcomes": (
+        "benchmarks.outcomes",
+        "run|report --suite constrained|multiobjective: black-box constraints and several "
+        "objectives against Optuna's GP, TPE and NSGA-II and random-2x",
+    ),
 }
 """Subcommands that hand their arguments to an experiment's own ``main``."""
 
