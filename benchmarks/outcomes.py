@@ -383,6 +383,22 @@ def parse_seeds(text: str) -> list[int]:
     return out
 
 
+def _median_table(
+    title: str,
+    caption: str,
+    order: Sequence[str],
+    names: Sequence[str],
+    losses: dict[str, dict[str, dict[int, float]]],
+) -> list[str]:
+    """A ``## title`` section: per problem and contender, median [quartiles] over seeds."""
+    lines = ["", f"## {title}", "", caption, "", "| problem | " + " | ".join(names) + " |"]
+    lines.append("|---" * (len(names) + 1) + "|")
+    for p in order:
+        cells = (_median_iqr(list(losses[p][c].values())) if c in losses[p] else "-" for c in names)
+        lines.append(f"| `{p}` | " + " | ".join(cells) + " |")
+    return lines
+
+
 def read_runs(path: Path) -> list[dict[str, Any]]:
     """The records of ``runs.jsonl`` (a torn last line is skipped)."""
     if not path.exists():
@@ -813,24 +829,14 @@ def _constrained_report(records, results: Path, command: str) -> list[str]:
             + f" | {pr.description} |"
         )
     lines += ["", "## Contenders", "", _contender_table("constrained")]
-    lines += [
-        "",
-        "## Final log10 regret of the best feasible value",
-        "",
+    lines += _median_table(
+        "Final log10 regret of the best feasible value",
         "Median [25 %, 75 %] over seeds (`inf`: no feasible point; with an even number of "
         "seeds the median is the lower middle value).",
-        "",
-        "| problem | " + " | ".join(names) + " |",
-        "|---" * (len(names) + 1) + "|",
-    ]
-    for p in order:
-        lines.append(
-            f"| `{p}` | "
-            + " | ".join(
-                _median_iqr(list(losses[p][c].values())) if c in losses[p] else "-" for c in names
-            )
-            + " |"
-        )
+        order,
+        names,
+        losses,
+    )
     lines += [
         "",
         "## Fraction of feasible evaluations",
@@ -999,24 +1005,14 @@ def _multiobjective_report(records, results: Path, command: str) -> list[str]:
             f"{pr.description} |"
         )
     lines += ["", "## Contenders", "", _contender_table("multiobjective")]
-    lines += [
-        "",
-        "## Final log10 hypervolume regret",
-        "",
+    lines += _median_table(
+        "Final log10 hypervolume regret",
         "Median [25 %, 75 %] over seeds (with an even number of seeds the median is the lower "
         "middle value).",
-        "",
-        "| problem | " + " | ".join(names) + " |",
-        "|---" * (len(names) + 1) + "|",
-    ]
-    for p in order:
-        lines.append(
-            f"| `{p}` | "
-            + " | ".join(
-                _median_iqr(list(losses[p][c].values())) if c in losses[p] else "-" for c in names
-            )
-            + " |"
-        )
+        order,
+        names,
+        losses,
+    )
     lines += [
         "",
         "Final hypervolume, median over seeds (for scale):",
