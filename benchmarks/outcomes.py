@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -51,7 +49,7 @@ from typing import Any
 import numpy as np
 
 import bayesopt as bo
-from benchmarks import stats
+from benchmarks import stats, store
 from benchmarks.manifest import host, manifest_lines
 from benchmarks.problems.outcomes import SUITES, OutcomeProblem, problems
 
@@ -400,25 +398,17 @@ def _median_table(
 
 
 def read_runs(path: Path) -> list[dict[str, Any]]:
-    """The records of ``runs.jsonl`` (a torn last line is skipped)."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            out.append(json.loads(line))
-    return out
+    """The records of ``runs.jsonl`` (an unreadable line, such as a torn last one, is
+    skipped)."""
+    return store.read(path, key=_cell)[0]
+
+
+def _cell(record: dict[str, Any]) -> tuple[Any, ...]:
+    return (record["problem"], record["contender"], record["seed"])
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = path.read_bytes() if path.exists() else b""
-    with path.open("a") as f:
-        if text and not text.endswith(b"\n"):
-            f.write("\n")  # a torn last line stays alone on its line
-        f.write(json.dumps(record) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    store.append(path, record, strict=False)
 
 
 def _git(*args: str) -> str:

@@ -80,14 +80,23 @@ def _repair_tail(path: Path) -> bool:
     return True
 
 
-def append(path: Path, record: dict[str, Any]) -> None:
-    """Append one record as a JSON line, flushed and synced to disk.
+def append(path: Path, record: dict[str, Any], *, strict: bool = True) -> None:
+    """Append one record as a JSON line, flushed and synced to disk; a torn last line (a
+    run killed mid-write) is cut first.
 
-    Non-finite floats are written as ``null`` so that the file stays strict JSON.
+    Args:
+        path: the results file.
+        record: the record.
+        strict: write non-finite floats as ``null`` so that the file stays strict JSON;
+            ``False`` keeps them as Python's ``json`` writes them (``NaN``, ``Infinity``)
+            for records that read them back as floats.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     _repair_tail(path)
-    line = json.dumps(_finite(record), separators=(",", ":"), allow_nan=False)
+    if strict:
+        line = json.dumps(_finite(record), separators=(",", ":"), allow_nan=False)
+    else:
+        line = json.dumps(record)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(line + "\n")
         fh.flush()

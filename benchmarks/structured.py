@@ -42,7 +42,6 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -61,7 +60,7 @@ import bayesopt as bo
 from bayesopt import gp
 from bayesopt.propose import ProposeOptions
 from bayesopt.space import Categorical, Integer, Real, Space
-from benchmarks import stats
+from benchmarks import stats, store
 from benchmarks.cell import budget_trace, library_versions, log10_regret
 from benchmarks.problems.base import Problem
 from benchmarks.problems.structured import CashTask, structured_problems, tuning_set
@@ -634,22 +633,17 @@ def _seeds(text: str) -> list[int]:
 
 
 def read_runs(path: Path) -> list[dict[str, Any]]:
-    """The records of ``runs.jsonl`` (a torn last line is skipped)."""
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            out.append(json.loads(line))
-    return out
+    """The records of ``runs.jsonl`` (an unreadable line, such as a torn last one, is
+    skipped)."""
+    return store.read(path, key=_cell)[0]
+
+
+def _cell(record: dict[str, Any]) -> tuple[Any, ...]:
+    return (record["problem"], record["contender"], record["seed"])
 
 
 def _append(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as f:
-        f.write(json.dumps(record) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    store.append(path, record, strict=False)
 
 
 def _commit() -> str:
