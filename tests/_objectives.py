@@ -5,6 +5,7 @@ This module imports neither torch nor bayesopt, so that a worker process starts 
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -14,6 +15,12 @@ from pathlib import Path
 def quadratic(params: dict) -> float:
     """Minimum 0 at x = 0.3 (x in [0, 1])."""
     return (params["x"] - 0.3) ** 2
+
+
+def mixed_value(params: dict) -> float:
+    """Minimum 0 at lr = 0.01, x = 0, depth = 3, act = 3 in conftest's ``mixed_space``."""
+    lr, x, depth = params["lr"], params["x"], params["depth"]
+    return (math.log10(lr) + 2) ** 2 + x**2 + abs(depth - 3) + (params["act"] != 3)
 
 
 def record_pid(folder: str, params: dict) -> float:

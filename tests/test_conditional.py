@@ -25,6 +25,7 @@ from bayesopt.space import (
     Real,
     Space,
 )
+from benchmarks.problems.structured import jenatton_space as tree_space
 
 
 def svm_space() -> Space:
@@ -37,23 +38,6 @@ def svm_space() -> Space:
             "n_estimators": Integer(10, 500, log=True, when={"model": "rf"}),
             "k": Integer(1, 30, when={"model": In("knn", "rf")}),
             "weights": Categorical(["uniform", "distance"], when={"model": ["knn"]}),
-        }
-    )
-
-
-def tree_space() -> Space:
-    """Jenatton et al. (2017): two binary levels, a leaf variable each."""
-    return Space(
-        {
-            "x1": Categorical([0, 1]),
-            "x2": Categorical([0, 1], when={"x1": 0}),
-            "x3": Categorical([0, 1], when={"x1": 1}),
-            "x4": Real(-1.0, 1.0, when={"x2": 0}),
-            "x5": Real(-1.0, 1.0, when={"x2": 1}),
-            "x6": Real(-1.0, 1.0, when={"x3": 0}),
-            "x7": Real(-1.0, 1.0, when={"x3": 1}),
-            "r8": Real(0.0, 1.0, when={"x1": 0}),
-            "r9": Real(0.0, 1.0, when={"x1": 1}),
         }
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import _objectives as ob
 import pytest
 import torch
 
@@ -19,20 +20,11 @@ def _tiny(p: dict) -> float:
 
 
 @pytest.fixture
-def mixed() -> bo.Space:
-    return bo.Space(
-        {
-            "lr": bo.Real(1e-4, 1e-1, log=True),
-            "x": bo.Real(-2.0, 3.0),
-            "depth": bo.Integer(1, 8),
-            "width": bo.Integer(8, 256, log=True),
-            "act": bo.Categorical(["relu", "tanh", None, True, 3]),
-        }
-    )
+def mixed(mixed_space: bo.Space) -> bo.Space:
+    return mixed_space  # conftest's five-parameter mixed space
 
 
-def _mixed_value(p: dict) -> float:
-    return (math.log10(p["lr"]) + 2) ** 2 + p["x"] ** 2 + abs(p["depth"] - 3) + (p["act"] != 3)
+_mixed_value = ob.mixed_value
 
 
 def _run(opt, f, n, every=1):
