@@ -74,6 +74,8 @@ FINITE_DEDUP_LIMIT = 100_000
 """In finite spaces with at most this many points the initial design skips repeats."""
 _RANDOM_KEY = 0xB0B
 """Seeds the random asks of ``Fidelity(model="rungs")`` apart from everything else."""
+_THOMPSON_KEY = 0x75
+"""Seeds the draw of ``ProposeOptions.thompson_share`` apart from everything else."""
 _RECOMMEND_KEY = 0x7EC0
 """Seeds ``recommend``'s fit apart from the asks' (see ``derive_seed``)."""
 SPACE_FILLING_GREEDY = 1024
@@ -714,7 +716,7 @@ class Optimizer(AskTell):
         X_avoid = torch.cat([U_pending, X_failed] + ([] if noisy else [X_all]))
         n_best = self.propose_options.n_incumbents
         X_best = X[torch.argsort(y, descending=True, stable=True)[:n_best]]
-        if self.acquisition == "ts":
+        if self._thompson_ask(seed):
             return propose.thompson(
                 model, self._grids, q=n, seed=seed, X_avoid=X_avoid, X_centers=X_best,
                 structure=self._structure,
@@ -934,6 +936,36 @@ class Optimizer(AskTell):
             structure=None if self._structure is None else propose.boxed(self._structure, lo, hi),
         )
         return self.space.snap(boxed.to_cube(U).clamp(0.0, 1.0))
+
+    def _thompson_ask(self, seed: int) -> bool:
+        """Whether a model ask takes a Thompson sample instead of maximising the
+        acquisition: always with ``acquisition="ts"``, otherwise by the hedges
+        ``propose_options.thompson_share`` and ``thompson_after``."""
+        if self.acquisition == "ts":
+            return True
+        share, after = self.propose_options.thompson_share, self.propose_options.thompson_after
+        if share and derive_seed(seed, _THOMPSON_KEY) / 2**32 < share:
+            return True
+        if after:
+            stale = self._since_improvement()
+            return stale >= after and (stale - after) % 2 == 0
+        return False
+
+    def _since_improvement(self) -> int:
+        """Complete trials, in the order they were asked, since the last one that improved
+        the best value (the trial that set it not counted)."""
+        best, since = math.inf, 0
+        for t in self._trials:
+            if t.state is not TrialState.COMPLETE or t.value is None or t.feasible is False:
+                continue
+            loss = self._loss(t.value)
+            if not math.isfinite(loss):
+                continue
+            if loss < best:
+                best, since = loss, 0
+            else:
+                since += 1
+        return since
 
     def _uses_trust_region(self) -> bool:
         if self.trust_region == "never" or self.acquisition == "ts":

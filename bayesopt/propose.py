@@ -105,6 +105,11 @@ class ProposeOptions:
         branch_starts: in a conditional domain, the best raw samples of each branch (each
             set of active coordinates among the raw samples) added as starts; 0 starts
             from the best raw samples overall only. Used only with a ``structure``.
+        thompson_share: a share of the model's asks (drawn from the ask's seed, so
+            reproducible) that take a Thompson sample of the GP instead of maximising the
+            acquisition: a hedge against over-exploiting one basin.
+        thompson_after: once this many finished trials in a row have not improved the
+            best value, every other ask takes a Thompson sample (0: never).
     """
 
     raw_samples: int = 512
@@ -120,6 +125,8 @@ class ProposeOptions:
     method: str = "alternating"
     lbfgs: str = "independent"
     branch_starts: int = 1
+    thompson_share: float = 0.0
+    thompson_after: int = 0
 
     def __post_init__(self) -> None:
         for name in (
@@ -136,7 +143,14 @@ class ProposeOptions:
                 raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
             if value < 1:
                 raise ValueError(f"ProposeOptions: `{name} >= 1` must hold, but got {value}.")
-        for name in ("n_incumbents", "branch_starts"):
+        share = self.thompson_share
+        if not isinstance(share, int | float) or isinstance(share, bool):
+            raise TypeError(f"ProposeOptions: `thompson_share` must be a float, but got {share!r}.")
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(
+                f"ProposeOptions: `0 <= thompson_share <= 1` must hold, but got {share}."
+            )
+        for name in ("n_incumbents", "branch_starts", "thompson_after"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")

@@ -250,5 +250,31 @@ VARIANTS: tuple[Variant, ...] = (
         "v1 with a Yeo-Johnson output transform",
         model={"output_warp": "yeo-johnson"},
     ),
+    # The second study (multimodal and ill-conditioned landscapes), on the BBOB tuning
+    # instances: each a change to the current default.
+    Variant(
+        "bayesopt+copula",
+        "input and output transforms",
+        "bayesopt",
+        "the default with a Gaussian copula output transform (normal quantiles of the "
+        "ranks, as in HEBO) instead of Yeo-Johnson",
+        model={"output_warp": "copula"},
+    ),
+    Variant(
+        "bayesopt+ts20",
+        "exploration hedges",
+        "bayesopt",
+        "the default with a fifth of the model's asks drawn as Thompson samples "
+        "(ProposeOptions(thompson_share=0.2))",
+        propose={"thompson_share": 0.2},
+    ),
+    Variant(
+        "bayesopt+stale5",
+        "exploration hedges",
+        "bayesopt",
+        "the default taking a Thompson sample on every other ask once 5 trials in a row "
+        "have not improved the best (ProposeOptions(thompson_after=5))",
+        propose={"thompson_after": 5},
+    ),
 )
 """Every variant, in report order."""

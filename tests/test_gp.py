@@ -171,6 +171,16 @@ def test_output_transforms_keep_order_and_standardise(warp):
         assert float(z.max()) < float(gp.standardize(y).max())
 
 
+def test_copula_transform_is_normal_quantiles_of_ranks_with_ties_shared():
+    from scipy.stats import norm
+
+    y = torch.tensor([3.0, -1e9, 3.0, 7.0, 1e12], dtype=torch.float64)
+    z = gp.transform_outputs(y, "copula")
+    u = torch.as_tensor(norm.ppf((np.array([2.5, 1.0, 2.5, 4.0, 5.0]) - 0.5) / 5))
+    assert torch.allclose(z, (u - u.mean()) / u.std())  # only the order matters
+    assert float(z[0]) == float(z[2])
+
+
 def test_warped_model_fits_and_predicts():
     X, y = _data(20, seed=4)
     model = gp.fit(X, y, options=ModelOptions(warp=True))
@@ -251,7 +261,7 @@ def test_closed_form_objective_and_prior_gradients_equal_autograd(options, close
                 p.mul_(1.3).add_(0.01 * step)
 
 
-@pytest.mark.parametrize("warp", ["none", "bilog", "yeo-johnson"])
+@pytest.mark.parametrize("warp", ["none", "bilog", "yeo-johnson", "copula"])
 def test_output_transform_inverse_round_trips_and_is_monotone(warp):
     g = torch.Generator().manual_seed(1)
     y = -(torch.exp(3 * torch.rand(40, generator=g, dtype=torch.float64)) ** 3)

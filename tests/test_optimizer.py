@@ -517,6 +517,53 @@ def test_propose_options_are_validated():
         bo.ProposeOptions(batch_size="many")
 
 
+def test_thompson_hedges_are_validated():
+    with pytest.raises(ValueError, match="0 <= thompson_share <= 1"):
+        bo.ProposeOptions(thompson_share=1.5)
+    with pytest.raises(TypeError, match="`thompson_share` must be a float"):
+        bo.ProposeOptions(thompson_share="some")
+    with pytest.raises(ValueError, match="thompson_after >= 0"):
+        bo.ProposeOptions(thompson_after=-1)
+
+
+def _thompson_calls(monkeypatch, options: bo.ProposeOptions, values: list[float]) -> list[int]:
+    """Tell ``values`` one ask at a time; the asks (0-based) that took a Thompson sample."""
+    from bayesopt import propose
+
+    calls: list[int] = []
+    original = propose.thompson
+
+    def counted(*args, **kwargs):
+        calls.append(sum(t.state != "pending" for t in opt.trials))  # the ask's position
+        return original(*args, **kwargs)
+
+    space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
+    opt = bo.Optimizer(space, seed=3, n_initial=4, propose_options=options)
+    with monkeypatch.context() as patch:
+        patch.setattr(propose, "thompson", counted)
+        for v in values:
+            opt.tell(opt.ask(), v)
+    return calls
+
+
+def test_thompson_after_stagnation_takes_every_other_ask(monkeypatch):
+    # Trials 0-3 are the design; the best (1.0) comes at trial 1, then nothing improves.
+    values = [5.0, 1.0, 4.0, 3.0, 2.0, 2.5, 6.0, 7.0, 8.0, 9.0, 9.5]
+    calls = _thompson_calls(monkeypatch, bo.ProposeOptions(thompson_after=4), values)
+    # Before ask k, k - 2 trials have failed to improve: a sample at k = 6, 8, 10.
+    assert calls == [6, 8, 10]
+    assert _thompson_calls(monkeypatch, FAST, values) == []
+
+
+def test_thompson_share_is_drawn_from_the_seed(monkeypatch):
+    values = [float(v) for v in range(12, 0, -1)]
+    every = _thompson_calls(monkeypatch, bo.ProposeOptions(thompson_share=1.0), values)
+    assert every == list(range(4, 12))  # every model ask
+    some = _thompson_calls(monkeypatch, bo.ProposeOptions(thompson_share=0.5), values)
+    assert 0 < len(some) < 8
+    assert some == _thompson_calls(monkeypatch, bo.ProposeOptions(thompson_share=0.5), values)
+
+
 def test_numpy_bool_failed_flag(space2):
     opt = bo.Optimizer(space2, seed=0)
     assert opt.tell(opt.ask(), failed=np.True_).state == "failed"

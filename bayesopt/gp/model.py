@@ -83,7 +83,8 @@ class ModelOptions:
             ``Warp``).
         output_warp: ``"yeo-johnson"`` (the default: a power transform fitted by
             maximum likelihood to the standardised outputs, then standardised again),
-            ``"bilog"`` (``sign(y) log(1 + |y|)``) or ``"none"``. Yeo-Johnson won the factor
+            ``"bilog"`` (``sign(y) log(1 + |y|)``), ``"copula"`` (the normal quantile of
+            each value's rank, as in HEBO) or ``"none"``. Yeo-Johnson won the factor
             study on Hartmann-6, Rosenbrock-4 and RF-wine and tied everywhere else: it
             pulls in the long tail of bad values, so the GP spends its flexibility near
             the good ones.

@@ -1,4 +1,5 @@
-"""Output transforms: robust standardisation, the bilog and Yeo-Johnson warps, inverses.
+"""Output transforms: robust standardisation, the bilog, Yeo-Johnson and copula warps,
+inverses.
 
 The GP sees outputs ``y`` standardised robustly (so that objectives of scale 1e-9 or 1e9
 look alike), optionally warped to pull in a heavy tail of bad values, and standardised
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.optimize
+import scipy.stats
 import torch
 from torch import Tensor
 
@@ -25,7 +27,7 @@ __all__ = [
     "yeo_johnson_lambda",
 ]
 
-OUTPUT_WARPS = ("none", "bilog", "yeo-johnson")
+OUTPUT_WARPS = ("none", "bilog", "yeo-johnson", "copula")
 
 
 def _standardizer(y: Tensor) -> tuple[float, float, float, float]:
@@ -168,6 +170,26 @@ def yeo_johnson_lambda(x: np.ndarray) -> float:
     return float(scipy.optimize.fminbound(neg_llf, lb, ub, xtol=1.48e-08))
 
 
+def _copula(z: Tensor) -> tuple[Tensor, Callable[[np.ndarray], np.ndarray]]:
+    """Gaussian copula warp: each value becomes the normal quantile of its rank.
+
+    With ``n`` values, rank ``r`` (1-based, ties averaged) maps to ``Phi^-1((r - 1/2) / n)``,
+    as in HEBO and Salinas et al. (2020): only the order of the values is kept, so a
+    heavy tail or a huge range (an ill-conditioned objective) costs the GP nothing. The
+    inverse interpolates linearly between the sorted pairs.
+    """
+    z_np = z.numpy()
+    ranks = scipy.stats.rankdata(z_np)
+    u = scipy.stats.norm.ppf((ranks - 0.5) / len(z_np))
+    order = np.argsort(u, kind="stable")
+    u_sorted, z_sorted = u[order], z_np[order]
+
+    def unwarp(v: np.ndarray) -> np.ndarray:
+        return np.interp(v, u_sorted, z_sorted)
+
+    return torch.as_tensor(u, dtype=z.dtype), unwarp
+
+
 def fit_output_transform(
     y: Tensor, warp: str = "none"
 ) -> tuple[Tensor, Callable[[np.ndarray], np.ndarray]]:
@@ -195,6 +217,8 @@ def fit_output_transform(
         def unwarp(u: np.ndarray) -> np.ndarray:
             return np.sign(u) * np.expm1(np.abs(u))
 
+    elif warp == "copula":
+        warped, unwarp = _copula(z)
     else:  # yeo-johnson
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
