@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -286,6 +286,45 @@ class Outcomes:
             for t in trials
         ]  # fmt: skip
         return torch.tensor(rows, dtype=torch.float64).reshape(len(trials), len(self.constraints))
+
+    def project(
+        self, trials: Sequence[Trial], outcome: str | None = None
+    ) -> tuple[list[Trial], bool]:
+        """The trials as a single-objective study of one outcome, for the views that show
+        one number per trial (``plot.history``, ``importance``, the surrogate's slices).
+
+        Args:
+            trials: the study's trials.
+            outcome: an objective or a constraint; ``None`` for the first objective.
+
+        Returns:
+            ``(trials, maximize)``: copies whose ``value`` is that outcome (a complete trial
+            with a non-finite value becomes failed, as the GP would impute it), and whether
+            larger is better (an objective's direction; a ``>=`` constraint).
+
+        Raises:
+            ValueError: ``outcome`` is not one of this study's outcomes.
+        """
+        name = self.objective_names[0] if outcome is None else outcome
+        if name not in self.names:
+            raise ValueError(
+                f"`outcome` must be one of this study's outcomes {list(self.names)}, but got "
+                f"{outcome!r}."
+            )
+        maximize = dict(self.objectives).get(name) == "max" or any(
+            k == name and op == ">=" for k, op, _ in self.constraints
+        )
+        out = []
+        for t in trials:
+            if t.state is TrialState.COMPLETE and t.values is not None:
+                x = t.values[name]
+                t = (
+                    replace(t, value=x)
+                    if math.isfinite(x)
+                    else replace(t, value=None, state=TrialState.FAILED)
+                )
+            out.append(t)
+        return out, maximize
 
     def usable(self, trials: Sequence[Trial]) -> list[Trial]:
         """The complete, feasible trials (complete ones when there are no constraints)."""

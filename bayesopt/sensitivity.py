@@ -95,7 +95,14 @@ def sobol_indices(
     return np.clip(first, 0.0, 1.0), np.clip(total, 0.0, 1.0)
 
 
-def importance(opt: AskTell, *, surrogate: str = "gp", n: int = 4096, seed: int = 0) -> Importance:
+def importance(
+    opt: AskTell,
+    *,
+    surrogate: str = "gp",
+    n: int = 4096,
+    seed: int = 0,
+    outcome: str | None = None,
+) -> Importance:
     """Sobol indices of each parameter on a surrogate fitted to ``opt``'s trials.
 
     Args:
@@ -105,16 +112,19 @@ def importance(opt: AskTell, *, surrogate: str = "gp", n: int = 4096, seed: int 
             scikit-learn).
         n: Monte-Carlo base sample size.
         seed: seeds the fit and the sample.
+        outcome: in a study with ``objectives=`` or ``constraints=``, the objective or
+            constraint whose importance is measured (default: the first objective).
 
     Raises:
-        ValueError: an unknown ``surrogate``, or fewer than two complete trials.
+        ValueError: an unknown ``surrogate`` or ``outcome``, or fewer than two complete
+            trials.
         ImportError: ``"forest"`` without scikit-learn.
     """
     if surrogate not in SURROGATES:
         raise ValueError(f"`surrogate` must be one of {SURROGATES}, but got {surrogate!r}.")
     from bayesopt.plot.view import fit_surrogate  # the GP refit shared with the figures
 
-    view = fit_surrogate(opt, seed=seed)
+    view = fit_surrogate(opt, seed=seed, outcome=outcome)
     if surrogate == "gp":
 
         def f(U: torch.Tensor) -> np.ndarray:
@@ -140,5 +150,5 @@ def importance(opt: AskTell, *, surrogate: str = "gp", n: int = 4096, seed: int 
         first=dict(zip(names, first.tolist(), strict=True)),
         total=dict(zip(names, total.tolist(), strict=True)),
         surrogate=surrogate,
-        n_trials=sum(t.state is TrialState.COMPLETE for t in opt.trials),
+        n_trials=sum(t.state is TrialState.COMPLETE for t in view.trials),
     )

@@ -430,3 +430,47 @@ def test_feasibility_draws_the_running_share():
     labels = [c.get_label() for c in ax.collections]
     assert labels == ["feasible", "infeasible"]
     assert len(ax.collections[1].get_offsets()) == 1
+
+
+def _two_inputs_study() -> bo.RandomSearch:
+    """Objective ``a`` follows x, objective ``b`` (maximised) follows y, constraint ``c``
+    (``>=``) is x + y; one trial's ``c`` is NaN."""
+    space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
+    rs = bo.RandomSearch(space, seed=0, objectives={"a": "min", "b": "max"},
+                         constraints={"c": (">=", 0.5)})  # fmt: skip
+    for i in range(12):
+        t = rs.ask()
+        x, y = t.params["x"], t.params["y"]
+        rs.tell(t, {"a": x, "b": y, "c": math.nan if i == 4 else x + y})
+    return rs
+
+
+def test_history_and_parallel_coordinates_draw_one_outcome_of_a_study():
+    rs = _two_inputs_study()
+    ax = plot.history(rs, outcome="b")
+    assert ax.get_ylabel() == "b"
+    best = ax.lines[0].get_ydata()
+    assert best[-1] == pytest.approx(max(t.values["b"] for t in rs.trials))  # maximised
+    assert plot.history(rs).get_ylabel() == "a"  # the first objective by default
+    ax = plot.history(rs, outcome="c")
+    assert len(ax.collections[-1].get_offsets()) == 1  # the NaN constraint drawn as failed
+    ax = plot.parallel_coordinates(rs, outcome="a")
+    thick = [line for line in ax.lines if line.get_linewidth() == 3][0]
+    best_x = min(rs.trials, key=lambda t: t.values["a"]).params["x"]
+    assert thick.get_ydata()[0] == pytest.approx(best_x)
+    with pytest.raises(ValueError, match="one of this study's outcomes"):
+        plot.history(rs, outcome="d")
+    with pytest.raises(ValueError, match="declares none"):
+        plot.history(bo.RandomSearch(rs.space), outcome="a")
+
+
+def test_fit_surrogate_models_one_outcome_of_a_study():
+    rs = _two_inputs_study()
+    view = plot.fit_surrogate(rs, outcome="b")
+    assert view.maximize and view.acquisition_name == "qlognei"
+    assert sorted(view.values.tolist())[-1] == pytest.approx(
+        max(t.values["b"] for t in rs.trials)
+    )
+    assert int(plot.fit_surrogate(rs, outcome="c").failed.sum()) == 1
+    assert bo.importance(rs, outcome="b", n=512).ranking()[0] == "y"
+    assert bo.importance(rs, n=512).ranking()[0] == "x"

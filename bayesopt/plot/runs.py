@@ -18,10 +18,40 @@ from bayesopt.trial import Trial, TrialState
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["Run", "best_so_far", "convergence", "curves", "history", "parallel_coordinates"]
+__all__ = [
+    "Run",
+    "best_so_far",
+    "convergence",
+    "curves",
+    "history",
+    "parallel_coordinates",
+    "single_outcome",
+]
 
 Run = AskTell | Sequence[float]
 """One optimisation run: an optimiser (its trials' values in ask order) or the values."""
+
+
+def single_outcome(opt: AskTell, outcome: str | None = None) -> tuple[list[Trial], bool]:
+    """``opt``'s trials with one number each, and whether larger is better.
+
+    Without declared outcomes: the trials and ``opt.maximize``, and ``outcome`` must be
+    ``None``. With ``objectives=`` or ``constraints=``: the outcome named (default: the
+    first objective) as each trial's value (``bayesopt.outcomes.Outcomes.project``).
+
+    Raises:
+        ValueError: ``outcome`` is not one of the study's outcomes, or is given for a
+            study that declares none.
+    """
+    outcomes = getattr(opt, "outcomes", None)
+    if outcomes is None:
+        if outcome is not None:
+            raise ValueError(
+                f"`outcome` names one of a study's declared outcomes, but this study declares "
+                f"none (got {outcome!r}); leave it out."
+            )
+        return list(opt.trials), opt.maximize
+    return outcomes.project(opt.trials, outcome)
 
 
 # Runs and convergence ------------------------------------------------------------------------
@@ -162,7 +192,9 @@ def convergence(
     return ax
 
 
-def history(opt: AskTell, *, ax: Axes | None = None, by: str | None = None) -> Axes:
+def history(
+    opt: AskTell, *, ax: Axes | None = None, by: str | None = None, outcome: str | None = None
+) -> Axes:
     """Every trial's value against its id, the best-so-far line and failed trials.
 
     Args:
@@ -172,6 +204,8 @@ def history(opt: AskTell, *, ax: Axes | None = None, by: str | None = None) -> A
             model, ...); ``"branch"`` the branch of a conditional space they are in (the
             values of their active parents, ``Space.branch``); or a parameter's name, its
             value (``"inactive"`` where it is not active).
+        outcome: in a study with ``objectives=`` or ``constraints=``, the outcome drawn
+            (default: the first objective); see ``single_outcome``.
 
     Returns:
         The axes.
@@ -188,21 +222,23 @@ def history(opt: AskTell, *, ax: Axes | None = None, by: str | None = None) -> A
         >>> sorted(t.get_text() for t in ax.get_legend().get_texts())[:2]
         ['best so far', 'm=a']
     """
+    trials, maximize = single_outcome(opt, outcome)
     ax = _new_axes(ax)
-    trials = opt.trials
     complete = [t for t in trials if t.state is TrialState.COMPLETE]
     for label, ts in _groups_by(opt.space, complete, by).items():
         ax.scatter([t.id for t in ts], [t.value for t in ts], s=22, label=label)
-    best = best_so_far(opt, maximize=opt.maximize)
+    shown = [math.nan if t.value is None else t.value for t in trials]
+    best = best_so_far(shown, maximize=maximize)
     if len(best):
         ax.step(np.arange(len(best)), best, where="post", color="k", label="best so far")
     failed = [t.id for t in trials if t.state is TrialState.FAILED]
     if failed:
         values = [t.value for t in complete]
-        top = (max(values) if not opt.maximize else min(values)) if values else 0.0
+        top = (max(values) if not maximize else min(values)) if values else 0.0
         ax.scatter(failed, [top] * len(failed), marker="x", color="tab:red", label="failed")
     ax.set_xlabel("trial id (ask order)")
-    ax.set_ylabel("objective value")
+    outcomes = getattr(opt, "outcomes", None)
+    ax.set_ylabel("objective value" if outcomes is None else outcome or outcomes.names[0])
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return ax
@@ -270,7 +306,9 @@ def curves(opt: AskTell, *, ax: Axes | None = None, log_x: bool = False) -> Axes
     return ax
 
 
-def parallel_coordinates(opt: AskTell, *, ax: Axes | None = None, cmap: str | None = None) -> Axes:
+def parallel_coordinates(
+    opt: AskTell, *, ax: Axes | None = None, cmap: str | None = None, outcome: str | None = None
+) -> Axes:
     """Each complete trial as a line through its parameters and its value.
 
     Every parameter gets a vertical axis on its unit-cube coordinate (log scale where the
@@ -285,19 +323,24 @@ def parallel_coordinates(opt: AskTell, *, ax: Axes | None = None, cmap: str | No
         ax: where to draw; a new figure when ``None``.
         cmap: a matplotlib colormap name; default ``"viridis"`` (``"viridis_r"`` when
             maximising).
+        outcome: in a study with ``objectives=`` or ``constraints=``, the outcome on the
+            last axis (default: the first objective); see ``single_outcome``.
 
     Returns:
         The axes.
     """
     plt = _pyplot()
     space = opt.space
+    trials, maximize = single_outcome(opt, outcome)
     ax = _new_axes(ax, (max(6.0, 1.4 * (space.dim + 1)), 4.0))
-    complete = [t for t in opt.trials if t.state is TrialState.COMPLETE]
-    failed = [t for t in opt.trials if t.state is TrialState.FAILED]
+    complete = [t for t in trials if t.state is TrialState.COMPLETE]
+    failed = [t for t in trials if t.state is TrialState.FAILED]
     values = np.array([t.value for t in complete], dtype=float)
     lo, hi = (values.min(), values.max()) if len(values) else (0.0, 1.0)
-    cmap = cmap or ("viridis_r" if opt.maximize else "viridis")
-    _draw_trial_lines(ax, opt, complete, failed, (lo, hi), cmap)
+    cmap = cmap or ("viridis_r" if maximize else "viridis")
+    sign = -1.0 if maximize else 1.0
+    best = min(complete, key=lambda t: sign * t.value) if complete else None  # type: ignore[operator]
+    _draw_trial_lines(ax, space, complete, failed, best, (lo, hi), cmap)
     _draw_coordinate_axes(ax, space, (lo, hi))
     d = space.dim
     ax.set_xticks(np.arange(d + 1), [*map(_axis_label(space), space.names), "value"])
@@ -313,9 +356,10 @@ def parallel_coordinates(opt: AskTell, *, ax: Axes | None = None, cmap: str | No
 
 def _draw_trial_lines(
     ax: Axes,
-    opt: AskTell,
+    space: Space,
     complete: Sequence[Trial],
     failed: Sequence[Trial],
+    best: Trial | None,
     value_range: tuple[float, float],
     cmap: str,
 ) -> None:
@@ -327,7 +371,6 @@ def _draw_trial_lines(
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
 
-    space = opt.space
     x = np.arange(space.dim + 1)
     lo, hi = value_range
     span = hi - lo if hi > lo else 1.0
@@ -353,7 +396,7 @@ def _draw_trial_lines(
             over.set_array(np.array([v for _, v in bridges], dtype=float))
             ax.add_collection(over)
         ax.figure.colorbar(lines, ax=ax, label="objective value")
-        best = opt.best
+        assert best is not None and best.value is not None
         y = row(best.params, best.value)
         drawn = np.isfinite(y)  # over inactive axes, not through them
         ax.plot(x[drawn], y[drawn], color="tab:red", linewidth=3, label="best")

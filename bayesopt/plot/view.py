@@ -17,6 +17,7 @@ from bayesopt._rng import seeded_torch
 from bayesopt.asktell import AskTell
 from bayesopt.model_data import ModelData
 from bayesopt.optimizer import Optimizer
+from bayesopt.plot.runs import single_outcome
 from bayesopt.space import DTYPE, Space
 from bayesopt.trial import TrialState
 
@@ -150,7 +151,9 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def fit_surrogate(opt: AskTell, *, acquisition: str | None = None, seed: int = 0) -> SurrogateView:
+def fit_surrogate(
+    opt: AskTell, *, acquisition: str | None = None, seed: int = 0, outcome: str | None = None
+) -> SurrogateView:
     """Refit the optimiser's GP on its trials, as its next ask would.
 
     The data are ``opt.model_data()``, the tensors the next ask fits on (an optimiser
@@ -158,7 +161,9 @@ def fit_surrogate(opt: AskTell, *, acquisition: str | None = None, seed: int = 0
     ``bayesopt.ModelOptions``); the model is ``gp.fit`` with the optimiser's model options,
     and the acquisition ``acquisition.make``'s, with the pending trials as pending points.
     (With more than ``model_options.max_exact`` observations the optimiser fits a local
-    model on a subset; this refit uses all of them.)
+    model on a subset; this refit uses all of them.) In a study with declared outcomes
+    the GP is the one of a single ``outcome`` (``plot.runs.single_outcome``), and the acquisition
+    drawn is that outcome's single-objective one (``"qlognei"`` unless given).
 
     Args:
         opt: an ``Optimizer`` (or another optimiser: it gets the default GP) with at least
@@ -166,29 +171,33 @@ def fit_surrogate(opt: AskTell, *, acquisition: str | None = None, seed: int = 0
         acquisition: the acquisition to draw; default the optimiser's (``"qlognei"`` for
             optimisers without one).
         seed: seeds the fit and the acquisition's Monte-Carlo samples.
+        outcome: in a study with ``objectives=`` or ``constraints=``, the objective or
+            constraint to model (default: the first objective).
 
     Returns:
         A ``SurrogateView``.
 
     Raises:
-        ValueError: fewer than two complete trials.
+        ValueError: fewer than two complete trials, or an unknown ``outcome``.
         bayesopt.gp.SurrogateError: the fit failed.
     """
     options = opt.model_options if isinstance(opt, Optimizer) else gp.ModelOptions()
+    declared = getattr(opt, "outcomes", None) is not None
+    trials, maximize = single_outcome(opt, outcome)
     try:
-        if isinstance(opt, Optimizer):
+        if isinstance(opt, Optimizer) and not declared:
             data = opt.model_data()
         else:
             data = ModelData.from_trials(
-                opt.trials, opt.space, maximize=opt.maximize, output_warp=options.output_warp
+                trials, opt.space, maximize=maximize, output_warp=options.output_warp
             )
     except ValueError as exc:
         raise ValueError(f"fit_surrogate: {exc}") from None
-    name = _acquisition.check_name(acquisition or getattr(opt, "acquisition", "qlognei"))
+    default = "qlognei" if declared else getattr(opt, "acquisition", "qlognei")
+    name = _acquisition.check_name(acquisition or default)
     space = opt.space
     with gp.exact():
         model = gp.fit(data.X, data.y, cat_dims=space.categorical_dims, seed=seed, options=options)
-    trials = opt.trials
     pending = [space.to_unit(t.params) for t in trials if t.state is TrialState.PENDING]
     return SurrogateView(
         space=space,
