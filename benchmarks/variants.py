@@ -276,5 +276,20 @@ VARIANTS: tuple[Variant, ...] = (
         "have not improved the best (ProposeOptions(thompson_after=5))",
         propose={"thompson_after": 5},
     ),
+    Variant(
+        "bayesopt+tr",
+        "exploration hedges",
+        "bayesopt",
+        "the default with the trust region and its restarts after repeated failures in "
+        "every dimension (trust_region='always'; the default uses it from 10 dimensions)",
+        optimizer={"trust_region": "always"},
+    ),
+    Variant(
+        "bayesopt+warp",
+        "input and output transforms",
+        "bayesopt",
+        "the default with Kumaraswamy input warping (ModelOptions(warp=True))",
+        model={"warp": True},
+    ),
 )
 """Every variant, in report order."""
