@@ -175,3 +175,31 @@ def test_bbob_report_from_a_tiny_suite(tmp_path) -> None:
     assert (suite / "ecdf_d2.png").exists()
     assert "a 2-core x86-64 Linux VM" in text
     json.dumps(text)
+
+
+def _best_precision(f, optimizer: bo.Optimizer, budget: int) -> float:
+    best = math.inf
+    for _ in range(budget):
+        t = optimizer.ask()
+        value = f(t.params)
+        optimizer.tell(t, value)
+        best = min(best, value)
+    return best
+
+
+@pytest.mark.slow
+def test_the_default_leaves_a_gallagher_peak_that_pure_exploitation_stays_on(monkeypatch):
+    """Gallagher's 101 peaks (f21, d = 2, tuning instance 102, budget 20 d): the default
+    ends in the global basin, while maximising the posterior mean (UCB with beta = 0)
+    stays on a local peak."""
+    pytest.importorskip("cocoex")
+    from bayesopt import acquisition
+    from benchmarks.problems.bbob import BBOBFunction
+
+    f = BBOBFunction(21, 2, 102, shifted=True)
+    space = bo.Space({n: bo.Real(-5.0, 5.0) for n in f.names})
+    default = _best_precision(f, bo.Optimizer(space, seed=0), 40)
+    monkeypatch.setattr(acquisition, "UCB_BETA", 0.0)
+    greedy = _best_precision(f, bo.Optimizer(space, seed=0, acquisition="ucb"), 40)
+    assert default < 1e-2
+    assert greedy > 1.0
