@@ -42,6 +42,7 @@ parego     several objectives: ``qLogNParEGO``, the noisy LogEI of a random augm
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,8 +67,10 @@ from bayesopt._rng import seeded_torch
 
 __all__ = [
     "ACQUISITIONS",
+    "BATCH_MODES",
     "OUTCOME_ACQUISITIONS",
     "UCB_BETA",
+    "BelieverLogEI",
     "CachedLogEI",
     "check_name",
     "make",
@@ -76,6 +79,8 @@ __all__ = [
 
 UCB_BETA = 4.0
 MC_SAMPLES = 128
+BATCH_MODES = ("monte-carlo", "believer")
+"""How ``make`` handles batches and pending points (its ``batch`` argument)."""
 NOISELESS_FRACTION = 0.01
 MC_BASELINE_LIMIT = 256
 """Above this many observations a single ask with nothing pending uses the closed form even
@@ -147,6 +152,71 @@ class CachedLogEI(AcquisitionFunction):
         if not self.has_gradient:
             raise RuntimeError("CachedLogEI.value_and_gradient needs a Stationary kernel")
         return gp.log_ei_and_gradient(self.cache, X, self.best_f)
+
+
+class BelieverLogEI(AcquisitionFunction):
+    """Analytic LogEI with pending points believed (the "Kriging believer").
+
+    Each pending point is added to the training data with the posterior mean as its
+    value, the hyperparameters kept, so the posterior mean is unchanged while the variance
+    collapses around the pending points; LogEI on that posterior (``CachedLogEI``), with
+    the believed values counted in the incumbent, then looks elsewhere.
+    ``propose.maximize`` sets each chosen point as pending before the next, so a batch
+    costs ``q`` closed-form searches instead of ``q`` Monte-Carlo ones
+    (Ginsbourger, Le Riche and Carraro, 2010).
+
+    Args:
+        model: a fitted ``SingleTaskGP`` that ``CachedLogEI`` supports.
+        X_baseline: ``n x d`` observed inputs; the incumbent is the best posterior mean
+            among them.
+        X_pending: ``m x d`` points being evaluated, or ``None``.
+    """
+
+    def __init__(
+        self, model: SingleTaskGP, X_baseline: Tensor, X_pending: Tensor | None = None
+    ) -> None:
+        super().__init__(model)
+        base = CachedLogEI(model, 0.0)
+        with torch.no_grad():
+            means = base.cache.mean_and_sigma(X_baseline)[0]
+        self.best_f = float(means.max())
+        self.inner = base
+        self.inner.best_f = self.best_f
+        self.set_X_pending(X_pending)
+
+    def set_X_pending(self, X_pending: Tensor | None = None) -> None:
+        """Believe ``X_pending`` (replacing any points believed before)."""
+        self.X_pending = X_pending
+        model = self.model
+        if X_pending is None or not len(X_pending):
+            inner = CachedLogEI(model, self.best_f)
+        else:
+            with torch.no_grad():
+                believed = CachedLogEI(model, 0.0).cache.mean_and_sigma(X_pending)[0]
+            fantasy = copy.deepcopy(model)
+            fantasy.set_train_data(
+                inputs=torch.cat([model.train_inputs[0], X_pending.to(model.train_inputs[0])]),
+                targets=torch.cat([model.train_targets, believed]),
+                strict=False,
+            )
+            # A believed value is data: it raises the incumbent where it is higher, or the
+            # next point would be the same one again (LogEI stays positive at a point whose
+            # mean beats the incumbent, however small its variance).
+            inner = CachedLogEI(fantasy, max(self.best_f, float(believed.max())))
+        self.__dict__["inner"] = inner  # a plain attribute, not a registered submodule
+
+    def forward(self, X: Tensor) -> Tensor:
+        """LogEI at ``b x 1 x d`` points, as a ``b`` tensor."""
+        return self.inner(X)
+
+    @property
+    def has_gradient(self) -> bool:
+        """Whether ``value_and_gradient`` is available (see ``CachedLogEI``)."""
+        return self.inner.has_gradient
+
+    def value_and_gradient(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """LogEI at ``b x d`` points and its closed-form gradient."""
+        return self.inner.value_and_gradient(X)
 
 
 def _analytic_logei(model: Model, best_f: float) -> AcquisitionFunction:
@@ -254,6 +324,7 @@ def make(
     q: int = 1,
     seed: int = 0,
     noise_fraction: float | None = None,
+    batch: str = "monte-carlo",
 ) -> AcquisitionFunction:
     """Build the acquisition ``name`` on a fitted model.
 
@@ -267,16 +338,31 @@ def make(
         seed: seed of the quasi-Monte-Carlo sampler.
         noise_fraction: the model's fitted noise variance over the output variance; lets
             ``qlognei`` use its closed form on noiseless models (see the table above).
+        batch: how ``q > 1`` or pending points are handled (one of ``BATCH_MODES``):
+            ``"monte-carlo"``, the MC acquisition with the pending points as fantasies;
+            ``"believer"``, for ``qlognei`` and ``logei`` on a model ``CachedLogEI``
+            supports, ``BelieverLogEI`` (the pending points believed at the posterior
+            mean; analytic LogEI).
 
     Returns:
-        A BoTorch acquisition function; an MC one when ``q > 1`` or points are pending.
+        A BoTorch acquisition function; an MC one when ``q > 1`` or points are pending
+        (unless ``batch="believer"`` applies).
     """
+    if batch not in BATCH_MODES:
+        raise ValueError(f"`batch` must be one of {BATCH_MODES}, but got {batch!r}.")
     factory = ACQUISITIONS[check_name(name)]
     if factory is None:
         raise ValueError(f"acquisition {name!r} is not built by make(); use propose.thompson.")
     pending = X_pending if X_pending is not None and len(X_pending) else None
-    batch = q > 1 or pending is not None
-    ctx = _Context(model, X_baseline, best_f, pending, batch, seed, noise_fraction)
+    several = q > 1 or pending is not None
+    if (
+        batch == "believer"
+        and several
+        and name in ("qlognei", "logei")
+        and CachedLogEI.supports(model)
+    ):
+        return BelieverLogEI(model, X_baseline, pending)
+    ctx = _Context(model, X_baseline, best_f, pending, several, seed, noise_fraction)
     with seeded_torch(seed):
         return factory(ctx)
 

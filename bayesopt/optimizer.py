@@ -730,6 +730,7 @@ class Optimizer(AskTell):
             q=n,
             seed=seed,
             noise_fraction=noise,
+            batch=self.propose_options.batch,
         )
         scales = gp.lengthscales(model, self.space.dim, self.space.categorical_dims)
         if self._uses_trust_region():

@@ -52,6 +52,7 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
+from bayesopt.acquisition import BATCH_MODES
 
 __all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "Structure", "boxed", "maximize"]
 
@@ -110,6 +111,11 @@ class ProposeOptions:
             acquisition: a hedge against over-exploiting one basin.
         thompson_after: once this many finished trials in a row have not improved the
             best value, every other ask takes a Thompson sample (0: never).
+        batch: how a batch (``ask(q)``) or an ask with pending trials is kept diverse
+            (``acquisition.BATCH_MODES``): ``"monte-carlo"``, the Monte-Carlo acquisition
+            with the pending and already chosen points as fantasies; ``"believer"``, those
+            points believed at the posterior mean and each point maximising closed-form
+            LogEI (``acquisition.BelieverLogEI``; for ``qlognei`` and ``logei``).
     """
 
     raw_samples: int = 512
@@ -127,6 +133,7 @@ class ProposeOptions:
     branch_starts: int = 1
     thompson_share: float = 0.0
     thompson_after: int = 0
+    batch: str = "monte-carlo"
 
     def __post_init__(self) -> None:
         for name in (
@@ -161,7 +168,11 @@ class ProposeOptions:
                 raise TypeError(
                     f"ProposeOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
                 )
-        for name, allowed in (("method", METHODS), ("lbfgs", LBFGS_MODES)):
+        for name, allowed in (
+            ("method", METHODS),
+            ("lbfgs", LBFGS_MODES),
+            ("batch", BATCH_MODES),
+        ):
             value = getattr(self, name)
             if not isinstance(value, str):
                 raise TypeError(f"ProposeOptions: `{name}` must be a str, but got {value!r}.")

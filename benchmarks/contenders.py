@@ -671,9 +671,20 @@ _CONTENDERS = (
 )
 
 BATCHABLE = ("bayesopt", "random", "random-2x", "optuna-gp", "optuna-tpe", "ax")
-"""Contenders with a batch mode: ``NAME-qK`` asks K points per round (``batched``)."""
+"""Contenders with a batch mode: ``NAME-qK`` asks K points per round (``batched``); the
+factor study's variants (``benchmarks.variants``) have one too."""
 
 _BATCH_NAME = re.compile(r"^(?P<base>.+)-q(?P<q>[0-9]+)$")
+
+
+def _batchable(name: str) -> bool:
+    """Whether ``name`` has a batch mode: ``BATCHABLE``, and every variant of the factor
+    study (an ``Optimizer``, asked ``ask(q)``)."""
+    if name in BATCHABLE:
+        return True
+    from benchmarks.variants import VARIANTS
+
+    return any(v.name == name for v in VARIANTS)
 
 
 def batched(name: str, q: int) -> Contender:
@@ -691,8 +702,11 @@ def batched(name: str, q: int) -> Contender:
         >>> batched("bayesopt", 4).name, batched("random-2x", 4).budget_factor
         ('bayesopt-q4', 8)
     """
-    if name not in BATCHABLE:
-        raise KeyError(f"contender {name!r} has no batch mode; batchable: {', '.join(BATCHABLE)}")
+    if not _batchable(name):
+        raise KeyError(
+            f"contender {name!r} has no batch mode; batchable: {', '.join(BATCHABLE)} and "
+            "the factor study's bayesopt variants"
+        )
     if q < 2:
         raise ValueError(f"`q >= 2` must hold for a batch contender, but got q={q}")
     base = registry()[name]
@@ -772,7 +786,7 @@ def get(name: str) -> Contender:
     if found is not None:
         return found
     match = _BATCH_NAME.match(name)
-    if match and match["base"] in BATCHABLE and int(match["q"]) >= 2:
+    if match and _batchable(match["base"]) and int(match["q"]) >= 2:
         return batched(match["base"], int(match["q"]))
     raise KeyError(
         f"unknown contender {name!r}; known: {', '.join(registry())}, and NAME-qK "

@@ -291,5 +291,14 @@ VARIANTS: tuple[Variant, ...] = (
         "the default with Kumaraswamy input warping (ModelOptions(warp=True))",
         model={"warp": True},
     ),
+    Variant(
+        "bayesopt+believer",
+        "batches",
+        "bayesopt",
+        "the default keeping batches and asks with pending trials diverse by believing the "
+        "pending and chosen points at the posterior mean, each point maximising closed-form "
+        "LogEI (ProposeOptions(batch='believer')), instead of Monte-Carlo qLogNEI fantasies",
+        propose={"batch": "believer"},
+    ),
 )
 """Every variant, in report order."""

@@ -167,3 +167,45 @@ def test_many_observations_use_the_closed_form_even_when_noisy():
     assert isinstance(acquisition.make("qlognei", m, **noisy), acquisition.CachedLogEI)
     few = dict(X_baseline=X[:20], best_f=float(y.max()), noise_fraction=0.2)
     assert not isinstance(acquisition.make("qlognei", m, **few), acquisition.CachedLogEI)
+
+
+def test_believer_logei_is_logei_on_the_gp_conditioned_on_its_own_mean(model):
+    import copy
+
+    from botorch.acquisition import LogExpectedImprovement
+
+    m, X, _ = model
+    g = torch.Generator().manual_seed(5)
+    pending = torch.rand(2, 2, generator=g, dtype=torch.float64)
+    acqf = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, X_pending=pending,
+                            batch="believer")  # fmt: skip
+    assert isinstance(acqf, acquisition.BelieverLogEI)
+    with torch.no_grad():
+        incumbent = float(m.posterior(X).mean.max())
+        believed = m.posterior(pending).mean.reshape(-1)
+    assert acqf.best_f == pytest.approx(incumbent)
+    fantasy = copy.deepcopy(m)
+    fantasy.set_train_data(torch.cat([X, pending]), torch.cat([m.train_targets, believed]),
+                           strict=False)  # fmt: skip
+    T = torch.rand(16, 1, 2, generator=g, dtype=torch.float64)
+    best = max(incumbent, float(believed.max()))  # the believed values count as data
+    expected = LogExpectedImprovement(fantasy, best_f=best)(T)
+    assert torch.allclose(acqf(T), expected, atol=1e-6)
+    # The variance collapses at a believed point: LogEI there is far below elsewhere.
+    with torch.no_grad():
+        assert float(acqf(pending[:1].unsqueeze(0))) < float(acqf(T).max()) - 5
+    acqf.set_X_pending(None)  # nothing believed: plain cached LogEI at the incumbent
+    plain = acquisition.CachedLogEI(m, incumbent)
+    assert torch.allclose(acqf(T), plain(T))
+    values, grads = acqf.value_and_gradient(T.squeeze(1))
+    assert values.shape == (16,) and grads.shape == (16, 2)
+
+
+def test_batch_mode_is_validated_and_falls_back_where_it_does_not_apply(model):
+    m, X, _ = model
+    with pytest.raises(ValueError, match="`batch` must be one of"):
+        acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, batch="kriging")
+    ucb = acquisition.make("ucb", m, X_baseline=X, best_f=0.0, q=2, batch="believer")
+    assert not isinstance(ucb, acquisition.BelieverLogEI)  # Monte-Carlo qUCB
+    one = acquisition.make("logei", m, X_baseline=X, best_f=0.0, batch="believer")
+    assert isinstance(one, acquisition.CachedLogEI)  # nothing pending: the usual closed form

@@ -637,3 +637,26 @@ def test_independent_lbfgs_runs_are_reproducible_and_leave_global_rngs_alone(spa
     assert np.array_equal(np.random.rand(3), expected[1])
     torch.manual_seed(7)
     assert repr(trace(5)) == repr(a)
+
+
+def test_believer_batches_are_distinct_reproducible_and_validated():
+    with pytest.raises(ValueError, match="`batch` must be one of"):
+        bo.ProposeOptions(batch="kriging")
+    space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
+
+    def batches(seed: int) -> list[list[dict]]:
+        opt = bo.Optimizer(space, seed=seed, propose_options=bo.ProposeOptions(batch="believer"))
+        out = []
+        for _ in range(3):
+            trials = opt.ask(4)
+            out.append([t.params for t in trials])
+            for t in trials:
+                opt.tell(t, (t.params["x"] - 0.3) ** 2 + (t.params["y"] - 0.7) ** 2)
+        return out
+
+    first = batches(2)
+    assert first == batches(2)
+    last = first[-1]
+    assert len({(p["x"], p["y"]) for p in last}) == 4
+    assert min(math.dist((p["x"], p["y"]), (q["x"], q["y"]))
+               for i, p in enumerate(last) for q in last[i + 1:]) > 1e-3  # fmt: skip

@@ -455,7 +455,7 @@ def test_history_and_parallel_coordinates_draw_one_outcome_of_a_study():
     ax = plot.history(rs, outcome="c")
     assert len(ax.collections[-1].get_offsets()) == 1  # the NaN constraint drawn as failed
     ax = plot.parallel_coordinates(rs, outcome="a")
-    thick = [line for line in ax.lines if line.get_linewidth() == 3][0]
+    thick = next(line for line in ax.lines if line.get_linewidth() == 3)
     best_x = min(rs.trials, key=lambda t: t.values["a"]).params["x"]
     assert thick.get_ydata()[0] == pytest.approx(best_x)
     with pytest.raises(ValueError, match="one of this study's outcomes"):
@@ -468,9 +468,7 @@ def test_fit_surrogate_models_one_outcome_of_a_study():
     rs = _two_inputs_study()
     view = plot.fit_surrogate(rs, outcome="b")
     assert view.maximize and view.acquisition_name == "qlognei"
-    assert sorted(view.values.tolist())[-1] == pytest.approx(
-        max(t.values["b"] for t in rs.trials)
-    )
+    assert sorted(view.values.tolist())[-1] == pytest.approx(max(t.values["b"] for t in rs.trials))
     assert int(plot.fit_surrogate(rs, outcome="c").failed.sum()) == 1
     assert bo.importance(rs, outcome="b", n=512).ranking()[0] == "y"
     assert bo.importance(rs, n=512).ranking()[0] == "x"
