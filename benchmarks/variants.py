@@ -292,6 +292,14 @@ VARIANTS: tuple[Variant, ...] = (
         model={"warp": True},
     ),
     Variant(
+        "bayesopt+restarts3",
+        "model uncertainty",
+        "bayesopt",
+        "the default with the GP's MAP fit run from three initial lengthscales (the "
+        "kernel's, 0.2 and 3.0), the best kept (ModelOptions(fit_restarts=3))",
+        model={"fit_restarts": 3},
+    ),
+    Variant(
         "bayesopt+believer",
         "batches",
         "bayesopt",

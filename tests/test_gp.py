@@ -369,3 +369,28 @@ def test_objective_function_follows_parameters_changed_in_place():
         with torch.no_grad():
             for p in params.values():
                 p.mul_(1.2).add_(0.01 * step)
+
+
+def test_fit_restarts_keep_the_best_map_fit(monkeypatch):
+    from bayesopt.gp import fitting
+
+    fits = []
+    original = fitting.map_fit
+
+    def recorded(model, **kwargs):
+        start = model.covar_module.base_kernel.lengthscale.detach().clone()
+        loss = original(model, **kwargs)
+        fits.append((loss, start, model.covar_module.base_kernel.lengthscale.detach().clone()))
+        return loss
+
+    monkeypatch.setattr(fitting, "map_fit", recorded)
+    X, y = _data(20, seed=7)
+    model = gp.fit(X, y, options=gp.ModelOptions(fit_restarts=3))
+    assert len(fits) == 3
+    assert [float(s.reshape(-1)[0]) for _, s, _ in fits[1:]] == pytest.approx([0.2, 3.0])
+    best = min(fits, key=lambda f: f[0])
+    assert torch.equal(model.covar_module.base_kernel.lengthscale.detach(), best[2])
+    with pytest.raises(ValueError, match="fit_restarts <= 6"):
+        gp.ModelOptions(fit_restarts=7)
+    with pytest.raises(ValueError, match="fit_restarts >= 1"):
+        gp.ModelOptions(fit_restarts=0)

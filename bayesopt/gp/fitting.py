@@ -23,6 +23,7 @@ import torch
 from botorch.models import SingleTaskGP
 from botorch.models.gpytorch import GPyTorchModel
 from botorch.optim.utils import get_parameters_and_bounds
+from gpytorch.kernels import MaternKernel, RBFKernel
 from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
@@ -124,6 +125,18 @@ def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> f
     return float(res.fun)
 
 
+FIT_STARTS: tuple[float | None, ...] = (None, 0.2, 3.0, 0.05, 1.0, 10.0)
+"""Initial lengthscales of the MAP restarts (``ModelOptions.fit_restarts``), in unit-cube
+units: the kernel's own initial values first (``None``), then short and long ones."""
+
+
+def _set_lengthscales(model: GPyTorchModel, value: float) -> None:
+    """Set every ordinal lengthscale of ``model``'s kernel to ``value``."""
+    for module in model.covar_module.modules():
+        if isinstance(module, MaternKernel | RBFKernel):
+            module.lengthscale = torch.full_like(module.lengthscale, value)
+
+
 def fit(
     X: Tensor,
     y: Tensor,
@@ -133,6 +146,9 @@ def fit(
     options: ModelOptions | None = None,
 ) -> GPyTorchModel:
     """Fit a GP to maximise: ``y`` should already be standardised.
+
+    With ``options.fit_restarts > 1`` the MAP fit is run from that many initial
+    lengthscales (``FIT_STARTS``) and the fit with the best objective is kept.
 
     With ``n > options.fit_points`` observations, the hyperparameters are fitted on
     ``fit_points`` of them (the best half and a seeded random half) and the returned GP
@@ -167,14 +183,20 @@ def fit(
     # own types, for the caller to handle; so does every other error, which is a bug.
     with warnings.catch_warnings(), exact():
         warnings.simplefilter("ignore")
-        model = build(
-            X[idx] if subset else X,
-            y[idx] if subset else y,
-            cat_dims=cat_dims,
-            options=options,
-        )
-        with seeded_torch(seed):
-            map_fit(model, maxiter=options.fit_maxiter)
+        best = math.inf
+        for lengthscale in FIT_STARTS[: options.fit_restarts]:
+            candidate = build(
+                X[idx] if subset else X,
+                y[idx] if subset else y,
+                cat_dims=cat_dims,
+                options=options,
+            )
+            if lengthscale is not None:
+                _set_lengthscales(candidate, lengthscale)
+            with seeded_torch(seed):
+                loss = map_fit(candidate, maxiter=options.fit_maxiter)
+            if loss < best or lengthscale is None:  # ties keep the first (default) start
+                model, best = candidate, loss
         if subset:
             fitted = model
             model = build(X, y, cat_dims=cat_dims, options=options)

@@ -92,6 +92,9 @@ class ModelOptions:
         max_exact: the GP conditions on at most this many observations; beyond, on the
             ``max_exact`` nearest to the best ones (a local model; see ``Optimizer``).
         fit_maxiter: L-BFGS-B iterations of the hyperparameter fit.
+        fit_restarts: MAP fits from this many initial lengthscales (1 to 6; see
+            ``gp.fitting.FIT_STARTS``), the best objective kept: a guard against a fit
+            trapped at lengthscales that make the model over-confident.
         mean: ``"constant"`` (a learned constant, BoTorch's default) or ``"zero"`` (the
             standardised outputs' mean, as Optuna's GP sampler has it).
 
@@ -111,6 +114,7 @@ class ModelOptions:
     max_exact: int = 20_000
     fit_maxiter: int = 200
     mean: str = "constant"
+    fit_restarts: int = 1
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -130,12 +134,21 @@ class ModelOptions:
                 raise TypeError(
                     f"ModelOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
                 )
-        for name, least in (("fit_points", 8), ("max_exact", 8), ("fit_maxiter", 1)):
+        for name, least in (
+            ("fit_points", 8),
+            ("max_exact", 8),
+            ("fit_maxiter", 1),
+            ("fit_restarts", 1),
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"ModelOptions: `{name}` must be an int, but got {value!r}.")
             if value < least:
                 raise ValueError(f"ModelOptions: `{name} >= {least}` must hold, but got {value}.")
+        if self.fit_restarts > 6:
+            raise ValueError(
+                f"ModelOptions: `fit_restarts <= 6` must hold, but got {self.fit_restarts}."
+            )
 
     @classmethod
     def botorch(cls) -> ModelOptions:
