@@ -16,6 +16,9 @@ qlognei    ``qLogNoisyExpectedImprovement`` (default): LogEI that integrates ove
            thread; ``benchmarks/scripts/gp_posterior_speed.py``). With more than
            ``MC_BASELINE_LIMIT`` (256) observations the closed form is used whatever the
            noise, since the Monte-Carlo incumbent's cost grows with them.
+           ``make(..., closed_form=True)`` (``ProposeOptions(closed_form=True)``) uses the
+           closed form on every ask: ``BelieverLogEI``, the Kriging believer for batches
+           and pending points.
 logei      ``LogExpectedImprovement`` with ``best_f`` the best observation
            (``qLogExpectedImprovement`` when there are pending points or ``q > 1``).
 ucb        ``UpperConfidenceBound`` with ``beta = 4`` (two posterior s.d.)
@@ -67,7 +70,6 @@ from bayesopt._rng import seeded_torch
 
 __all__ = [
     "ACQUISITIONS",
-    "BATCH_MODES",
     "OUTCOME_ACQUISITIONS",
     "UCB_BETA",
     "BelieverLogEI",
@@ -79,8 +81,6 @@ __all__ = [
 
 UCB_BETA = 4.0
 MC_SAMPLES = 128
-BATCH_MODES = ("monte-carlo", "believer")
-"""How ``make`` handles batches and pending points (its ``batch`` argument)."""
 NOISELESS_FRACTION = 0.01
 MC_BASELINE_LIMIT = 256
 """Above this many observations a single ask with nothing pending uses the closed form even
@@ -324,7 +324,7 @@ def make(
     q: int = 1,
     seed: int = 0,
     noise_fraction: float | None = None,
-    batch: str = "monte-carlo",
+    closed_form: bool = False,
 ) -> AcquisitionFunction:
     """Build the acquisition ``name`` on a fitted model.
 
@@ -338,29 +338,21 @@ def make(
         seed: seed of the quasi-Monte-Carlo sampler.
         noise_fraction: the model's fitted noise variance over the output variance; lets
             ``qlognei`` use its closed form on noiseless models (see the table above).
-        batch: how ``q > 1`` or pending points are handled (one of ``BATCH_MODES``):
-            ``"monte-carlo"``, the MC acquisition with the pending points as fantasies;
-            ``"believer"``, for ``qlognei`` and ``logei`` on a model ``CachedLogEI``
-            supports, ``BelieverLogEI`` (the pending points believed at the posterior
-            mean; analytic LogEI).
+        closed_form: for ``qlognei`` on a model ``CachedLogEI`` supports, closed-form
+            LogEI whatever the noise, the batch size or the pending points:
+            ``BelieverLogEI``, whose incumbent is the best posterior mean and which
+            believes pending (and already chosen) points at the posterior mean.
 
     Returns:
         A BoTorch acquisition function; an MC one when ``q > 1`` or points are pending
-        (unless ``batch="believer"`` applies).
+        (unless ``closed_form`` applies).
     """
-    if batch not in BATCH_MODES:
-        raise ValueError(f"`batch` must be one of {BATCH_MODES}, but got {batch!r}.")
     factory = ACQUISITIONS[check_name(name)]
     if factory is None:
         raise ValueError(f"acquisition {name!r} is not built by make(); use propose.thompson.")
     pending = X_pending if X_pending is not None and len(X_pending) else None
     several = q > 1 or pending is not None
-    if (
-        batch == "believer"
-        and several
-        and name in ("qlognei", "logei")
-        and CachedLogEI.supports(model)
-    ):
+    if closed_form and name == "qlognei" and CachedLogEI.supports(model):
         return BelieverLogEI(model, X_baseline, pending)
     ctx = _Context(model, X_baseline, best_f, pending, several, seed, noise_fraction)
     with seeded_torch(seed):

@@ -730,7 +730,7 @@ class Optimizer(AskTell):
             q=n,
             seed=seed,
             noise_fraction=noise,
-            batch=self.propose_options.batch,
+            closed_form=self.propose_options.closed_form,
         )
         scales = gp.lengthscales(model, self.space.dim, self.space.categorical_dims)
         if self._uses_trust_region():

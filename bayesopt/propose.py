@@ -52,7 +52,6 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
-from bayesopt.acquisition import BATCH_MODES
 
 __all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "Structure", "boxed", "maximize"]
 
@@ -111,11 +110,11 @@ class ProposeOptions:
             acquisition: a hedge against over-exploiting one basin.
         thompson_after: once this many finished trials in a row have not improved the
             best value, every other ask takes a Thompson sample (0: never).
-        batch: how a batch (``ask(q)``) or an ask with pending trials is kept diverse
-            (``acquisition.BATCH_MODES``): ``"monte-carlo"``, the Monte-Carlo acquisition
-            with the pending and already chosen points as fantasies; ``"believer"``, those
-            points believed at the posterior mean and each point maximising closed-form
-            LogEI (``acquisition.BelieverLogEI``; for ``qlognei`` and ``logei``).
+        closed_form: closed-form LogEI on every ask of ``acquisition="qlognei"``
+            (``acquisition.BelieverLogEI``): the incumbent is the best posterior mean, and a
+            batch or the pending trials are kept diverse by believing those points at the
+            posterior mean (the "Kriging believer"), instead of qLogNEI's Monte-Carlo
+            integration over a noisy incumbent and over pending points.
     """
 
     raw_samples: int = 512
@@ -133,7 +132,7 @@ class ProposeOptions:
     branch_starts: int = 1
     thompson_share: float = 0.0
     thompson_after: int = 0
-    batch: str = "monte-carlo"
+    closed_form: bool = False
 
     def __post_init__(self) -> None:
         for name in (
@@ -163,16 +162,12 @@ class ProposeOptions:
                 raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
             if value < 0:
                 raise ValueError(f"ProposeOptions: `{name} >= 0` must hold, but got {value}.")
-        for name in ("boltzmann", "rescale"):
+        for name in ("boltzmann", "rescale", "closed_form"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(
                     f"ProposeOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
                 )
-        for name, allowed in (
-            ("method", METHODS),
-            ("lbfgs", LBFGS_MODES),
-            ("batch", BATCH_MODES),
-        ):
+        for name, allowed in (("method", METHODS), ("lbfgs", LBFGS_MODES)):
             value = getattr(self, name)
             if not isinstance(value, str):
                 raise TypeError(f"ProposeOptions: `{name}` must be a str, but got {value!r}.")

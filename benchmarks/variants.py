@@ -300,13 +300,14 @@ VARIANTS: tuple[Variant, ...] = (
         model={"fit_restarts": 3},
     ),
     Variant(
-        "bayesopt+believer",
-        "batches",
+        "bayesopt+closedform",
+        "batches and noisy incumbents",
         "bayesopt",
-        "the default keeping batches and asks with pending trials diverse by believing the "
-        "pending and chosen points at the posterior mean, each point maximising closed-form "
-        "LogEI (ProposeOptions(batch='believer')), instead of Monte-Carlo qLogNEI fantasies",
-        propose={"batch": "believer"},
+        "the default with closed-form LogEI on every ask (ProposeOptions(closed_form=True)): "
+        "the best posterior mean as incumbent and pending or already chosen points believed "
+        "at the posterior mean, instead of Monte-Carlo qLogNEI where the model is noisy or "
+        "points are pending",
+        propose={"closed_form": True},
     ),
 )
 """Every variant, in report order."""

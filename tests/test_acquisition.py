@@ -178,7 +178,7 @@ def test_believer_logei_is_logei_on_the_gp_conditioned_on_its_own_mean(model):
     g = torch.Generator().manual_seed(5)
     pending = torch.rand(2, 2, generator=g, dtype=torch.float64)
     acqf = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, X_pending=pending,
-                            batch="believer")  # fmt: skip
+                            closed_form=True)  # fmt: skip
     assert isinstance(acqf, acquisition.BelieverLogEI)
     with torch.no_grad():
         incumbent = float(m.posterior(X).mean.max())
@@ -201,11 +201,14 @@ def test_believer_logei_is_logei_on_the_gp_conditioned_on_its_own_mean(model):
     assert values.shape == (16,) and grads.shape == (16, 2)
 
 
-def test_batch_mode_is_validated_and_falls_back_where_it_does_not_apply(model):
+def test_closed_form_applies_to_qlognei_only(model):
     m, X, _ = model
-    with pytest.raises(ValueError, match="`batch` must be one of"):
-        acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, batch="kriging")
-    ucb = acquisition.make("ucb", m, X_baseline=X, best_f=0.0, q=2, batch="believer")
+    ucb = acquisition.make("ucb", m, X_baseline=X, best_f=0.0, q=2, closed_form=True)
     assert not isinstance(ucb, acquisition.BelieverLogEI)  # Monte-Carlo qUCB
-    one = acquisition.make("logei", m, X_baseline=X, best_f=0.0, batch="believer")
-    assert isinstance(one, acquisition.CachedLogEI)  # nothing pending: the usual closed form
+    noisy = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, noise_fraction=0.5,
+                             closed_form=True)  # fmt: skip
+    assert isinstance(noisy, acquisition.BelieverLogEI)  # a noisy model, still closed form
+    with torch.no_grad():
+        assert noisy.best_f == pytest.approx(float(m.posterior(X).mean.max()))
+    default = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, noise_fraction=0.5)
+    assert not isinstance(default, acquisition.CachedLogEI | acquisition.BelieverLogEI)

@@ -639,13 +639,13 @@ def test_independent_lbfgs_runs_are_reproducible_and_leave_global_rngs_alone(spa
     assert repr(trace(5)) == repr(a)
 
 
-def test_believer_batches_are_distinct_reproducible_and_validated():
-    with pytest.raises(ValueError, match="`batch` must be one of"):
-        bo.ProposeOptions(batch="kriging")
+def test_closed_form_batches_are_distinct_reproducible_and_validated():
+    with pytest.raises(TypeError, match="`closed_form` must be a bool"):
+        bo.ProposeOptions(closed_form="yes")
     space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
 
     def batches(seed: int) -> list[list[dict]]:
-        opt = bo.Optimizer(space, seed=seed, propose_options=bo.ProposeOptions(batch="believer"))
+        opt = bo.Optimizer(space, seed=seed, propose_options=bo.ProposeOptions(closed_form=True))
         out = []
         for _ in range(3):
             trials = opt.ask(4)
