@@ -412,6 +412,7 @@ def make_outcomes(
     feasible: Tensor,
     X_pending: Tensor | None = None,
     seed: int = 0,
+    closed_form: bool = False,
 ) -> AcquisitionFunction:
     """The acquisition of a study with several outcomes (see the second table above).
 
@@ -428,6 +429,10 @@ def make_outcomes(
         feasible: ``n`` booleans, the observations that satisfied every constraint.
         X_pending: ``p x d`` points being evaluated, or ``None``.
         seed: seeds the quasi-Monte-Carlo sampler and ParEGO's weights.
+        closed_form: with several objectives and ``"qlognei"``, qLogEHVI over one box
+            decomposition of the feasible Pareto front of the posterior means at the
+            observations, instead of qLogNEHVI's decomposition per sample of the noisy
+            front (``ProposeOptions.closed_form``).
 
     Returns:
         An MC acquisition function (it accepts pending points, so batches are diverse);
@@ -450,9 +455,42 @@ def make_outcomes(
     models = getattr(model, "models", None)
     first = models[0] if models else model
     inner = _make_outcomes(
-        name, model, n_objectives, thresholds, X_baseline, Y_baseline, feasible, X_pending, seed
-    )
+        name, model, n_objectives, thresholds, X_baseline, Y_baseline, feasible, X_pending, seed,
+        closed_form,
+    )  # fmt: skip
     return inner if first is model else _OnList(inner, first)
+
+
+def _plug_in_ehvi(
+    model: Model,
+    m: int,
+    ref: Tensor,
+    X_baseline: Tensor,
+    feasible: Tensor,
+    sampler: SobolQMCNormalSampler,
+    objective: object,
+    constraints: list,
+    pending: Tensor | None,
+) -> AcquisitionFunction:
+    """qLogEHVI over the feasible Pareto front of the posterior means at the observations
+    (one box decomposition, as for a noiseless study)."""
+    from botorch.acquisition.multi_objective.logei import qLogExpectedHypervolumeImprovement
+    from botorch.utils.multi_objective.box_decompositions.non_dominated import (
+        FastNondominatedPartitioning,
+    )
+
+    with torch.no_grad():
+        means = model.posterior(X_baseline[feasible]).mean[..., :m]
+    partitioning = FastNondominatedPartitioning(ref_point=ref.to(means), Y=means)
+    return qLogExpectedHypervolumeImprovement(
+        model,
+        ref_point=ref.tolist(),
+        partitioning=partitioning,
+        sampler=sampler,
+        objective=objective,
+        constraints=constraints or None,
+        X_pending=pending,
+    )
 
 
 def _make_outcomes(
@@ -465,6 +503,7 @@ def _make_outcomes(
     feasible: Tensor,
     X_pending: Tensor | None,
     seed: int,
+    closed_form: bool = False,
 ) -> AcquisitionFunction:
     from botorch.acquisition.logei import qLogProbabilityOfFeasibility
     from botorch.acquisition.multi_objective.logei import (
@@ -517,6 +556,10 @@ def _make_outcomes(
                 prune_baseline=True,
             )
         ref = infer_reference_point(Y_baseline[feasible][:, :m])
+        if closed_form:
+            return _plug_in_ehvi(
+                model, m, ref, X_baseline, feasible, sampler, objective, constraints, pending
+            )
         return qLogNoisyExpectedHypervolumeImprovement(
             model,
             ref_point=ref.tolist(),

@@ -807,6 +807,7 @@ class Optimizer(AskTell):
             feasible=feasible,
             X_pending=U_pending,
             seed=seed,
+            closed_form=self.propose_options.closed_form,
         )
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)

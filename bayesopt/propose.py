@@ -114,7 +114,9 @@ class ProposeOptions:
             (``acquisition.BelieverLogEI``): the incumbent is the best posterior mean, and a
             batch or the pending trials are kept diverse by believing those points at the
             posterior mean (the "Kriging believer"), instead of qLogNEI's Monte-Carlo
-            integration over a noisy incumbent and over pending points.
+            integration over a noisy incumbent and over pending points. With several
+            objectives: qLogEHVI over the Pareto front of the posterior means instead of
+            qLogNEHVI.
     """
 
     raw_samples: int = 512

@@ -23,7 +23,9 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
 * ``bayesopt``: ``bayesopt.Optimizer(space, objectives=..., constraints=..., seed=s)``
   (qLogNEI with constraints; qLogNEHVI with several objectives);
 * ``bayesopt-parego``: the same with ``acquisition="parego"`` (qLogNParEGO; multiobjective
-  only).
+  only);
+* ``bayesopt+closedform``: the same with ``ProposeOptions(closed_form=True)`` (qLogEHVI over
+  the posterior means' Pareto front; multiobjective only).
 
 Optuna is told constraint values through ``constraints_func`` (``c <= 0`` feasible) and a
 NaN objective as a failed trial. The losses: the final log10 regret of the best feasible
@@ -70,6 +72,7 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
     "multiobjective": (
         "bayesopt",
         "bayesopt-parego",
+        "bayesopt+closedform",
         "optuna-gp",
         "optuna-tpe",
         "optuna-nsga2",
@@ -223,6 +226,9 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
         return BayesoptSession(problem, seed)
     if name == "bayesopt-parego":
         return BayesoptSession(problem, seed, acquisition="parego")
+    if name == "bayesopt+closedform":
+        options = bo.ProposeOptions(closed_form=True)
+        return BayesoptSession(problem, seed, propose_options=options)
     if name in ("optuna-gp", "optuna-tpe", "optuna-nsga2"):
         return OptunaSession(problem, name, seed)
     known = sorted({c for cs in CONTENDERS.values() for c in cs})
@@ -732,6 +738,8 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt": "`bayesopt.Optimizer(space, objectives=..., constraints=..., seed=s)`: "
     "qLogNEI with constraints, qLogNEHVI with several objectives",
     "bayesopt-parego": 'the same with `acquisition="parego"` (qLogNParEGO)',
+    "bayesopt+closedform": "the same with `ProposeOptions(closed_form=True)`: qLogEHVI over "
+    "one box decomposition of the posterior means' Pareto front instead of qLogNEHVI",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",
     "optuna-nsga2": "`optuna.samplers.NSGAIISampler(seed=s, constraints_func=...)`, its default "
@@ -1027,6 +1035,10 @@ def _multiobjective_report(records, results: Path, command: str) -> list[str]:
         ]
         others = [c for c in names if c != "bayesopt-parego"]
         lines += _wtl_section(losses, order, "bayesopt-parego", others)
+    if "bayesopt+closedform" in names:
+        lines += ["", "`bayesopt+closedform` against the same contenders (and `bayesopt`):", ""]
+        others = [c for c in names if c != "bayesopt+closedform"]
+        lines += _wtl_section(losses, order, "bayesopt+closedform", others)
     if "bayesopt" in names:
         lines += _where_peers_win(losses, order, names, "log10 hypervolume regret")
     lines += _cost_lines(table, order, names)

@@ -356,6 +356,49 @@ def test_batches_with_several_outcomes_are_distinct():
     assert len(points) == 3
 
 
+def test_closed_form_several_objectives_uses_one_decomposition_of_the_mean_front():
+    from botorch.acquisition.multi_objective.logei import qLogExpectedHypervolumeImprovement
+    from botorch.models import ModelListGP
+
+    from bayesopt import acquisition, gp
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(10, 2, generator=g, dtype=torch.float64)
+    Y = torch.stack([gp.standardize(-X.sum(1)), gp.standardize(X.sum(1) - X[:, 0] ** 2)], 1)
+    model = ModelListGP(*(gp.fit(X, Y[:, j], seed=0) for j in range(2)))
+    feasible = torch.ones(10, dtype=torch.bool)
+    acqf = acquisition.make_outcomes("qlognei", model, n_objectives=2, thresholds=torch.empty(0),
+                                     X_baseline=X, Y_baseline=Y, feasible=feasible,
+                                     closed_form=True)  # fmt: skip
+    assert isinstance(acqf.inner, qLogExpectedHypervolumeImprovement)
+    from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
+    from botorch.sampling import SobolQMCNormalSampler
+    from botorch.utils.multi_objective.box_decompositions.non_dominated import (
+        FastNondominatedPartitioning,
+    )
+    from botorch.utils.multi_objective.hypervolume import infer_reference_point
+
+    with torch.no_grad():
+        means = model.posterior(X).mean
+    ref = infer_reference_point(Y)
+    expected = qLogExpectedHypervolumeImprovement(
+        model, ref_point=ref.tolist(),
+        partitioning=FastNondominatedPartitioning(ref_point=ref, Y=means),
+        sampler=SobolQMCNormalSampler(torch.Size([acquisition.MC_SAMPLES]), seed=0),
+        objective=IdentityMCMultiOutputObjective(outcomes=[0, 1]),
+    )  # fmt: skip
+    T = torch.rand(8, 1, 2, generator=g, dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.allclose(acqf(T), expected(T))
+    opts = bo.ProposeOptions(closed_form=True)
+    opt = bo.Optimizer(SQUARE, seed=0, n_initial=4, objectives={"f1": "min", "f2": "min"},
+                       propose_options=opts)  # fmt: skip
+    _drive(opt, two_quadratics, 5)
+    batch = opt.ask(2)
+    assert [t.source for t in batch] == ["model", "model"]
+    assert batch[0].params != batch[1].params
+
+
 def test_parego_asks_from_the_model():
     opt = bo.Optimizer(SQUARE, seed=0, n_initial=4, acquisition="parego",
                        objectives={"f1": "min", "f2": "min"})  # fmt: skip
