@@ -108,7 +108,7 @@ class ProposeOptions:
         thompson_share: a share of the model's asks (drawn from the ask's seed, so
             reproducible) that take a Thompson sample of the GP instead of maximising the
             acquisition: a hedge against over-exploiting one basin.
-        thompson_after: once this many finished trials in a row have not improved the
+        thompson_after: once this many complete trials in a row have not improved the
             best value, every other ask takes a Thompson sample (0: never).
         closed_form: closed-form LogEI on every ask of ``acquisition="qlognei"``
             (``acquisition.BelieverLogEI``): the incumbent is the best posterior mean, and a
