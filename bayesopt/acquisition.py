@@ -16,9 +16,9 @@ qlognei    ``qLogNoisyExpectedImprovement`` (default): LogEI that integrates ove
            thread; ``benchmarks/scripts/gp_posterior_speed.py``). With more than
            ``MC_BASELINE_LIMIT`` (256) observations the closed form is used whatever the
            noise, since the Monte-Carlo incumbent's cost grows with them.
-           ``make(..., closed_form=True)`` (``ProposeOptions(closed_form=True)``) uses the
-           closed form on every ask: ``BelieverLogEI``, the Kriging believer for batches
-           and pending points.
+           ``make(..., closed_form="auto")`` (``ProposeOptions(closed_form="auto")``) uses
+           ``BelieverLogEI`` for batches and pending points, the Kriging believer;
+           ``"always"`` also for a single point on a noisy model.
 logei      ``LogExpectedImprovement`` with ``best_f`` the best observation
            (``qLogExpectedImprovement`` when there are pending points or ``q > 1``).
 ucb        ``UpperConfidenceBound`` with ``beta = 4`` (two posterior s.d.)
@@ -70,6 +70,7 @@ from bayesopt._rng import seeded_torch
 
 __all__ = [
     "ACQUISITIONS",
+    "CLOSED_FORMS",
     "OUTCOME_ACQUISITIONS",
     "UCB_BETA",
     "BelieverLogEI",
@@ -81,6 +82,8 @@ __all__ = [
 
 UCB_BETA = 4.0
 MC_SAMPLES = 128
+CLOSED_FORMS = ("never", "auto", "always")
+"""Where closed forms replace Monte-Carlo acquisitions (``make``'s ``closed_form``)."""
 NOISELESS_FRACTION = 0.01
 MC_BASELINE_LIMIT = 256
 """Above this many observations a single ask with nothing pending uses the closed form even
@@ -324,7 +327,7 @@ def make(
     q: int = 1,
     seed: int = 0,
     noise_fraction: float | None = None,
-    closed_form: bool = False,
+    closed_form: str = "never",
 ) -> AcquisitionFunction:
     """Build the acquisition ``name`` on a fitted model.
 
@@ -338,21 +341,25 @@ def make(
         seed: seed of the quasi-Monte-Carlo sampler.
         noise_fraction: the model's fitted noise variance over the output variance; lets
             ``qlognei`` use its closed form on noiseless models (see the table above).
-        closed_form: for ``qlognei`` on a model ``CachedLogEI`` supports, closed-form
-            LogEI whatever the noise, the batch size or the pending points:
-            ``BelieverLogEI``, whose incumbent is the best posterior mean and which
-            believes pending (and already chosen) points at the posterior mean.
+        closed_form: one of ``CLOSED_FORMS``: for ``qlognei`` on a model ``CachedLogEI``
+            supports, ``"auto"`` builds ``BelieverLogEI`` (closed-form LogEI against the
+            best posterior mean, pending and already chosen points believed at the
+            posterior mean) for batches and asks with pending points, ``"always"`` for a
+            single point on a noisy model too, ``"never"`` not at all.
 
     Returns:
         A BoTorch acquisition function; an MC one when ``q > 1`` or points are pending
         (unless ``closed_form`` applies).
     """
+    if closed_form not in CLOSED_FORMS:
+        raise ValueError(f"`closed_form` must be one of {CLOSED_FORMS}, but got {closed_form!r}.")
     factory = ACQUISITIONS[check_name(name)]
     if factory is None:
         raise ValueError(f"acquisition {name!r} is not built by make(); use propose.thompson.")
     pending = X_pending if X_pending is not None and len(X_pending) else None
     several = q > 1 or pending is not None
-    if closed_form and name == "qlognei" and CachedLogEI.supports(model):
+    believe = closed_form == "always" or (closed_form == "auto" and several)
+    if believe and name == "qlognei" and CachedLogEI.supports(model):
         return BelieverLogEI(model, X_baseline, pending)
     ctx = _Context(model, X_baseline, best_f, pending, several, seed, noise_fraction)
     with seeded_torch(seed):
@@ -412,7 +419,7 @@ def make_outcomes(
     feasible: Tensor,
     X_pending: Tensor | None = None,
     seed: int = 0,
-    closed_form: bool = False,
+    closed_form: str = "never",
 ) -> AcquisitionFunction:
     """The acquisition of a study with several outcomes (see the second table above).
 
@@ -429,10 +436,10 @@ def make_outcomes(
         feasible: ``n`` booleans, the observations that satisfied every constraint.
         X_pending: ``p x d`` points being evaluated, or ``None``.
         seed: seeds the quasi-Monte-Carlo sampler and ParEGO's weights.
-        closed_form: with several objectives and ``"qlognei"``, qLogEHVI over one box
-            decomposition of the feasible Pareto front of the posterior means at the
-            observations, instead of qLogNEHVI's decomposition per sample of the noisy
-            front (``ProposeOptions.closed_form``).
+        closed_form: one of ``CLOSED_FORMS``; ``"auto"`` and ``"always"``: with several
+            objectives and ``"qlognei"``, qLogEHVI over one box decomposition of the
+            feasible Pareto front of the posterior means at the observations, instead of
+            qLogNEHVI's decomposition per sample of the noisy front.
 
     Returns:
         An MC acquisition function (it accepts pending points, so batches are diverse);
@@ -503,7 +510,7 @@ def _make_outcomes(
     feasible: Tensor,
     X_pending: Tensor | None,
     seed: int,
-    closed_form: bool = False,
+    closed_form: str = "never",
 ) -> AcquisitionFunction:
     from botorch.acquisition.logei import qLogProbabilityOfFeasibility
     from botorch.acquisition.multi_objective.logei import (
@@ -520,6 +527,8 @@ def _make_outcomes(
             f"with declared outcomes `acquisition` must be one of {OUTCOME_ACQUISITIONS}, "
             f"but got {name!r}."
         )
+    if closed_form not in CLOSED_FORMS:
+        raise ValueError(f"`closed_form` must be one of {CLOSED_FORMS}, but got {closed_form!r}.")
     m = n_objectives
     constraints = [
         _Slack(m + j, float(t) + CONSTRAINT_MARGIN) for j, t in enumerate(thresholds.tolist())
@@ -556,7 +565,7 @@ def _make_outcomes(
                 prune_baseline=True,
             )
         ref = infer_reference_point(Y_baseline[feasible][:, :m])
-        if closed_form:
+        if closed_form != "never":
             return _plug_in_ehvi(
                 model, m, ref, X_baseline, feasible, sampler, objective, constraints, pending
             )

@@ -52,6 +52,7 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
+from bayesopt.acquisition import CLOSED_FORMS
 
 __all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "Structure", "boxed", "maximize"]
 
@@ -110,13 +111,16 @@ class ProposeOptions:
             acquisition: a hedge against over-exploiting one basin.
         thompson_after: once this many complete trials in a row have not improved the
             best value, every other ask takes a Thompson sample (0: never).
-        closed_form: closed-form LogEI on every ask of ``acquisition="qlognei"``
-            (``acquisition.BelieverLogEI``): the incumbent is the best posterior mean, and a
-            batch or the pending trials are kept diverse by believing those points at the
-            posterior mean (the "Kriging believer"), instead of qLogNEI's Monte-Carlo
-            integration over a noisy incumbent and over pending points. With several
-            objectives: qLogEHVI over the Pareto front of the posterior means instead of
-            qLogNEHVI.
+        closed_form: where closed forms replace Monte-Carlo acquisitions
+            (``acquisition.CLOSED_FORMS``). ``"never"``: qLogNEI integrates over a noisy
+            incumbent and over pending points by Monte Carlo, qLogNEHVI over samples of
+            the noisy Pareto front. ``"auto"``: batches and asks with pending trials
+            believe those points at the posterior mean and maximise closed-form LogEI
+            point by point (``acquisition.BelieverLogEI``, the "Kriging believer"), and
+            several objectives use qLogEHVI over one box decomposition of the posterior
+            means' Pareto front; a single point on a noisy model keeps the Monte-Carlo
+            incumbent. ``"always"``: that single point too uses LogEI against the best
+            posterior mean.
     """
 
     raw_samples: int = 512
@@ -134,7 +138,7 @@ class ProposeOptions:
     branch_starts: int = 1
     thompson_share: float = 0.0
     thompson_after: int = 0
-    closed_form: bool = False
+    closed_form: str = "never"
 
     def __post_init__(self) -> None:
         for name in (
@@ -164,12 +168,16 @@ class ProposeOptions:
                 raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
             if value < 0:
                 raise ValueError(f"ProposeOptions: `{name} >= 0` must hold, but got {value}.")
-        for name in ("boltzmann", "rescale", "closed_form"):
+        for name in ("boltzmann", "rescale"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(
                     f"ProposeOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
                 )
-        for name, allowed in (("method", METHODS), ("lbfgs", LBFGS_MODES)):
+        for name, allowed in (
+            ("method", METHODS),
+            ("lbfgs", LBFGS_MODES),
+            ("closed_form", CLOSED_FORMS),
+        ):
             value = getattr(self, name)
             if not isinstance(value, str):
                 raise TypeError(f"ProposeOptions: `{name}` must be a str, but got {value!r}.")

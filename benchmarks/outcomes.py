@@ -24,7 +24,7 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
   (qLogNEI with constraints; qLogNEHVI with several objectives);
 * ``bayesopt-parego``: the same with ``acquisition="parego"`` (qLogNParEGO; multiobjective
   only);
-* ``bayesopt+closedform``: the same with ``ProposeOptions(closed_form=True)`` (qLogEHVI over
+* ``bayesopt+closedform``: the same with ``ProposeOptions(closed_form="always")`` (qLogEHVI over
   the posterior means' Pareto front; multiobjective only).
 
 Optuna is told constraint values through ``constraints_func`` (``c <= 0`` feasible) and a
@@ -227,7 +227,7 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
     if name == "bayesopt-parego":
         return BayesoptSession(problem, seed, acquisition="parego")
     if name == "bayesopt+closedform":
-        options = bo.ProposeOptions(closed_form=True)
+        options = bo.ProposeOptions(closed_form="always")
         return BayesoptSession(problem, seed, propose_options=options)
     if name in ("optuna-gp", "optuna-tpe", "optuna-nsga2"):
         return OptunaSession(problem, name, seed)
@@ -738,7 +738,7 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt": "`bayesopt.Optimizer(space, objectives=..., constraints=..., seed=s)`: "
     "qLogNEI with constraints, qLogNEHVI with several objectives",
     "bayesopt-parego": 'the same with `acquisition="parego"` (qLogNParEGO)',
-    "bayesopt+closedform": "the same with `ProposeOptions(closed_form=True)`: qLogEHVI over "
+    "bayesopt+closedform": "the same with `ProposeOptions(closed_form='always')`: qLogEHVI over "
     "one box decomposition of the posterior means' Pareto front instead of qLogNEHVI",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",

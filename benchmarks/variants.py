@@ -303,11 +303,11 @@ VARIANTS: tuple[Variant, ...] = (
         "bayesopt+closedform",
         "batches and noisy incumbents",
         "bayesopt",
-        "the default with closed-form LogEI on every ask (ProposeOptions(closed_form=True)): "
+        "the default with closed-form LogEI on every ask (ProposeOptions(closed_form='always')): "
         "the best posterior mean as incumbent and pending or already chosen points believed "
         "at the posterior mean, instead of Monte-Carlo qLogNEI where the model is noisy or "
         "points are pending",
-        propose={"closed_form": True},
+        propose={"closed_form": "always"},
     ),
 )
 """Every variant, in report order."""

@@ -178,7 +178,7 @@ def test_believer_logei_is_logei_on_the_gp_conditioned_on_its_own_mean(model):
     g = torch.Generator().manual_seed(5)
     pending = torch.rand(2, 2, generator=g, dtype=torch.float64)
     acqf = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, X_pending=pending,
-                            closed_form=True)  # fmt: skip
+                            closed_form="always")  # fmt: skip
     assert isinstance(acqf, acquisition.BelieverLogEI)
     with torch.no_grad():
         incumbent = float(m.posterior(X).mean.max())
@@ -203,12 +203,24 @@ def test_believer_logei_is_logei_on_the_gp_conditioned_on_its_own_mean(model):
 
 def test_closed_form_applies_to_qlognei_only(model):
     m, X, _ = model
-    ucb = acquisition.make("ucb", m, X_baseline=X, best_f=0.0, q=2, closed_form=True)
+    ucb = acquisition.make("ucb", m, X_baseline=X, best_f=0.0, q=2, closed_form="always")
     assert not isinstance(ucb, acquisition.BelieverLogEI)  # Monte-Carlo qUCB
     noisy = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, noise_fraction=0.5,
-                             closed_form=True)  # fmt: skip
+                             closed_form="always")  # fmt: skip
     assert isinstance(noisy, acquisition.BelieverLogEI)  # a noisy model, still closed form
     with torch.no_grad():
         assert noisy.best_f == pytest.approx(float(m.posterior(X).mean.max()))
     default = acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, noise_fraction=0.5)
     assert not isinstance(default, acquisition.CachedLogEI | acquisition.BelieverLogEI)
+
+
+def test_closed_form_auto_believes_batches_and_pending_points_only(model):
+    m, X, _ = model
+    with pytest.raises(ValueError, match="`closed_form` must be one of"):
+        acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, closed_form="yes")
+    kw = dict(X_baseline=X, best_f=0.0, noise_fraction=0.5, closed_form="auto")
+    single = acquisition.make("qlognei", m, **kw)
+    assert not isinstance(single, acquisition.CachedLogEI | acquisition.BelieverLogEI)
+    assert isinstance(acquisition.make("qlognei", m, q=3, **kw), acquisition.BelieverLogEI)
+    pending = acquisition.make("qlognei", m, X_pending=X[:1], **kw)
+    assert isinstance(pending, acquisition.BelieverLogEI)

@@ -640,12 +640,12 @@ def test_independent_lbfgs_runs_are_reproducible_and_leave_global_rngs_alone(spa
 
 
 def test_closed_form_batches_are_distinct_reproducible_and_validated():
-    with pytest.raises(TypeError, match="`closed_form` must be a bool"):
+    with pytest.raises(ValueError, match="`closed_form` must be one of"):
         bo.ProposeOptions(closed_form="yes")
     space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
 
     def batches(seed: int) -> list[list[dict]]:
-        opt = bo.Optimizer(space, seed=seed, propose_options=bo.ProposeOptions(closed_form=True))
+        opt = bo.Optimizer(space, seed=seed, propose_options=bo.ProposeOptions(closed_form="auto"))
         out = []
         for _ in range(3):
             trials = opt.ask(4)

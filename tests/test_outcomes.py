@@ -369,7 +369,7 @@ def test_closed_form_several_objectives_uses_one_decomposition_of_the_mean_front
     feasible = torch.ones(10, dtype=torch.bool)
     acqf = acquisition.make_outcomes("qlognei", model, n_objectives=2, thresholds=torch.empty(0),
                                      X_baseline=X, Y_baseline=Y, feasible=feasible,
-                                     closed_form=True)  # fmt: skip
+                                     closed_form="always")  # fmt: skip
     assert isinstance(acqf.inner, qLogExpectedHypervolumeImprovement)
     from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
     from botorch.sampling import SobolQMCNormalSampler
@@ -390,7 +390,7 @@ def test_closed_form_several_objectives_uses_one_decomposition_of_the_mean_front
     T = torch.rand(8, 1, 2, generator=g, dtype=torch.float64)
     with torch.no_grad():
         assert torch.allclose(acqf(T), expected(T))
-    opts = bo.ProposeOptions(closed_form=True)
+    opts = bo.ProposeOptions(closed_form="always")
     opt = bo.Optimizer(SQUARE, seed=0, n_initial=4, objectives={"f1": "min", "f2": "min"},
                        propose_options=opts)  # fmt: skip
     _drive(opt, two_quadratics, 5)
