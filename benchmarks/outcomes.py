@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import os
 import subprocess
 import sys
 import time
@@ -1195,7 +1196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             parser.error(str(exc))
         return run(args)
-    command = f"python -m benchmarks.outcomes report --suite {args.suite}"
+    results = Path(args.results).resolve()
+    where = "" if results == RESULTS else f" --results {os.path.relpath(results)}"
+    command = f"python -m benchmarks.outcomes{where} report --suite {args.suite}"
     print(write_report(Path(args.results) / args.suite, args.suite, command))
     return 0
 
