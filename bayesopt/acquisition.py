@@ -16,7 +16,7 @@ qlognei    ``qLogNoisyExpectedImprovement`` (default): LogEI that integrates ove
            thread; ``benchmarks/scripts/gp_posterior_speed.py``). With more than
            ``MC_BASELINE_LIMIT`` (256) observations the closed form is used whatever the
            noise, since the Monte-Carlo incumbent's cost grows with them.
-           ``make(..., closed_form="auto")`` (``ProposeOptions(closed_form="auto")``) uses
+           ``make(..., closed_form="batches")`` (``ProposeOptions(closed_form=...)``) uses
            ``BelieverLogEI`` for batches and pending points, the Kriging believer;
            ``"always"`` also for a single point on a noisy model.
 logei      ``LogExpectedImprovement`` with ``best_f`` the best observation
@@ -35,8 +35,11 @@ GP's units):
 =========  ===============================================================================
 qlognei    one objective: ``qLogNoisyExpectedImprovement`` with BoTorch's ``constraints=``
            (the probability of feasibility multiplies the improvement); several:
-           ``qLogNoisyExpectedHypervolumeImprovement`` (qLogNEHVI), the reference point
-           inferred from the feasible observations in the model's units.
+           qLogEHVI over one box decomposition of the Pareto front of the posterior
+           means at the feasible observations (``closed_form="pareto"``, the default of
+           ``ProposeOptions``), or ``qLogNoisyExpectedHypervolumeImprovement`` (qLogNEHVI,
+           ``closed_form="never"``); the reference point inferred from the feasible
+           observations in the model's units.
 parego     several objectives: ``qLogNParEGO``, the noisy LogEI of a random augmented
            Chebyshev scalarisation, its weights drawn from the seed.
 (none)     before any observation is feasible: ``qLogProbabilityOfFeasibility``.
@@ -82,8 +85,11 @@ __all__ = [
 
 UCB_BETA = 4.0
 MC_SAMPLES = 128
-CLOSED_FORMS = ("never", "auto", "always")
-"""Where closed forms replace Monte-Carlo acquisitions (``make``'s ``closed_form``)."""
+CLOSED_FORMS = ("never", "pareto", "batches", "always")
+"""Where closed forms replace Monte-Carlo acquisitions (``closed_form`` of ``make`` and
+``make_outcomes``), each level including the one before: ``"pareto"``, several objectives
+(qLogEHVI over the posterior means' Pareto front); ``"batches"``, single-objective batches
+and pending points (``BelieverLogEI``); ``"always"``, a single point on a noisy model."""
 NOISELESS_FRACTION = 0.01
 MC_BASELINE_LIMIT = 256
 """Above this many observations a single ask with nothing pending uses the closed form even
@@ -342,10 +348,10 @@ def make(
         noise_fraction: the model's fitted noise variance over the output variance; lets
             ``qlognei`` use its closed form on noiseless models (see the table above).
         closed_form: one of ``CLOSED_FORMS``: for ``qlognei`` on a model ``CachedLogEI``
-            supports, ``"auto"`` builds ``BelieverLogEI`` (closed-form LogEI against the
+            supports, ``"batches"`` builds ``BelieverLogEI`` (closed-form LogEI against the
             best posterior mean, pending and already chosen points believed at the
             posterior mean) for batches and asks with pending points, ``"always"`` for a
-            single point on a noisy model too, ``"never"`` not at all.
+            single point on a noisy model too; ``"never"`` and ``"pareto"`` not at all.
 
     Returns:
         A BoTorch acquisition function; an MC one when ``q > 1`` or points are pending
@@ -358,7 +364,7 @@ def make(
         raise ValueError(f"acquisition {name!r} is not built by make(); use propose.thompson.")
     pending = X_pending if X_pending is not None and len(X_pending) else None
     several = q > 1 or pending is not None
-    believe = closed_form == "always" or (closed_form == "auto" and several)
+    believe = closed_form == "always" or (closed_form == "batches" and several)
     if believe and name == "qlognei" and CachedLogEI.supports(model):
         return BelieverLogEI(model, X_baseline, pending)
     ctx = _Context(model, X_baseline, best_f, pending, several, seed, noise_fraction)
@@ -436,7 +442,7 @@ def make_outcomes(
         feasible: ``n`` booleans, the observations that satisfied every constraint.
         X_pending: ``p x d`` points being evaluated, or ``None``.
         seed: seeds the quasi-Monte-Carlo sampler and ParEGO's weights.
-        closed_form: one of ``CLOSED_FORMS``; ``"auto"`` and ``"always"``: with several
+        closed_form: one of ``CLOSED_FORMS``; any but ``"never"``: with several
             objectives and ``"qlognei"``, qLogEHVI over one box decomposition of the
             feasible Pareto front of the posterior means at the observations, instead of
             qLogNEHVI's decomposition per sample of the noisy front.

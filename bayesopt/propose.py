@@ -112,15 +112,20 @@ class ProposeOptions:
         thompson_after: once this many complete trials in a row have not improved the
             best value, every other ask takes a Thompson sample (0: never).
         closed_form: where closed forms replace Monte-Carlo acquisitions
-            (``acquisition.CLOSED_FORMS``). ``"never"``: qLogNEI integrates over a noisy
-            incumbent and over pending points by Monte Carlo, qLogNEHVI over samples of
-            the noisy Pareto front. ``"auto"``: batches and asks with pending trials
-            believe those points at the posterior mean and maximise closed-form LogEI
-            point by point (``acquisition.BelieverLogEI``, the "Kriging believer"), and
-            several objectives use qLogEHVI over one box decomposition of the posterior
-            means' Pareto front; a single point on a noisy model keeps the Monte-Carlo
-            incumbent. ``"always"``: that single point too uses LogEI against the best
-            posterior mean.
+            (``acquisition.CLOSED_FORMS``; each level includes the one before).
+            ``"never"``: qLogNEHVI integrates over samples of the noisy Pareto front, and
+            qLogNEI over a noisy incumbent and over pending points, by Monte Carlo.
+            ``"pareto"`` (the default): several objectives use qLogEHVI over one box
+            decomposition of the posterior means' Pareto front; on the tuning problems it
+            tied qLogNEHVI on all four after Holm and cost a third with three objectives
+            (``benchmarks/results/ablation/outcomes_tuning``). ``"batches"``:
+            single-objective batches and asks with pending trials believe those points at
+            the posterior mean and maximise closed-form LogEI point by point
+            (``acquisition.BelieverLogEI``, the "Kriging believer"): a round of 8 costs a
+            fifth to a ninth, but it lost Ackley-5 after Holm and had a worse median on
+            Hartmann-6 (``benchmarks/results/ablation/batch``). ``"always"``: a single
+            point on a noisy model, too, uses LogEI against the best posterior mean
+            (lost one BBOB function after Holm, ``benchmarks/results/ablation/bbob_tuning``).
     """
 
     raw_samples: int = 512
@@ -138,7 +143,7 @@ class ProposeOptions:
     branch_starts: int = 1
     thompson_share: float = 0.0
     thompson_after: int = 0
-    closed_form: str = "never"
+    closed_form: str = "pareto"
 
     def __post_init__(self) -> None:
         for name in (

@@ -214,13 +214,15 @@ def test_closed_form_applies_to_qlognei_only(model):
     assert not isinstance(default, acquisition.CachedLogEI | acquisition.BelieverLogEI)
 
 
-def test_closed_form_auto_believes_batches_and_pending_points_only(model):
+def test_closed_form_batches_believes_batches_and_pending_points_only(model):
     m, X, _ = model
     with pytest.raises(ValueError, match="`closed_form` must be one of"):
         acquisition.make("qlognei", m, X_baseline=X, best_f=0.0, closed_form="yes")
-    kw = dict(X_baseline=X, best_f=0.0, noise_fraction=0.5, closed_form="auto")
+    kw = dict(X_baseline=X, best_f=0.0, noise_fraction=0.5, closed_form="batches")
     single = acquisition.make("qlognei", m, **kw)
     assert not isinstance(single, acquisition.CachedLogEI | acquisition.BelieverLogEI)
     assert isinstance(acquisition.make("qlognei", m, q=3, **kw), acquisition.BelieverLogEI)
     pending = acquisition.make("qlognei", m, X_pending=X[:1], **kw)
     assert isinstance(pending, acquisition.BelieverLogEI)
+    kw["closed_form"] = "pareto"  # the default: several objectives only
+    assert not isinstance(acquisition.make("qlognei", m, q=3, **kw), acquisition.BelieverLogEI)

@@ -645,7 +645,9 @@ def test_closed_form_batches_are_distinct_reproducible_and_validated():
     space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
 
     def batches(seed: int) -> list[list[dict]]:
-        opt = bo.Optimizer(space, seed=seed, propose_options=bo.ProposeOptions(closed_form="auto"))
+        opt = bo.Optimizer(
+            space, seed=seed, propose_options=bo.ProposeOptions(closed_form="batches")
+        )
         out = []
         for _ in range(3):
             trials = opt.ask(4)
