@@ -21,11 +21,14 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
 * ``optuna-nsga2``: Optuna's ``NSGAIISampler(seed=s, constraints_func=...)``, its default
   population of 50 (multiobjective only);
 * ``bayesopt``: ``bayesopt.Optimizer(space, objectives=..., constraints=..., seed=s)``
-  (qLogNEI with constraints; qLogNEHVI with several objectives);
+  (qLogNEI with constraints; qLogEHVI over the posterior means' Pareto front with several
+  objectives);
 * ``bayesopt-parego``: the same with ``acquisition="parego"`` (qLogNParEGO; multiobjective
   only);
-* ``bayesopt+closedform``: the same with ``ProposeOptions(closed_form="always")`` (qLogEHVI over
-  the posterior means' Pareto front; multiobjective only).
+* ``bayesopt-nehvi``: the same with ``ProposeOptions(closed_form="never")``, qLogNEHVI (the
+  default before qLogEHVI over the posterior means' Pareto front; multiobjective only);
+* ``bayesopt+closedform``: ``ProposeOptions(closed_form="always")``, the factor study's
+  variant (``benchmarks/results/ablation/outcomes_tuning``).
 
 Optuna is told constraint values through ``constraints_func`` (``c <= 0`` feasible) and a
 NaN objective as a failed trial. The losses: the final log10 regret of the best feasible
@@ -73,7 +76,7 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
     "multiobjective": (
         "bayesopt",
         "bayesopt-parego",
-        "bayesopt+closedform",
+        "bayesopt-nehvi",
         "optuna-gp",
         "optuna-tpe",
         "optuna-nsga2",
@@ -229,6 +232,9 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
         return BayesoptSession(problem, seed, acquisition="parego")
     if name == "bayesopt+closedform":
         options = bo.ProposeOptions(closed_form="always")
+        return BayesoptSession(problem, seed, propose_options=options)
+    if name == "bayesopt-nehvi":
+        options = bo.ProposeOptions(closed_form="never")
         return BayesoptSession(problem, seed, propose_options=options)
     if name in ("optuna-gp", "optuna-tpe", "optuna-nsga2"):
         return OptunaSession(problem, name, seed)
@@ -737,8 +743,11 @@ def _seed_counts(table: Table, p: str) -> str:
 
 CONTENDER_ROWS: dict[str, str] = {
     "bayesopt": "`bayesopt.Optimizer(space, objectives=..., constraints=..., seed=s)`: "
-    "qLogNEI with constraints, qLogNEHVI with several objectives",
+    "qLogNEI with constraints; with several objectives qLogEHVI over the posterior means' "
+    "Pareto front",
     "bayesopt-parego": 'the same with `acquisition="parego"` (qLogNParEGO)',
+    "bayesopt-nehvi": "the same with `ProposeOptions(closed_form='never')`: qLogNEHVI, the "
+    "default before 2026-12-01",
     "bayesopt+closedform": "the same with `ProposeOptions(closed_form='always')`: qLogEHVI over "
     "one box decomposition of the posterior means' Pareto front instead of qLogNEHVI",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
