@@ -19,7 +19,7 @@ One ask, step by step:
 
 With declared outcomes (``objectives=``, ``constraints=``; see ``bayesopt.outcomes``) step
 2 fits one GP per outcome on ``outcome_data()`` (a BoTorch ``ModelListGP``), and step 3
-builds constrained qLogNEI (one objective), qLogNEHVI or qLogNParEGO (several), or the
+builds constrained qLogNEI (one objective), qLogEHVI or qLogNParEGO (several), or the
 probability of feasibility while no trial is feasible (``acquisition.make_outcomes``).
 Such studies search globally: no trust region.
 
@@ -169,14 +169,16 @@ class Optimizer(AskTell):
             study is then told ``tell(trial, {name: value, ...})`` with every objective
             and constraint; ``trial.values`` holds them, ``trial.value`` is ``None`` with
             several objectives, ``pareto_front()`` and ``hypervolume()`` read the result,
-            and ``best`` raises. Asks maximise qLogNEHVI (``acquisition="qlognei"``, the
-            default) or qLogNParEGO (``acquisition="parego"``), with pending points and
-            batches. Not with ``maximize=True``, a pruner or a fidelity.
+            and ``best`` raises. Asks maximise qLogEHVI over the posterior means' Pareto
+            front (``acquisition="qlognei"``, the default; qLogNEHVI with
+            ``ProposeOptions(closed_form="never")``) or qLogNParEGO
+            (``acquisition="parego"``), with pending points and batches. Not with
+            ``maximize=True``, a pruner or a fidelity.
         constraints: ``{name: ("<=" | ">=", bound)}``: black-box constraints, told with
             the objectives (without ``objectives=`` the one objective is ``"value"``:
             ``tell(trial, {"value": v, "memory_gb": m})``). One GP per outcome; the
             probability of feasibility multiplies the improvement (constrained qLogNEI
-            or qLogNEHVI), and before the first feasible trial asks maximise the
+            or qLogEHVI), and before the first feasible trial asks maximise the
             probability of feasibility. ``best`` is the best feasible trial, ``None``
             while none is. A NaN constraint value counts as violated. Studies with
             outcomes search globally (no trust region).
