@@ -185,12 +185,12 @@ class BelieverLogEI(AcquisitionFunction):
         self, model: SingleTaskGP, X_baseline: Tensor, X_pending: Tensor | None = None
     ) -> None:
         super().__init__(model)
-        base = CachedLogEI(model, 0.0)
+        # Plain attributes, not registered submodules: they are rebuilt on every
+        # set_X_pending and must not enter the module tree.
+        self.__dict__["base"] = CachedLogEI(model, 0.0)
         with torch.no_grad():
-            means = base.cache.mean_and_sigma(X_baseline)[0]
+            means = self.base.cache.mean_and_sigma(X_baseline)[0]
         self.best_f = float(means.max())
-        self.inner = base
-        self.inner.best_f = self.best_f
         self.set_X_pending(X_pending)
 
     def set_X_pending(self, X_pending: Tensor | None = None) -> None:
@@ -201,7 +201,7 @@ class BelieverLogEI(AcquisitionFunction):
             inner = CachedLogEI(model, self.best_f)
         else:
             with torch.no_grad():
-                believed = CachedLogEI(model, 0.0).cache.mean_and_sigma(X_pending)[0]
+                believed = self.base.cache.mean_and_sigma(X_pending)[0]
             fantasy = copy.deepcopy(model)
             fantasy.set_train_data(
                 inputs=torch.cat([model.train_inputs[0], X_pending.to(model.train_inputs[0])]),
@@ -212,7 +212,7 @@ class BelieverLogEI(AcquisitionFunction):
             # next point would be the same one again (LogEI stays positive at a point whose
             # mean beats the incumbent, however small its variance).
             inner = CachedLogEI(fantasy, max(self.best_f, float(believed.max())))
-        self.__dict__["inner"] = inner  # a plain attribute, not a registered submodule
+        self.__dict__["inner"] = inner
 
     def forward(self, X: Tensor) -> Tensor:
         """LogEI at ``b x 1 x d`` points, as a ``b`` tensor."""
