@@ -3,7 +3,9 @@
 Both are given the same ``n`` uniform random points of DTLZ2 (d = 6) with M = 2 or 3
 objectives (bayesopt through ``Optimizer.add``, Optuna through ``study.add_trial``), then
 asked once; the median of ``--repeats`` asks, each on a fresh optimiser, is reported.
-bayesopt runs its default (qLogNEHVI); Optuna its ``GPSampler`` (logEHVI). Each timing runs
+bayesopt runs its default (qLogEHVI over the posterior means' Pareto front) and, up to
+``--nehvi-max-n`` observations, also ``ProposeOptions(closed_form="never")`` (qLogNEHVI,
+the default before 2026-12-01); Optuna its ``GPSampler`` (logEHVI). Each timing runs
 in this process, one after the other, so the machine's load hits both alike.
 
 Usage, from the repository root:
@@ -35,11 +37,14 @@ def _data(n: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-def bayesopt_ask(n: int, m: int, seed: int) -> float:
+def bayesopt_ask(n: int, m: int, seed: int, closed_form: str = "pareto") -> float:
     """Seconds of one bayesopt ask after ``n`` added observations."""
     space = bo.Space({f"x{i}": bo.Real(0.0, 1.0) for i in range(DIM)})
     names = [f"f{j}" for j in range(m)]
-    opt = bo.Optimizer(space, seed=seed, objectives=dict.fromkeys(names, "min"))
+    options = bo.ProposeOptions(closed_form=closed_form)
+    opt = bo.Optimizer(
+        space, seed=seed, objectives=dict.fromkeys(names, "min"), propose_options=options
+    )
     X, Y = _data(n, m, seed)
     for x, y in zip(X, Y, strict=True):
         values = dict(zip(names, map(float, y), strict=True))
@@ -77,35 +82,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", default="50,200,1000")
     parser.add_argument("--objectives", default="2,3")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--nehvi-max-n", type=int, default=200)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/latency/OUTCOMES.md"))
     args = parser.parse_args(argv)
     rows = []
     for n in [int(v) for v in args.n.split(",")]:
         for m in [int(v) for v in args.objectives.split(",")]:
-            times = {"bayesopt": [], "optuna-gp": []}
+            times: dict[str, list[float]] = {"bayesopt": [], "nehvi": [], "optuna-gp": []}
             for r in range(args.repeats):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     times["bayesopt"].append(bayesopt_ask(n, m, r))
+                    if n <= args.nehvi_max_n:
+                        times["nehvi"].append(bayesopt_ask(n, m, r, closed_form="never"))
                     times["optuna-gp"].append(optuna_ask(n, m, r))
-            med = {k: statistics.median(v) for k, v in times.items()}
-            rows.append((n, m, med["bayesopt"], med["optuna-gp"]))
-            print(f"n={n} M={m}: bayesopt {med['bayesopt']:.2f} s, optuna-gp "
-                  f"{med['optuna-gp']:.2f} s", flush=True)  # fmt: skip
+            med = {k: statistics.median(v) if v else float("nan") for k, v in times.items()}
+            rows.append((n, m, med["bayesopt"], med["nehvi"], med["optuna-gp"]))
+            print(
+                f"n={n} M={m}: bayesopt {med['bayesopt']:.2f} s, qLogNEHVI {med['nehvi']:.2f} "
+                f"s, optuna-gp {med['optuna-gp']:.2f} s",
+                flush=True,
+            )
     lines = [
         "# One ask with several objectives: bayesopt against Optuna's GPSampler",
         "",
         f"Made by `python -m benchmarks.scripts.outcomes_latency --n {args.n} --objectives "
-        f"{args.objectives} --repeats {args.repeats}` on {platform.machine()} Linux, "
-        f"{time.strftime('%Y-%m-%d')}, on a shared 2-core VM (ratios are the reliable part). "
+        f"{args.objectives} --repeats {args.repeats} --nehvi-max-n {args.nehvi_max_n}` on "
+        f"{platform.machine()} Linux, {time.strftime('%Y-%m-%d')}, on a shared 2-core VM "
+        "(ratios are the reliable part). "
         f"DTLZ2, d = {DIM}, n uniform random observations added, then one ask; median over "
-        f"{args.repeats} fresh optimisers. bayesopt: qLogNEHVI, one GP per objective; Optuna "
-        "5: GPSampler (logEHVI).",
+        f"{args.repeats} fresh optimisers. bayesopt: its default, qLogEHVI over the posterior "
+        "means' Pareto front, one GP per objective; qLogNEHVI: "
+        '`ProposeOptions(closed_form="never")`, up to n = '
+        f"{args.nehvi_max_n}; Optuna 5: GPSampler (logEHVI).",
         "",
-        "| n | objectives | bayesopt (s) | Optuna GPSampler (s) | bayesopt / Optuna |",
-        "|---|---|---|---|---|",
+        "| n | objectives | bayesopt (s) | bayesopt qLogNEHVI (s) | Optuna GPSampler (s) "
+        "| bayesopt / Optuna |",
+        "|---|---|---|---|---|---|",
     ]
-    lines += [f"| {n} | {m} | {b:.2f} | {o:.2f} | {b / o:.1f}x |" for n, m, b, o in rows]
+    lines += [
+        f"| {n} | {m} | {b:.2f} | {'–' if v != v else f'{v:.2f}'} | {o:.2f} | {b / o:.1f}x |"
+        for n, m, b, v, o in rows
+    ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
