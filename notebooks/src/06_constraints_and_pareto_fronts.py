@@ -103,9 +103,13 @@ plt.rcParams.update({"figure.dpi": 90, "figure.figsize": (7.5, 3.8), "axes.grid"
 # and it turns a set into one number. The **hypervolume improvement** of a new point $y$,
 # $\mathrm{HVI}(y) = \mathrm{HV}(P \cup \{y\}) - \mathrm{HV}(P)$, plays the role of the
 # improvement in EI: its expectation under the GPs' posterior is **EHVI** (Emmerich et al.,
-# 2006), and its noisy, batched, log-space form qLogNEHVI (Daulton et al., 2021; Ament et
-# al., 2023) is the toolkit's default. The alternative, **ParEGO** (Knowles, 2006), turns
-# the objectives into one by a random weighted Chebyshev scalarisation at every ask,
+# 2006). Its batched, log-space form qLogEHVI (Daulton et al., 2020; Ament et al., 2023),
+# with $P$ the Pareto front of the GPs' posterior means at the observations, is the
+# toolkit's default; qLogNEHVI (Daulton et al., 2021) also integrates over the noise in
+# $P$, at three times the cost with three objectives, and tied it on the tuning problems
+# (`ProposeOptions(closed_form="never")` selects it). The alternative, **ParEGO**
+# (Knowles, 2006), turns the objectives into one by a random weighted Chebyshev
+# scalarisation at every ask,
 #
 # $$
 # s_\lambda(y) = \max_m \lambda_m y_m + \rho \sum_m \lambda_m y_m,
@@ -452,6 +456,8 @@ plt.show()
 # * J. Knowles, "ParEGO: a hybrid algorithm with on-line landscape approximation for
 #   expensive multiobjective optimization problems", *IEEE Transactions on Evolutionary
 #   Computation* 10, 2006.
+# * S. Daulton, M. Balandat and E. Bakshy, "Differentiable Expected Hypervolume
+#   Improvement for Parallel Multi-Objective Bayesian Optimization", NeurIPS 2020 (qEHVI).
 # * S. Daulton, M. Balandat and E. Bakshy, "Parallel Bayesian Optimization of Multiple
 #   Noisy Objectives with Expected Hypervolume Improvement", NeurIPS 2021 (qNEHVI).
 # * S. Ament, S. Daulton, D. Eriksson, M. Balandat and E. Bakshy, "Unexpected Improvements
