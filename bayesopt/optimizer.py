@@ -856,19 +856,10 @@ class Optimizer(AskTell):
             seed=seed,
         )
         n_best = self.propose_options.n_incumbents
-        return propose.maximize(
-            acqf,
-            self._grids,
-            q=n,
-            seed=seed,
-            X_pending=U_pending,
-            X_avoid=torch.cat([U_pending, X_failed, X_all]),
-            X_starts=X[torch.argsort(y, descending=True, stable=True)[:n_best]],
-            options=self.propose_options,
-            scales=gp.lengthscales(models[0], self.space.dim, cats),
-            cat_dims=cats,
-            structure=self._structure,
-        )
+        X_best = X[torch.argsort(y, descending=True, stable=True)[:n_best]]
+        X_avoid = torch.cat([U_pending, X_failed, X_all])
+        scales = gp.lengthscales(models[0], self.space.dim, cats)
+        return self._maximize(acqf, n, seed, U_pending, X_avoid, X_best, scales)
 
     def _outcome_subset(self, X: Tensor, centres: Tensor) -> Tensor:
         """Indices of at most ``model_options.max_exact`` observations: all of them, or

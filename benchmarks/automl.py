@@ -49,6 +49,7 @@ import numpy as np
 import bayesopt as bo
 from bayesopt.controller import ControllerSearch
 from bayesopt.evolution import EvolutionSearch
+from benchmarks import store
 from benchmarks.problems.base import Problem
 
 __all__ = ["CONTENDERS", "PROBLEMS", "main", "run", "write_report"]
@@ -197,19 +198,6 @@ def _commit() -> str | None:
     return out.stdout.decode().strip() or None if out.returncode == 0 else None
 
 
-def read_runs(path: Path) -> list[dict[str, Any]]:
-    """The records of ``runs.jsonl`` (a torn last line is skipped)."""
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
-
-
 def run(
     out: Path,
     problems: Sequence[str] = PROBLEMS,
@@ -226,7 +214,7 @@ def run(
     init_worker(1)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "runs.jsonl"
-    done = {(r["problem"], r["contender"], r["seed"]) for r in read_runs(path)}
+    done = {store.run_key(r) for r in store.read_runs(path)}
     meta = {"commit": _commit(), "python": platform.python_version(), "torch": _version("torch")}
     made = {name: _problem(name) for name in problems}
     ran = 0
@@ -238,10 +226,7 @@ def run(
                 if max_cells is not None and ran >= max_cells:
                     return ran
                 record = run_cell(made[name], contender, seed, BUDGETS[name]) | {"meta": meta}
-                with path.open("a") as fh:
-                    fh.write(json.dumps(record) + "\n")
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                store.append(path, record, strict=False)
                 ran += 1
                 progress(f"{name} {contender} seed {seed}: {record['wall_s']:.1f} s")
     return ran
@@ -495,7 +480,7 @@ def _sha256(path: Path) -> str:
 
 def write_report(out: Path, command: str) -> Path:
     """Write ``REPORT.md``, ``curves.png``, ``controller.png`` and ``manifest.json``."""
-    records = read_runs(out / "runs.jsonl")
+    records = store.read_runs(out / "runs.jsonl")
     if not records:
         raise FileNotFoundError(f"{out / 'runs.jsonl'}: no runs; run first")
     problems = [p for p in PROBLEMS if any(r["problem"] == p for r in records)]

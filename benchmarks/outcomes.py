@@ -48,7 +48,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -394,6 +394,21 @@ def parse_seeds(text: str) -> list[int]:
     return out
 
 
+def _section_table(
+    title: str,
+    caption: str,
+    order: Sequence[str],
+    names: Sequence[str],
+    cell: Callable[[str, str], str],
+) -> list[str]:
+    """A ``## title`` section: a row per problem, a column per contender, ``cell(p, c)``."""
+    lines = ["", f"## {title}", "", caption, "", "| problem | " + " | ".join(names) + " |"]
+    lines.append("|---" * (len(names) + 1) + "|")
+    for p in order:
+        lines.append(f"| `{p}` | " + " | ".join(cell(p, c) for c in names) + " |")
+    return lines
+
+
 def _median_table(
     title: str,
     caption: str,
@@ -402,26 +417,29 @@ def _median_table(
     losses: dict[str, dict[str, dict[int, float]]],
 ) -> list[str]:
     """A ``## title`` section: per problem and contender, median [quartiles] over seeds."""
-    lines = ["", f"## {title}", "", caption, "", "| problem | " + " | ".join(names) + " |"]
-    lines.append("|---" * (len(names) + 1) + "|")
-    for p in order:
-        cells = (_median_iqr(list(losses[p][c].values())) if c in losses[p] else "-" for c in names)
-        lines.append(f"| `{p}` | " + " | ".join(cells) + " |")
-    return lines
+
+    def cell(p: str, c: str) -> str:
+        return _median_iqr(list(losses[p][c].values())) if c in losses[p] else "-"
+
+    return _section_table(title, caption, order, names, cell)
 
 
-def read_runs(path: Path) -> list[dict[str, Any]]:
-    """The records of ``runs.jsonl`` (an unreadable line, such as a torn last one, is
-    skipped)."""
-    return store.read(path, key=_cell)[0]
+def _feasible_share(records: Sequence[dict[str, Any]]) -> str:
+    """Median share of feasible evaluations; in parentheses, runs with none."""
+    if not records:
+        return "-"
+    frac = np.median([r["n_feasible"] / len(r["feasible"]) for r in records])
+    none = sum(r["n_feasible"] == 0 for r in records)
+    return f"{frac:.2f}" + (f" ({none})" if none else "")
 
 
-def _cell(record: dict[str, Any]) -> tuple[Any, ...]:
-    return (record["problem"], record["contender"], record["seed"])
-
-
-def _append(path: Path, record: dict[str, Any]) -> None:
-    store.append(path, record, strict=False)
+def _first_feasible(records: Sequence[dict[str, Any]]) -> str:
+    """Median evaluations to the first feasible point (``never`` above every number)."""
+    if not records:
+        return "-"
+    firsts = [r["feasible"].index(True) + 1 if r["n_feasible"] else math.inf for r in records]
+    med = float(np.quantile(firsts, 0.5, method="inverted_cdf"))
+    return "never" if math.isinf(med) else f"{med:.0f}"
 
 
 def _git(*args: str) -> str:
@@ -466,7 +484,7 @@ def run(args: argparse.Namespace) -> int:
     out = folder / "runs.jsonl"
     done = {
         (r["problem"], r["contender"], r["seed"], r["budget"])
-        for r in read_runs(out)
+        for r in store.read_runs(out)
         if r.get("status") == "ok" or not args.retry_errors
     }
     cells = [
@@ -491,7 +509,7 @@ def run(args: argparse.Namespace) -> int:
                     "budget": probs[p].budget, "status": "error",
                     "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
                 }  # fmt: skip
-            _append(out, record | meta)
+            store.append(out, record | meta, strict=False)
             ran += 1
             final = record.get("final")
             print(
@@ -602,21 +620,13 @@ def _comparisons(
     return raw, holm
 
 
-def _wtl_cell(raw: stats.Comparison | None, holm: stats.Outcome | None) -> str:
-    if raw is None:
-        return "-"
-    mark = {"win": "W", "tie": "T", "loss": "L"}
-    h = mark[holm.value] if holm is not None else "?"
-    return f"{mark[raw.outcome.value]} ({raw.p_value:.3f}; Holm {h})"
-
-
 def _wtl_section(losses, order: Sequence[str], a: str, others: Sequence[str]) -> list[str]:
     raw, holm = _comparisons(losses, a, others)
     lines = ["| problem | " + " | ".join(others) + " |", "|---" * (len(others) + 1) + "|"]
     for p in order:
         lines.append(
             f"| `{p}` | "
-            + " | ".join(_wtl_cell(raw[b].get(p), holm[b].get(p)) for b in others)
+            + " | ".join(stats.wtl_cell(raw[b].get(p), holm[b].get(p)) for b in others)
             + " |"
         )
     totals = []
@@ -710,7 +720,13 @@ def _cost_lines(table: Table, order, names) -> list[str]:
             per_ask = np.median([np.mean(r["ask_s"]) for r in recs])
             per_run = np.median([r["wall_s"] for r in recs])
             lines.append(f"| {c} | {per_ask:.3f} | {per_run:.1f} |")
-    return lines
+
+    def per_run(p: str, c: str) -> str:
+        recs = list(table[p].get(c, {}).values())
+        return f"{np.mean([r['wall_s'] for r in recs]):.1f}" if recs else "-"
+
+    caption = "Mean wall seconds of a run, per problem (the same runs)."
+    return lines + _section_table("Seconds per run", caption, order, names, per_run)
 
 
 def _header(suite: str, records, probs, order, table, command: str) -> list[str]:
@@ -845,48 +861,26 @@ def _constrained_report(records, results: Path, command: str) -> list[str]:
         names,
         losses,
     )
-    lines += [
-        "",
-        "## Fraction of feasible evaluations",
-        "",
+
+    def runs(p: str, c: str) -> list[dict[str, Any]]:
+        return list(table[p].get(c, {}).values())
+
+    lines += _section_table(
+        "Fraction of feasible evaluations",
         "Median over seeds of the share of a run's evaluations that satisfy every constraint; "
         "in parentheses, the runs that found no feasible point.",
-        "",
-        "| problem | " + " | ".join(names) + " |",
-        "|---" * (len(names) + 1) + "|",
-    ]
-    for p in order:
-        row = []
-        for c in names:
-            recs = list(table[p].get(c, {}).values())
-            if not recs:
-                row.append("-")
-                continue
-            frac = np.median([r["n_feasible"] / len(r["feasible"]) for r in recs])
-            none = sum(r["n_feasible"] == 0 for r in recs)
-            row.append(f"{frac:.2f}" + (f" ({none})" if none else ""))
-        lines.append(f"| `{p}` | " + " | ".join(row) + " |")
-    lines += [
-        "",
-        "## Evaluations to the first feasible point",
-        "",
+        order,
+        names,
+        lambda p, c: _feasible_share(runs(p, c)),
+    )
+    lines += _section_table(
+        "Evaluations to the first feasible point",
         "Median over seeds (a run without a feasible point counts as `never`, above every "
         "number); `random-2x` counts its own evaluations.",
-        "",
-        "| problem | " + " | ".join(names) + " |",
-        "|---" * (len(names) + 1) + "|",
-    ]
-    for p in order:
-        row = []
-        for c in names:
-            recs = list(table[p].get(c, {}).values())
-            firsts = [r["feasible"].index(True) + 1 if r["n_feasible"] else math.inf for r in recs]
-            if not firsts:
-                row.append("-")
-                continue
-            med = float(np.quantile(firsts, 0.5, method="inverted_cdf"))
-            row.append("never" if math.isinf(med) else f"{med:.0f}")
-        lines.append(f"| `{p}` | " + " | ".join(row) + " |")
+        order,
+        names,
+        lambda p, c: _first_feasible(runs(p, c)),
+    )
     lines += _verdicts(finite, order, names, "bayesopt")
     if "bayesopt" in names:
         what = "log10 regret of the best feasible value"
@@ -1151,7 +1145,7 @@ def write_report(results: Path, suite: str, command: str | None = None) -> Path:
     if suite not in SUITES:
         raise ValueError(f"`suite` must be one of {SUITES}, got {suite!r}")
     command = command or f"python -m benchmarks.outcomes report --suite {suite}"
-    records = read_runs(results / "runs.jsonl")
+    records = store.read_runs(results / "runs.jsonl")
     if not any(r.get("status") == "ok" for r in records):
         raise ValueError(f"{results / 'runs.jsonl'} holds no finished cell to report on.")
     build = _constrained_report if suite == "constrained" else _multiobjective_report

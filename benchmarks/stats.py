@@ -31,6 +31,7 @@ __all__ = [
     "nemenyi_cd",
     "normalised_score",
     "saturated",
+    "wtl_cell",
 ]
 
 ALPHA = 0.05
@@ -82,6 +83,22 @@ def compare(a: Sequence[float], b: Sequence[float], alpha: float = ALPHA) -> Com
     signed = np.sign(nonzero) * stats.rankdata(np.abs(nonzero))
     outcome = Outcome.WIN if signed.sum() < 0 else Outcome.LOSS
     return Comparison(outcome, p, int(keep.sum()))
+
+
+def wtl_cell(raw: Comparison | None, holm: Outcome | None) -> str:
+    """A table cell of one paired comparison: ``"W (0.031; Holm T)"`` (raw outcome, raw
+    p-value, outcome after Holm's correction; ``"?"`` without one), ``"-"`` without a
+    comparison.
+
+    Example:
+        >>> wtl_cell(Comparison(Outcome.WIN, 0.031, 6), Outcome.TIE)
+        'W (0.031; Holm T)'
+    """
+    if raw is None:
+        return "-"
+    mark = {"win": "W", "tie": "T", "loss": "L"}
+    h = mark[holm.value] if holm is not None else "?"
+    return f"{mark[raw.outcome.value]} ({raw.p_value:.3f}; Holm {h})"
 
 
 def min_attainable_p(n_pairs: int) -> float:

@@ -32,6 +32,13 @@ def cell_key(record: dict[str, Any]) -> tuple[str, str, int, int]:
     return (record["problem"], record["contender"], int(record["seed"]), int(record["budget"]))
 
 
+def run_key(record: dict[str, Any]) -> tuple[str, str, int]:
+    """``(problem, contender, seed)``: what identifies a run of the experiments with their
+    own command line (``outcomes``, ``structured``, ``automl``), whose budget is the
+    problem's."""
+    return (record["problem"], record["contender"], int(record["seed"]))
+
+
 def read(
     path: Path, key: Callable[[dict[str, Any]], Hashable] = cell_key
 ) -> tuple[list[dict[str, Any]], int]:
@@ -58,6 +65,12 @@ def read(
                 continue
             records.append(record)
     return records, bad
+
+
+def read_runs(path: Path) -> list[dict[str, Any]]:
+    """The records of an experiment's ``runs.jsonl``, keyed by ``run_key`` (an unreadable
+    line, such as a torn last one, is skipped)."""
+    return read(path, key=run_key)[0]
 
 
 def latest(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str, int, int], dict[str, Any]]:

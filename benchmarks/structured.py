@@ -632,20 +632,6 @@ def _seeds(text: str) -> list[int]:
     return out
 
 
-def read_runs(path: Path) -> list[dict[str, Any]]:
-    """The records of ``runs.jsonl`` (an unreadable line, such as a torn last one, is
-    skipped)."""
-    return store.read(path, key=_cell)[0]
-
-
-def _cell(record: dict[str, Any]) -> tuple[Any, ...]:
-    return (record["problem"], record["contender"], record["seed"])
-
-
-def _append(path: Path, record: dict[str, Any]) -> None:
-    store.append(path, record, strict=False)
-
-
 def _commit() -> str:
     try:
         out = subprocess.run(
@@ -689,7 +675,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipping {c}: its library is not installed", file=sys.stderr)
     contenders = [c for c in contenders if c not in skipped]
     out = Path(args.results) / "runs.jsonl"
-    done = {(r["problem"], r["contender"], r["seed"]) for r in read_runs(out)}
+    done = {store.run_key(r) for r in store.read_runs(out)}
     cells = [
         (p, c, s)
         for s in _seeds(args.seeds)
@@ -704,7 +690,7 @@ def run(args: argparse.Namespace) -> int:
     meta = {"versions": library_versions(PACKAGES), "commit": _commit()}
     for k, (p, c, s) in enumerate(cells, 1):
         record = run_cell(problems[p], c, s) | meta
-        _append(out, record)
+        store.append(out, record, strict=False)
         print(
             f"[{k}/{len(cells)}] {p} {c} seed {s}: final {record['final']:.4g} "
             f"({record['cpu_s']:.1f} CPU s)",
@@ -777,18 +763,10 @@ def _mean_ranks(
     return stats.mean_ranks(losses)
 
 
-def _wtl_cell(raw: stats.Comparison | None, holm: stats.Outcome | None) -> str:
-    if raw is None:
-        return "-"
-    mark = {"win": "W", "tie": "T", "loss": "L"}
-    h = mark[holm.value] if holm is not None else "?"
-    return f"{mark[raw.outcome.value]} ({raw.p_value:.3f}; Holm {h})"
-
-
 def write_report(results: Path, command: str) -> Path:
     """``REPORT.md``, ``curves.png``, ``ablation.png`` and ``manifest.json`` from the
     records in ``results/runs.jsonl``."""
-    records = read_runs(results / "runs.jsonl")
+    records = store.read_runs(results / "runs.jsonl")
     table = _table(records)
     problems = {p.name: p for p in structured_problems()}
     order = [p for p in problems if p in table]
@@ -912,7 +890,7 @@ def _results_section(table, order, main, problems) -> list[str]:
     for p in order:
         lines.append(
             f"| `{p}` | "
-            + " | ".join(_wtl_cell(raw[b].get(p), holm[b].get(p)) for b in others)
+            + " | ".join(stats.wtl_cell(raw[b].get(p), holm[b].get(p)) for b in others)
             + " |"
         )
     totals = []
@@ -977,7 +955,7 @@ def _ablation_section(table, order, variants) -> list[str]:
         for c in names:
             med = _median_iqr([loss_of(r) for r in cells[c].values()]) if c in cells else "-"
             if c != "bayesopt" and p in raw[c]:
-                med += f"; {_wtl_cell(raw[c][p], holm[c].get(p))}"
+                med += f"; {stats.wtl_cell(raw[c][p], holm[c].get(p))}"
             row.append(med)
         lines.append(f"| `{p}` | " + " | ".join(row) + " |")
     ranks = _mean_ranks(table, names)

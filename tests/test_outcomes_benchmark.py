@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from benchmarks import outcomes as bench
+from benchmarks import store
 from benchmarks.problems.outcomes import (
     MLP_MAX_PARAMS,
     OutcomeProblem,
@@ -202,13 +203,13 @@ def test_run_is_resumable_and_survives_a_torn_line(tmp_path):
     args += ["--contenders", "random", "--seeds", "0-1"]
     assert bench.main(args) == 0
     path = tmp_path / "constrained" / "runs.jsonl"
-    assert len(bench.read_runs(path)) == 2
+    assert len(store.read_runs(path)) == 2
     with path.open("a") as f:
         f.write('{"problem": "gardner", "contend')  # a run killed mid-write
     assert bench.main(args) == 0  # nothing left to run
-    assert len(bench.read_runs(path)) == 2
+    assert len(store.read_runs(path)) == 2
     assert bench.main([*args[:-1], "0-2"]) == 0
-    records = bench.read_runs(path)
+    records = store.read_runs(path)
     assert sorted(r["seed"] for r in records) == [0, 1, 2]
     assert all(r["meta"]["host"]["cores"] for r in records)
     log = (tmp_path / "constrained" / "commands.log").read_text().splitlines()

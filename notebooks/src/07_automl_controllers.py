@@ -36,7 +36,7 @@ from matplotlib.ticker import NullFormatter
 import bayesopt as bo
 from bayesopt.controller import ControllerSearch
 from bayesopt.evolution import EvolutionSearch
-from benchmarks import automl
+from benchmarks import automl, store
 from benchmarks.problems.nas import load_table, nas_problem
 from benchmarks.stats import compare
 
@@ -518,7 +518,7 @@ pd.DataFrame(rows).set_index("method").round(4)
 # follow any re-run.
 
 # %%
-runs = automl.read_runs(automl.OUT / "runs.jsonl")
+runs = store.read_runs(automl.OUT / "runs.jsonl")
 full = {m: automl.curves_of(runs, "nas-digits", m) for m in automl.CONTENDERS}
 full = {m: c for m, c in full.items() if c is not None}
 rows = []
