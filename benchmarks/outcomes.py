@@ -85,6 +85,18 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
     ),
 }
 """The contenders of each suite, in report order."""
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "constrained": (),
+    "multiobjective": ("bayesopt+closedform",),
+}
+"""Factor-study variants a suite can run and report when asked (``--contenders``), after its
+contenders; a plain ``run`` leaves them out."""
+
+
+def _known(suite: str) -> tuple[str, ...]:
+    return (*CONTENDERS[suite], *VARIANTS[suite])
+
+
 FLOOR = 1e-12
 """Regrets are floored here before the log10."""
 
@@ -238,7 +250,7 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
         return BayesoptSession(problem, seed, propose_options=options)
     if name in ("optuna-gp", "optuna-tpe", "optuna-nsga2"):
         return OptunaSession(problem, name, seed)
-    known = sorted({c for cs in CONTENDERS.values() for c in cs})
+    known = sorted({c for suite in CONTENDERS for c in _known(suite)})
     raise KeyError(f"unknown contender {name!r}; known: {known}")
 
 
@@ -470,7 +482,7 @@ def run(args: argparse.Namespace) -> int:
     names = args.problems.split(",") if args.problems else list(probs)
     contenders = args.contenders.split(",") if args.contenders else list(CONTENDERS[suite])
     unknown = [n for n in names if n not in probs] + [
-        c for c in contenders if c not in CONTENDERS[suite]
+        c for c in contenders if c not in _known(suite)
     ]
     if unknown:
         print(f"unknown problems or contenders for suite {suite}: {unknown}", file=sys.stderr)
@@ -780,9 +792,9 @@ CONTENDER_ROWS: dict[str, str] = {
 """One line per contender for the reports (``ax``: why it is absent)."""
 
 
-def _contender_table(suite: str) -> str:
-    """The contender table of ``suite``: its contenders, and the ones not run."""
-    rows = [f"| `{c}` | {CONTENDER_ROWS[c]} |" for c in (*CONTENDERS[suite], "ax")]
+def _contender_table(names: Sequence[str]) -> str:
+    """The contender table: the contenders that ran, and the ones not run."""
+    rows = [f"| `{c}` | {CONTENDER_ROWS[c]} |" for c in (*names, "ax")]
     return "\n".join(["| name | what |", "|---|---|", *rows])
 
 
@@ -791,7 +803,7 @@ def _constrained_report(records, results: Path, command: str) -> list[str]:
     probs = {p.name: p for p in problems("constrained")}
     table = _common_seeds(_table(records, {p: pr.budget for p, pr in probs.items()}))
     order = [p for p in probs if p in table]
-    names = [c for c in CONTENDERS["constrained"] if any(c in table[p] for p in order)]
+    names = [c for c in _known("constrained") if any(c in table[p] for p in order)]
     refs: dict[str, tuple[float, str]] = {}
     for p in order:
         best = min(
@@ -852,7 +864,7 @@ def _constrained_report(records, results: Path, command: str) -> list[str]:
             )
             + f" | {pr.description} |"
         )
-    lines += ["", "## Contenders", "", _contender_table("constrained")]
+    lines += ["", "## Contenders", "", _contender_table(names)]
     lines += _median_table(
         "Final log10 regret of the best feasible value",
         "Median [25 %, 75 %] over seeds (`inf`: no feasible point; with an even number of "
@@ -953,7 +965,7 @@ def _multiobjective_report(records, results: Path, command: str) -> list[str]:
     probs = {p.name: p for p in problems("multiobjective")}
     table = _common_seeds(_table(records, {p: pr.budget for p, pr in probs.items()}))
     order = [p for p in probs if p in table]
-    names = [c for c in CONTENDERS["multiobjective"] if any(c in table[p] for p in order)]
+    names = [c for c in _known("multiobjective") if any(c in table[p] for p in order)]
     hv_ref: dict[str, tuple[float, str]] = {}
     for p in order:
         pr = probs[p]
@@ -1006,7 +1018,7 @@ def _multiobjective_report(records, results: Path, command: str) -> list[str]:
             f"{_seed_counts(table, p)} | ({ref}) | {hv_ref[p][0]:.6g} | {hv_ref[p][1]} | "
             f"{pr.description} |"
         )
-    lines += ["", "## Contenders", "", _contender_table("multiobjective")]
+    lines += ["", "## Contenders", "", _contender_table(names)]
     lines += _median_table(
         "Final log10 hypervolume regret",
         "Median [25 %, 75 %] over seeds (with an even number of seeds the median is the lower "
