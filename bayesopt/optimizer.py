@@ -144,7 +144,9 @@ class Optimizer(AskTell):
         trust_region: ``"auto"`` (default) searches the acquisition inside a TuRBO-style
             trust region around the best point when the space has at least
             ``trust_region.MIN_DIMS`` (10) non-categorical coordinates, and globally
-            otherwise; ``"always"`` and ``"never"`` force either (see
+            otherwise; ``"always"`` and ``"never"`` force either; ``"stagnation"`` is
+            ``"auto"`` but below 10 dimensions opens a region after ``max(4, d)``
+            consecutive model trials that do not improve the best, until it collapses (see
             ``bayesopt.trust_region``). Thompson sampling always searches globally.
         threads: the thread limit of the GP fit and the acquisition search, restored after
             every ask. ``"auto"`` (default) runs asks on fewer than
@@ -968,7 +970,9 @@ class Optimizer(AskTell):
         if self.trust_region == "always":
             return True
         ordinal = self.space.active_ordinal_dim  # the most active at once
-        return ordinal >= trust_region_module.MIN_DIMS
+        if ordinal >= trust_region_module.MIN_DIMS:
+            return True
+        return self.trust_region == "stagnation" and self.region().active
 
     def region(self) -> trust_region_module.TrustRegion:
         """The trust region's state after the finished trials (meaningful when the
@@ -981,7 +985,11 @@ class Optimizer(AskTell):
             for t in finished
         ]
         counts = [t.source in (Source.MODEL, Source.FALLBACK) for t in finished]
-        return trust_region_module.replay(losses, counts, self.space.dim)
+        start_global = (
+            self.trust_region == "stagnation"
+            and self.space.active_ordinal_dim < trust_region_module.MIN_DIMS
+        )
+        return trust_region_module.replay(losses, counts, self.space.dim, start_global=start_global)
 
     def _local_data(self, X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """At most ``model_options.max_exact`` observations: beyond, those nearest the best.

@@ -16,6 +16,11 @@ the best observation and resizes the box by results:
   discards its data there; we keep every observation, so a restart widens the search
   around the same incumbent with a GP that knows everything seen so far.
 
+``trust_region="stagnation"`` (``Optimizer``) keeps the search global below ``MIN_DIMS``
+until ``failure_tolerance(d)`` consecutive model trials have not improved the best, then
+opens a region at ``INITIAL_LENGTH`` around the best point, which follows the rules above
+until it collapses and the search turns global again (``replay(..., start_global=True)``).
+
 The state is a pure function of the trial history (``replay``), never stored: the same
 tells give the same box, and a study resumed from its journal continues exactly.
 """
@@ -41,7 +46,7 @@ __all__ = [
     "replay",
 ]
 
-MODES = ("auto", "always", "never")
+MODES = ("auto", "always", "never", "stagnation")
 MIN_DIMS = 10
 """``trust_region="auto"`` uses a trust region when the space has at least this many
 non-categorical coordinates."""
@@ -67,30 +72,42 @@ class TrustRegion:
         successes: consecutive successes since the last resize.
         failures: consecutive failures since the last resize.
         restarts: how often the region collapsed and restarted.
+        active: whether the next ask searches in the region (``False``: a global search
+            that has not stagnated yet; only with ``replay(..., start_global=True)``).
     """
 
     length: float = INITIAL_LENGTH
     successes: int = 0
     failures: int = 0
     restarts: int = 0
+    active: bool = True
 
 
-def replay(losses: Sequence[float], counts: Sequence[bool], d: int) -> TrustRegion:
+def replay(
+    losses: Sequence[float], counts: Sequence[bool], d: int, *, start_global: bool = False
+) -> TrustRegion:
     """The region after a history of losses (smaller is better), in trial order.
 
     Args:
         losses: each finished trial's loss; ``nan`` for a failed trial.
-        counts: for each, whether it was proposed by the region (model trials) and so
-            moves the counters; the others (initial design, added trials) only set the
-            incumbent.
+        counts: for each, whether it was proposed by the model (the region or the global
+            search) and so moves the counters; the others (initial design, added trials)
+            only set the incumbent.
         d: the space's dimension (for the failure tolerance).
+        start_global: begin with a global search that opens the region after
+            ``failure_tolerance(d)`` consecutive failures, and return to it when the
+            region collapses (``trust_region="stagnation"``).
 
     Returns:
         The state after the last trial.
+
+    Example:
+        >>> replay([3.0, 2.0, 2.5, 2.5, 2.5, 2.5], [False] + [True] * 5, 2, start_global=True)
+        TrustRegion(length=0.8, successes=0, failures=0, restarts=0, active=True)
     """
     if len(losses) != len(counts):
         raise ValueError("replay: `losses` and `counts` must have the same length.")
-    state = TrustRegion()
+    state = TrustRegion(active=not start_global)
     best = math.inf
     tolerance = failure_tolerance(d)
     for loss, counted in zip(losses, counts, strict=True):
@@ -101,6 +118,13 @@ def replay(losses: Sequence[float], counts: Sequence[bool], d: int) -> TrustRegi
             best = min(best, loss)
         if not counted:
             continue
+        if not state.active:
+            failures = 0 if improved else state.failures + 1
+            if failures == tolerance:  # the global search stagnated: open a region
+                state = TrustRegion(restarts=state.restarts)
+            else:
+                state = TrustRegion(failures=failures, restarts=state.restarts, active=False)
+            continue
         successes = state.successes + 1 if improved else 0
         failures = 0 if improved else state.failures + 1
         length, restarts = state.length, state.restarts
@@ -110,6 +134,9 @@ def replay(losses: Sequence[float], counts: Sequence[bool], d: int) -> TrustRegi
             length, failures = length / 2.0, 0
         if length < MIN_LENGTH:
             length, restarts = INITIAL_LENGTH, restarts + 1
+            if start_global:  # collapsed: back to the global search
+                state = TrustRegion(restarts=restarts, active=False)
+                continue
         state = TrustRegion(length, successes, failures, restarts)
     return state
 

@@ -285,6 +285,15 @@ VARIANTS: tuple[Variant, ...] = (
         optimizer={"trust_region": "always"},
     ),
     Variant(
+        "bayesopt+tr-stagnation",
+        "exploration hedges",
+        "bayesopt",
+        "the default opening a trust region below 10 dimensions once max(4, d) model "
+        "trials in a row have not improved the best, searching globally again when it "
+        "collapses (trust_region='stagnation')",
+        optimizer={"trust_region": "stagnation"},
+    ),
+    Variant(
         "bayesopt+warp",
         "input and output transforms",
         "bayesopt",

@@ -42,6 +42,37 @@ def test_collapse_restarts_the_region():
         tr.replay([1.0], [], d=2)
 
 
+def test_stagnation_opens_the_region_after_failures_and_collapse_returns_to_global():
+    # Global until max(4, d) = 4 model trials in a row fail; an improvement resets the count.
+    state = tr.replay([1.0, 2.0, 2.0, 2.0], [False, True, True, True], d=2, start_global=True)
+    assert (state.active, state.failures) == (False, 3)
+    state = tr.replay([1.0, 2.0, 2.0, 2.0, 0.5], [False] + [True] * 4, d=2, start_global=True)
+    assert (state.active, state.failures) == (False, 0)
+    opened = tr.replay([1.0] + [2.0] * 4, [False] + [True] * 4, d=2, start_global=True)
+    assert opened == tr.TrustRegion()
+    # In the region TuRBO's rules apply: 7 halvings of 4 failures collapse it, and the
+    # search turns global with a restart counted.
+    losses = [1.0] + [2.0] * (4 + 28)
+    state = tr.replay(losses, [False] + [True] * 32, d=2, start_global=True)
+    assert (state.active, state.restarts, state.failures) == (False, 1, 0)
+    assert tr.replay(losses[:-1], [False] + [True] * 31, d=2, start_global=True).active
+
+
+def test_stagnation_mode_searches_globally_then_inside_the_region():
+    space, f = _sphere(2)
+    opt = bo.Optimizer(space, seed=0, n_initial=5, trust_region="stagnation")
+    assert not opt._uses_trust_region()
+    assert opt.settings()["trust_region"] == "stagnation"
+    opened = False
+    for _ in range(40):
+        trial = opt.ask()
+        opt.tell(trial, f(trial.params))
+        opened = opened or opt._uses_trust_region()
+    assert opened  # a 2-D sphere stalls at the 1e-3 relative-improvement rule
+    assert min(t.value for t in opt.trials) < 1e-3
+    assert bo.Optimizer(_sphere(10)[0], trust_region="stagnation")._uses_trust_region()
+
+
 def test_box_is_weighted_by_lengthscales_clipped_and_open_on_categoricals():
     centre = torch.tensor([0.5, 0.5, 0.95, 0.2], dtype=torch.float64)
     ls = torch.tensor([0.1, 0.4, 0.2, 7.0], dtype=torch.float64)
