@@ -309,6 +309,15 @@ VARIANTS: tuple[Variant, ...] = (
         model={"fit_restarts": 3},
     ),
     Variant(
+        "bayesopt+classifier",
+        "failures",
+        "bayesopt",
+        "the default with failures also modelled as an unknown constraint: a GP on every "
+        "finished trial's success, whose probability multiplies the improvement "
+        "(failure_model='classifier')",
+        optimizer={"failure_model": "classifier"},
+    ),
+    Variant(
         "bayesopt+closedform",
         "batches and noisy incumbents",
         "bayesopt",

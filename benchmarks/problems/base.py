@@ -14,9 +14,10 @@ import bayesopt as bo
 
 __all__ = ["Evaluation", "Problem"]
 
-FAMILIES = ("synthetic", "noisy", "mixed", "ml", "bbob")
-"""Problem families, in report order (``bbob``: the COCO suite, registered apart; see
-``benchmarks.problems.bbob_registry``)."""
+FAMILIES = ("synthetic", "noisy", "mixed", "ml", "bbob", "failures")
+"""Problem families, in report order (``bbob``: the COCO suite, and ``failures``: hidden
+failure regions, each registered apart; see ``benchmarks.problems.bbob_registry`` and
+``failure_registry``)."""
 
 
 class Evaluation(NamedTuple):

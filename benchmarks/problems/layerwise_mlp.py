@@ -60,7 +60,10 @@ def _digits(n_train: int) -> tuple[Any, Any, Any, Any]:
     X, y = sklearn.datasets.load_digits(return_X_y=True)
     order = np.random.default_rng(0).permutation(len(y))
     X, y = X[order], y[order]
-    mean, std = X[:n_train].mean(axis=0), X[:n_train].std(axis=0) + 1e-6
+    # A pixel that is constant over the training rows keeps unit scale: dividing by its
+    # zero deviation (plus a tiny epsilon) blew a validation row's value up to 1e6.
+    mean, std = X[:n_train].mean(axis=0), X[:n_train].std(axis=0)
+    std[std < 1e-8] = 1.0
     X = (X - mean) / std
     t = functools.partial(torch.as_tensor, dtype=torch.float32)
     labels = torch.as_tensor(y)
