@@ -18,7 +18,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["commands", "host", "host_text", "manifest_lines"]
+__all__ = ["CODE_PATHS", "commands", "host", "host_text", "manifest_lines"]
+
+CODE_PATHS = ("bayesopt", "benchmarks", ":(exclude)benchmarks/results")
+"""The git pathspecs whose uncommitted changes make a run's code "dirty": the library and
+the benchmarks, not the results they write."""
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,7 +100,7 @@ def manifest_lines(
     commits = sorted({str(m.get("commit", "unknown")) for m in metas})
     dirty = any(m.get("tree_dirty", m.get("bayesopt_dirty")) for m in metas)
     head = _git("rev-parse", "HEAD") or "unknown"
-    head_dirty = bool(_git("status", "--porcelain", "bayesopt", "benchmarks"))
+    head_dirty = bool(_git("status", "--porcelain", *CODE_PATHS))
     versions: dict[str, set[str]] = defaultdict(set)
     for r in records:
         for k, v in (r.get("versions") or {}).items():

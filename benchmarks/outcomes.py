@@ -56,7 +56,7 @@ import numpy as np
 
 import bayesopt as bo
 from benchmarks import stats, store
-from benchmarks.manifest import host, manifest_lines
+from benchmarks.manifest import CODE_PATHS, host, manifest_lines
 from benchmarks.problems.outcomes import SUITES, OutcomeProblem, problems
 
 __all__ = [
@@ -469,7 +469,7 @@ def _meta(suite: str) -> dict[str, Any]:
     return {
         "suite": suite,
         "commit": _git("rev-parse", "--short", "HEAD") or "unknown",
-        "tree_dirty": bool(_git("status", "--porcelain", "bayesopt", "benchmarks")),
+        "tree_dirty": bool(_git("status", "--porcelain", *CODE_PATHS)),
         "threads": None,
         "host": host(),
     }

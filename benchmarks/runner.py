@@ -29,7 +29,7 @@ from typing import Any
 from bayesopt._pool import WorkerPool, parent_watch
 from benchmarks import store
 from benchmarks.cell import Cell, estimate_seconds, library_versions, run_cell
-from benchmarks.manifest import host
+from benchmarks.manifest import CODE_PATHS, host
 
 __all__ = ["RunSummary", "init_worker", "make_pool", "pending_cells", "run", "run_meta"]
 
@@ -104,7 +104,7 @@ def run_meta(suite: str) -> dict[str, Any]:
         if commit.returncode == 0:
             meta["commit"] = commit.stdout.strip()
             meta["bayesopt_dirty"] = bool(git("status", "--porcelain", "bayesopt").stdout.strip())
-            tree = git("status", "--porcelain", "bayesopt", "benchmarks")
+            tree = git("status", "--porcelain", *CODE_PATHS)
             meta["tree_dirty"] = bool(tree.stdout.strip())
     except OSError:
         pass
