@@ -38,6 +38,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
 from botorch.exceptions.errors import ModelFittingError
@@ -76,6 +77,8 @@ _RANDOM_KEY = 0xB0B
 """Seeds the random asks of ``Fidelity(model="rungs")`` apart from everything else."""
 _THOMPSON_KEY = 0x75
 """Seeds the draw of ``ProposeOptions.thompson_share`` apart from everything else."""
+_PORTFOLIO_KEY = 0xA4
+"""Seeds the arm draws of ``ProposeOptions.portfolio`` apart from everything else."""
 _RECOMMEND_KEY = 0x7EC0
 """Seeds ``recommend``'s fit apart from the asks' (see ``derive_seed``)."""
 SPACE_FILLING_GREEDY = 1024
@@ -355,7 +358,7 @@ class Optimizer(AskTell):
         elif n_model:
             U_pending = torch.cat([U_pending, self._encode([p for p, _ in out])])
             try:
-                U, chosen = self._model_points(n_model, U_pending, seed)
+                U, chosen = self._model_points(n_model, U_pending, seed, position + n_design)
                 source = Source.MODEL
             except _CannotModel as exc:
                 warnings.warn(
@@ -567,9 +570,10 @@ class Optimizer(AskTell):
         return done[int(torch.argmax(mean))].copy()
 
     def _model_points(
-        self, n: int, U_pending: Tensor, seed: int
+        self, n: int, U_pending: Tensor, seed: int, position: int
     ) -> tuple[Tensor, list[float | None]]:
-        """``n`` points from the GP, and their budgets (``None`` without a fidelity)."""
+        """``n`` points from the GP for the ask whose first trial is ``position``, and their
+        budgets (``None`` without a fidelity)."""
         if self._uses_curves():
             return self._guarded(lambda on: self._propose_fidelity(n, U_pending.to(on), seed), seed)
         if self.outcomes is not None:
@@ -599,7 +603,9 @@ class Optimizer(AskTell):
             if self.failure_model == "classifier" and len(X_failed):
                 U = self._propose_classifier(n, data, U_pending.to(on), seed)
                 return U, [budget] * n
-            U = self._propose(n, X.to(on), y.to(on), X_failed.to(on), U_pending.to(on), seed)
+            U = self._propose(
+                n, X.to(on), y.to(on), X_failed.to(on), U_pending.to(on), seed, position
+            )
             return U, [budget] * n
 
         return self._guarded(points, seed, len(X))
@@ -707,9 +713,17 @@ class Optimizer(AskTell):
         return torch.stack(chosen), budgets
 
     def _propose(
-        self, n: int, X: Tensor, y: Tensor, X_failed: Tensor, U_pending: Tensor, seed: int
+        self,
+        n: int,
+        X: Tensor,
+        y: Tensor,
+        X_failed: Tensor,
+        U_pending: Tensor,
+        seed: int,
+        position: int,
     ) -> Tensor:
-        """Fit the GP on ``X, y`` and maximise the acquisition for ``n`` unit points."""
+        """Fit the GP on ``X, y`` and maximise the acquisition for ``n`` unit points (the
+        ask's first trial is ``position``)."""
         X_all = X
         X, y = self._local_data(X, y)
         model = gp.fit(
@@ -720,13 +734,14 @@ class Optimizer(AskTell):
         X_avoid = torch.cat([U_pending, X_failed] + ([] if noisy else [X_all]))
         n_best = self.propose_options.n_incumbents
         X_best = X[torch.argsort(y, descending=True, stable=True)[:n_best]]
-        if self._thompson_ask(seed):
+        name = self._portfolio_arm(position) if n == 1 else self.acquisition
+        if name == "ts" or self._thompson_ask(seed):
             return propose.thompson(
                 model, self._grids, q=n, seed=seed, X_avoid=X_avoid, X_centers=X_best,
                 structure=self._structure,
             )  # fmt: skip
         acqf = acquisition.make(
-            self.acquisition,
+            name,
             model,
             X_baseline=X,
             best_f=float(y.max()),
@@ -947,6 +962,47 @@ class Optimizer(AskTell):
             stale = self._since_improvement()
             return stale >= after and (stale - after) % 2 == 0
         return False
+
+    def _portfolio_arm(self, position: int) -> str:
+        """The acquisition of a one-point ask at ``position``: the study's, or with
+        ``propose_options.portfolio`` an arm drawn by Thompson sampling (below)."""
+        arms = self.propose_options.portfolio
+        if not arms:
+            return self.acquisition
+        wins, losses = self._portfolio_record()
+        return self._draw_arm(position, wins, losses)
+
+    def _draw_arm(self, position: int, wins: Sequence[int], losses: Sequence[int]) -> str:
+        """The arm with the largest draw from ``Beta(1 + wins, 1 + losses)``, seeded by the
+        study's seed and ``position``."""
+        rng = np.random.default_rng(derive_seed(self.seed, position, _PORTFOLIO_KEY))
+        draws = rng.beta(1.0 + np.asarray(wins), 1.0 + np.asarray(losses))
+        return self.propose_options.portfolio[int(np.argmax(draws))]
+
+    def _portfolio_record(self) -> tuple[list[int], list[int]]:
+        """Per arm of ``propose_options.portfolio``, the finished model trials it proposed
+        that improved the best value of the trials asked before them (wins) and that did
+        not or failed (losses). Each trial's arm is drawn again from the trials before it
+        as they stand now, so the record is a function of the history (a resumed study
+        continues exactly); asks of several points use the study's acquisition, but their
+        trials count for the arm drawn at their position."""
+        arms = self.propose_options.portfolio
+        wins, losses = [0] * len(arms), [0] * len(arms)
+        best = math.inf
+        for t in self._trials:
+            done = (
+                t.state is TrialState.COMPLETE and t.value is not None and t.feasible is not False
+            )
+            loss = self._loss(t.value) if done else math.nan
+            if t.source is Source.MODEL and t.state is not TrialState.PENDING:
+                arm = arms.index(self._draw_arm(t.id, wins, losses))
+                if math.isfinite(loss) and loss < best:
+                    wins[arm] += 1
+                else:
+                    losses[arm] += 1
+            if math.isfinite(loss):
+                best = min(best, loss)
+        return wins, losses
 
     def _since_improvement(self) -> int:
         """Complete trials, in the order they were asked, since the last one that improved

@@ -52,7 +52,7 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
-from bayesopt.acquisition import CLOSED_FORMS
+from bayesopt.acquisition import ACQUISITIONS, CLOSED_FORMS
 
 __all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "Structure", "boxed", "maximize"]
 
@@ -111,6 +111,11 @@ class ProposeOptions:
             acquisition: a hedge against over-exploiting one basin.
         thompson_after: once this many complete trials in a row have not improved the
             best value, every other ask takes a Thompson sample (0: never).
+        portfolio: acquisitions (names of ``acquisition.ACQUISITIONS``, at least two) among
+            which each one-point model ask picks one, a bandit over acquisitions in the
+            spirit of GP-Hedge (Hoffman, Brochu and de Freitas, 2011): Thompson sampling
+            on ``Beta(1 + wins, 1 + losses)`` per arm, a win being a trial of that arm
+            that improved the best value. Empty (the default): the study's acquisition.
         closed_form: where closed forms replace Monte-Carlo acquisitions
             (``acquisition.CLOSED_FORMS``; each level includes the one before).
             ``"never"``: qLogNEHVI integrates over samples of the noisy Pareto front, and
@@ -143,6 +148,7 @@ class ProposeOptions:
     branch_starts: int = 1
     thompson_share: float = 0.0
     thompson_after: int = 0
+    portfolio: tuple[str, ...] = ()
     closed_form: str = "pareto"
 
     def __post_init__(self) -> None:
@@ -178,6 +184,17 @@ class ProposeOptions:
                 raise TypeError(
                     f"ProposeOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
                 )
+        arms = self.portfolio
+        if not isinstance(arms, tuple) or not all(isinstance(a, str) for a in arms):
+            raise TypeError(
+                f"ProposeOptions: `portfolio` must be a tuple of str, but got {arms!r}."
+            )
+        unknown = [a for a in arms if a not in ACQUISITIONS]
+        if unknown or len(set(arms)) != len(arms) or len(arms) == 1:
+            raise ValueError(
+                "ProposeOptions: `portfolio` must be empty or hold at least two distinct "
+                f"acquisitions of {sorted(ACQUISITIONS)}, but got {arms!r}."
+            )
         for name, allowed in (
             ("method", METHODS),
             ("lbfgs", LBFGS_MODES),

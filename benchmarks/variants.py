@@ -285,6 +285,15 @@ VARIANTS: tuple[Variant, ...] = (
         optimizer={"trust_region": "always"},
     ),
     Variant(
+        "bayesopt+portfolio",
+        "exploration hedges",
+        "bayesopt",
+        "the default drawing each ask's acquisition among qLogNEI, UCB (beta = 4) and a "
+        "Thompson sample by Thompson sampling on each arm's record of improvements "
+        "(ProposeOptions(portfolio=('qlognei', 'ucb', 'ts')))",
+        propose={"portfolio": ("qlognei", "ucb", "ts")},
+    ),
+    Variant(
         "bayesopt+tr-stagnation",
         "exploration hedges",
         "bayesopt",

@@ -564,6 +564,50 @@ def test_thompson_share_is_drawn_from_the_seed(monkeypatch):
     assert some == _thompson_calls(monkeypatch, bo.ProposeOptions(thompson_share=0.5), values)
 
 
+def test_portfolio_is_validated():
+    for bad in (("qlognei",), ("qlognei", "qlognei"), ("qlognei", "nope")):
+        with pytest.raises(ValueError, match="`portfolio` must be empty or hold at least two"):
+            bo.ProposeOptions(portfolio=bad)
+    with pytest.raises(TypeError, match="`portfolio` must be a tuple of str"):
+        bo.ProposeOptions(portfolio=["qlognei", "ucb"])
+
+
+def test_portfolio_draws_arms_by_their_record_and_resumes_exactly(monkeypatch, tmp_path):
+    from bayesopt import acquisition
+
+    space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
+    options = bo.ProposeOptions(portfolio=("qlognei", "ucb", "ts"))
+    used: list[str] = []
+    original = acquisition.make
+
+    def recorded(name, *args, **kwargs):
+        used.append(name)
+        return original(name, *args, **kwargs)
+
+    def f(p):
+        return (p["x"] - 0.3) ** 2 + (p["y"] - 0.7) ** 2
+
+    def run(opt):
+        for _ in range(16):
+            trial = opt.ask()
+            opt.tell(trial, f(trial.params))
+        return opt
+
+    path = tmp_path / "study.jsonl"
+    with monkeypatch.context() as patch:
+        patch.setattr(acquisition, "make", recorded)
+        opt = run(bo.Optimizer(space, seed=1, n_initial=4, propose_options=options, storage=path))
+    assert set(used) <= {"qlognei", "ucb"} and len(set(used)) == 2  # both GP arms were drawn
+    wins, losses = opt._portfolio_record()
+    assert sum(wins) + sum(losses) == 12  # every finished model trial counts for one arm
+    assert min(t.value for t in opt.trials) < 0.01
+    resumed = bo.Optimizer(space, seed=1, n_initial=4, propose_options=options, storage=path)
+    assert resumed._portfolio_record() == (wins, losses)
+    again = run(bo.Optimizer(space, seed=1, n_initial=4, propose_options=options))
+    assert resumed.ask().params == again.ask().params
+    assert bo.load(path).propose_options.portfolio == ("qlognei", "ucb", "ts")
+
+
 def test_numpy_bool_failed_flag(space2):
     opt = bo.Optimizer(space2, seed=0)
     assert opt.tell(opt.ask(), failed=np.True_).state == "failed"
