@@ -43,8 +43,15 @@ def _frozen(owners: dict[int, str | None]) -> Mapping[int, str | None]:
     return MappingProxyType(owners)
 
 
-def _rebuild(trials: tuple[Trial, ...], queue: tuple, owners: dict, reports: tuple) -> History:
-    return History(trials, queue, _frozen(owners), reports)
+def _rebuild(
+    trials: tuple[Trial, ...],
+    queue: tuple,
+    owners: dict,
+    reports: tuple,
+    finished: tuple = (),
+    asked_at: tuple = (),
+) -> History:
+    return History(trials, queue, _frozen(owners), reports, finished, asked_at)
 
 
 @dataclass(frozen=True)
@@ -57,16 +64,25 @@ class History:
         owners: pending trial id -> the journal session that asked or claimed it.
         reports: ``(trial id, step)`` of every intermediate report, in the order they were
             made.
+        finished: ids of the trials that are no longer pending (told, failed, pruned, or
+            added finished), in the order they finished.
+        asked_at: per trial id, how many trials had finished when it was asked or added
+            (so what a proposer knew then is ``finished[:asked_at[id]]``).
     """
 
     trials: tuple[Trial, ...] = ()
     queue: tuple[dict[str, Any], ...] = ()
     owners: Mapping[int, str | None] = field(default_factory=lambda: _frozen({}))
     reports: tuple[tuple[int, float], ...] = ()
+    finished: tuple[int, ...] = ()
+    asked_at: tuple[int, ...] = ()
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle and copy with ``owners`` as a plain dict (a read-only view cannot be)."""
-        return _rebuild, (self.trials, self.queue, dict(self.owners), self.reports)
+        return _rebuild, (
+            self.trials, self.queue, dict(self.owners), self.reports, self.finished,
+            self.asked_at,
+        )  # fmt: skip
 
     @property
     def pending(self) -> tuple[Trial, ...]:
@@ -111,13 +127,22 @@ def replay(state: History, events: Iterable[Event]) -> History:
         EventError: an event does not fit the state before it.
     """
     trials, queue, owners = list(state.trials), list(state.queue), dict(state.owners)
-    reports = list(state.reports)
+    reports, finished, asked_at = list(state.reports), list(state.finished), list(state.asked_at)
     for event in events:
+        n_trials = len(trials)
         if isinstance(event, Reported | Pruned):
             _stopping(event, trials, owners, reports)
         else:
             _apply(event, trials, queue, owners)
-    return History(tuple(trials), tuple(queue), _frozen(owners), tuple(reports))
+        asked_at += [len(finished)] * (len(trials) - n_trials)
+        if isinstance(event, Told | Failed | Pruned):
+            finished.append(event.id)
+        elif isinstance(event, Added) and event.trial.state is not TrialState.PENDING:
+            finished.append(event.trial.id)
+    return History(
+        tuple(trials), tuple(queue), _frozen(owners), tuple(reports), tuple(finished),
+        tuple(asked_at),
+    )  # fmt: skip
 
 
 def _pending(trials: list[Trial], tid: int, what: str) -> Trial:

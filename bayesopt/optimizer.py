@@ -148,9 +148,11 @@ class Optimizer(AskTell):
             trust region around the best point when the space has at least
             ``trust_region.MIN_DIMS`` (10) non-categorical coordinates, and globally
             otherwise; ``"always"`` and ``"never"`` force either; ``"stagnation"`` is
-            ``"auto"`` but below 10 dimensions opens a region after ``max(4, d)``
-            consecutive model trials that do not improve the best, until it collapses (see
-            ``bayesopt.trust_region``). Thompson sampling always searches globally.
+            ``"auto"``, but below 10 dimensions it opens a region once ``max(4, d)``
+            model (or fallback) trials in a row have not improved the best by more than
+            1e-3 of its size, and searches globally again when the region collapses,
+            until the next stagnation (see ``bayesopt.trust_region``). Thompson sampling
+            always searches globally.
         threads: the thread limit of the GP fit and the acquisition search, restored after
             every ask. ``"auto"`` (default) runs asks on fewer than
             ``bayesopt._threads.LARGE_N`` (10,000) observations on one thread, which is
@@ -280,6 +282,18 @@ class Optimizer(AskTell):
                 f"`propose_options` must be a ProposeOptions, but got {propose_options!r}."
             )
         self.propose_options = propose_options or propose.ProposeOptions()
+        options = self.propose_options
+        if options.portfolio and (
+            objectives is not None or constraints is not None or failure_model != "impute"
+            or (fidelity is not None and fidelity.model == "gp") or self.acquisition == "ts"
+            or options.thompson_share or options.thompson_after
+        ):  # fmt: skip
+            raise ValueError(
+                "`ProposeOptions(portfolio=...)` chooses the acquisition of a study with one "
+                "objective told as floats: it works without `objectives=`, `constraints=`, "
+                "`failure_model='classifier'`, `Fidelity(model='gp')`, `acquisition='ts'` "
+                "and the Thompson hedges."
+            )
         if trust_region not in trust_region_module.MODES:
             raise ValueError(
                 f"`trust_region` must be one of {trust_region_module.MODES}, "
@@ -969,7 +983,7 @@ class Optimizer(AskTell):
         arms = self.propose_options.portfolio
         if not arms:
             return self.acquisition
-        wins, losses = self._portfolio_record()
+        _, wins, losses = self._portfolio_replay()
         return self._draw_arm(position, wins, losses)
 
     def _draw_arm(self, position: int, wins: Sequence[int], losses: Sequence[int]) -> str:
@@ -979,30 +993,45 @@ class Optimizer(AskTell):
         draws = rng.beta(1.0 + np.asarray(wins), 1.0 + np.asarray(losses))
         return self.propose_options.portfolio[int(np.argmax(draws))]
 
-    def _portfolio_record(self) -> tuple[list[int], list[int]]:
-        """Per arm of ``propose_options.portfolio``, the finished model trials it proposed
-        that improved the best value of the trials asked before them (wins) and that did
-        not or failed (losses). Each trial's arm is drawn again from the trials before it
-        as they stand now, so the record is a function of the history (a resumed study
-        continues exactly); asks of several points use the study's acquisition, but their
-        trials count for the arm drawn at their position."""
-        arms = self.propose_options.portfolio
+    def _portfolio_replay(self) -> tuple[dict[int, str], list[int], list[int]]:
+        """The arm of every model trial, and per arm of ``propose_options.portfolio`` its
+        wins and losses so far.
+
+        A win is a model trial of that arm whose value, when it finished, beat every
+        trial finished before it; a loss is one that did not, or failed. Each model
+        trial's arm is drawn again from the record of the trials that had finished when
+        it was asked (``History.finished``, ``History.asked_at``), exactly as its ask drew
+        it, so the record is a function of the events: a resumed study continues as the
+        uninterrupted one, with parallel asks too. Asks of several points use the study's
+        acquisition; their trials count for the arm drawn at their position.
+        """
+        history, arms = self._history, self.propose_options.portfolio
+        trials, finished = history.trials, history.finished
         wins, losses = [0] * len(arms), [0] * len(arms)
-        best = math.inf
-        for t in self._trials:
-            done = (
-                t.state is TrialState.COMPLETE and t.value is not None and t.feasible is not False
-            )
-            loss = self._loss(t.value) if done else math.nan
-            if t.source is Source.MODEL and t.state is not TrialState.PENDING:
-                arm = arms.index(self._draw_arm(t.id, wins, losses))
-                if math.isfinite(loss) and loss < best:
-                    wins[arm] += 1
-                else:
-                    losses[arm] += 1
-            if math.isfinite(loss):
-                best = min(best, loss)
-        return wins, losses
+        arm_of: dict[int, int] = {}
+        best, applied = math.inf, 0
+
+        def advance(upto: int) -> None:
+            nonlocal best, applied
+            for tid in finished[applied:upto]:
+                t = trials[tid]
+                ok = t.state is TrialState.COMPLETE and t.value is not None
+                loss = self._loss(t.value) if ok and t.feasible is not False else math.nan
+                if tid in arm_of:
+                    if math.isfinite(loss) and loss < best:
+                        wins[arm_of[tid]] += 1
+                    else:
+                        losses[arm_of[tid]] += 1
+                if math.isfinite(loss):
+                    best = min(best, loss)
+            applied = max(applied, upto)
+
+        for t in trials:
+            if t.source is Source.MODEL:
+                advance(history.asked_at[t.id])
+                arm_of[t.id] = arms.index(self._draw_arm(t.id, wins, losses))
+        advance(len(finished))
+        return {tid: arms[a] for tid, a in arm_of.items()}, wins, losses
 
     def _since_improvement(self) -> int:
         """Complete trials, in the order they were asked, since the last one that improved

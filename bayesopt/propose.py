@@ -116,6 +116,10 @@ class ProposeOptions:
             spirit of GP-Hedge (Hoffman, Brochu and de Freitas, 2011): Thompson sampling
             on ``Beta(1 + wins, 1 + losses)`` per arm, a win being a trial of that arm
             that improved the best value. Empty (the default): the study's acquisition.
+            For a study with one objective told as floats (``Optimizer`` rejects it with
+            outcomes, ``failure_model="classifier"``, ``Fidelity(model="gp")``,
+            ``acquisition="ts"`` and the Thompson hedges); asks of several points use the
+            study's acquisition.
         closed_form: where closed forms replace Monte-Carlo acquisitions
             (``acquisition.CLOSED_FORMS``; each level includes the one before).
             ``"never"``: qLogNEHVI integrates over samples of the noisy Pareto front, and

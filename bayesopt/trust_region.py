@@ -17,9 +17,10 @@ the best observation and resizes the box by results:
   around the same incumbent with a GP that knows everything seen so far.
 
 ``trust_region="stagnation"`` (``Optimizer``) keeps the search global below ``MIN_DIMS``
-until ``failure_tolerance(d)`` consecutive model trials have not improved the best, then
-opens a region at ``INITIAL_LENGTH`` around the best point, which follows the rules above
-until it collapses and the search turns global again (``replay(..., start_global=True)``).
+until ``failure_tolerance(d)`` consecutive model trials have failed (as above), then opens
+a region at ``INITIAL_LENGTH`` around the best point, which follows the rules above until
+it collapses; the search turns global again, until the next stagnation
+(``replay(..., start_global=True)``). ``d`` counts every coordinate, as for the region.
 
 The state is a pure function of the trial history (``replay``), never stored: the same
 tells give the same box, and a study resumed from its journal continues exactly.

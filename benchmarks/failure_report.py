@@ -11,7 +11,7 @@ The problems (``benchmarks/problems/failures.py``) fail, silently to the optimis
 hidden region: it is told NaN. Two losses per run:
 
 * the **failed share**: the fraction of failed evaluations after the first ``n0`` (the
-  size of bayesopt's initial design, ``min(2 d + 1, 20)``), so that every contender is
+  size of bayesopt's default initial design, ``default_n_initial``), so that every contender is
   counted over the asks where a model could have learnt the region; random-2x over its
   whole doubled budget;
 * the **final value**: log10 regret of the best value found (the MLP task: the best
@@ -35,20 +35,21 @@ from typing import Any
 
 import numpy as np
 
+from bayesopt.optimizer import default_n_initial
 from benchmarks import problems, stats, store
 from benchmarks.bbob_report import HARDWARE, _order
 from benchmarks.figures import _pyplot, color_of
 from benchmarks.manifest import manifest_lines
 
-__all__ = ["failed_share", "main", "write_report"]
+__all__ = ["failed_share", "initial_design", "main", "write_report"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHALLENGER, DEFAULT = "bayesopt+classifier", "bayesopt"
 
 
-def initial_design(dim: int) -> int:
-    """``n0``: bayesopt's default initial design size, ``min(2 d + 1, 20)``."""
-    return min(2 * dim + 1, 20)
+def initial_design(problem: str) -> int:
+    """``n0``: the size of bayesopt's default initial design on ``problem``."""
+    return default_n_initial(problems.get(problem).space)
 
 
 def failed_share(values: Sequence[float | None], n0: int) -> float:
@@ -64,20 +65,25 @@ def failed_share(values: Sequence[float | None], n0: int) -> float:
     return failed / len(tail) if tail else math.nan
 
 
+Losses = dict[str, dict[str, dict[int, float]]]
+"""``{problem: {contender: {seed: loss}}}``."""
+
+
 def _final(record: dict[str, Any]) -> float:
-    return float(record.get("log10_regret", record["final"]))
+    """The final log10 regret, or the final value where the optimum is unknown (NaN when
+    every evaluation failed: the store writes NaN as ``None``)."""
+    value = record.get("log10_regret", record.get("final"))
+    return math.nan if value is None else float(value)
 
 
-def _losses(
-    records: Sequence[dict[str, Any]],
-) -> tuple[dict[str, dict[str, dict[int, float]]], dict[str, dict[str, dict[int, float]]]]:
+def _losses(records: Sequence[dict[str, Any]]) -> tuple[Losses, Losses]:
     """``(finals, shares)``: ``{problem: {contender: {seed: loss}}}`` of the ok runs."""
-    finals: dict[str, dict[str, dict[int, float]]] = {}
-    shares: dict[str, dict[str, dict[int, float]]] = {}
+    finals: Losses = {}
+    shares: Losses = {}
     for r in records:
         if r["status"] != "ok":
             continue
-        n0 = initial_design(problems.get(r["problem"]).dim)
+        n0 = initial_design(r["problem"])
         finals.setdefault(r["problem"], {}).setdefault(r["contender"], {})[r["seed"]] = _final(r)
         shares.setdefault(r["problem"], {}).setdefault(r["contender"], {})[r["seed"]] = (
             failed_share(r["values"], n0)
@@ -107,7 +113,7 @@ def _table(
     return [*lines, ""]
 
 
-def _comparison_lines(finals: dict, shares: dict, names: Sequence[str]) -> list[str]:
+def _comparison_lines(finals: Losses, shares: Losses, names: Sequence[str]) -> list[str]:
     lines: list[str] = []
     if any(CHALLENGER in by and DEFAULT in by for by in finals.values()):
         family = {}
@@ -164,7 +170,7 @@ def _comparison_lines(finals: dict, shares: dict, names: Sequence[str]) -> list[
 
 
 def _figure(
-    records: Sequence[dict[str, Any]], shares: dict, names: Sequence[str], path: Path
+    records: Sequence[dict[str, Any]], shares: Losses, names: Sequence[str], path: Path
 ) -> Path:
     """Top: the failed share per contender (box plots over seeds). Bottom: the median
     best-so-far log10 regret (or loss) against evaluations."""
@@ -203,6 +209,8 @@ def _figure(
 def write_report(suite_dir: Path, command: str, date: str) -> Path:
     """Write ``REPORT.md`` and ``failures.png`` of a hidden-failure suite; return the path."""
     records = list(store.latest(store.read(suite_dir / store.RUNS)[0]).values())
+    if not records:
+        raise ValueError(f"no runs in {suite_dir / store.RUNS}")
     finals, shares = _losses(records)
     names = _order(n for by in finals.values() for n in by)
     errors = sum(r["status"] != "ok" for r in records)
@@ -210,7 +218,7 @@ def write_report(suite_dir: Path, command: str, date: str) -> Path:
     budgets = {r["problem"]: r["budget"] for r in records}
     rows = [
         f"| {p} | {problems.get(p).dim} | {budgets[p]} | "
-        f"{initial_design(problems.get(p).dim)} | {problems.get(p).description} |"
+        f"{initial_design(p)} | {problems.get(p).description} |"
         for p in finals
     ]
     means = {

@@ -29,7 +29,8 @@ def test_failure_problems_fail_in_their_region_only_and_are_kept_apart():
 
 
 def test_failed_share_counts_after_the_initial_design():
-    assert failure_report.initial_design(2) == 5 and failure_report.initial_design(10) == 20
+    assert failure_report.initial_design("branin-crash") == 5
+    assert failure_report.initial_design("mlp1-digits-crash") == 20
     assert failure_report.failed_share([None] * 5 + [1.0, None, float("nan"), 2.0], 5) == 0.5
     assert math.isnan(failure_report.failed_share([1.0], 5))
 

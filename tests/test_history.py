@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 import bayesopt as bo
@@ -48,6 +50,9 @@ def test_replay_is_apply_one_event_after_the_other():
     assert [t.id for t in state.pending] == [1] and [t.id for t in state.complete] == [0, 2]
     assert state.best().id == 2 and state.best(maximize=True).id == 0
     assert state.trials[3].error == "ValueError: boom"
+    # Finish order, and what had finished when each trial was asked or added.
+    assert state.finished == (0, 2, 3) and state.asked_at == (0, 0, 1, 2)
+    assert pickle.loads(pickle.dumps(state)) == state
 
 
 @pytest.mark.parametrize(

@@ -573,39 +573,47 @@ def test_portfolio_is_validated():
 
 
 def test_portfolio_draws_arms_by_their_record_and_resumes_exactly(monkeypatch, tmp_path):
-    from bayesopt import acquisition
-
     space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
     options = bo.ProposeOptions(portfolio=("qlognei", "ucb", "ts"))
-    used: list[str] = []
-    original = acquisition.make
+    drawn: dict[int, str] = {}
+    original = bo.Optimizer._portfolio_arm
 
-    def recorded(name, *args, **kwargs):
-        used.append(name)
-        return original(name, *args, **kwargs)
+    def recorded(self, position):
+        drawn[position] = original(self, position)
+        return drawn[position]
 
     def f(p):
         return (p["x"] - 0.3) ** 2 + (p["y"] - 0.7) ** 2
 
-    def run(opt):
-        for _ in range(16):
-            trial = opt.ask()
-            opt.tell(trial, f(trial.params))
+    def run(opt, rounds, parallel):
+        for _ in range(rounds):  # with parallel asks, each ask sees the other pending
+            trials = [opt.ask() for _ in range(parallel)]
+            for trial in reversed(trials):
+                opt.tell(trial, f(trial.params))
         return opt
 
-    path = tmp_path / "study.jsonl"
-    with monkeypatch.context() as patch:
-        patch.setattr(acquisition, "make", recorded)
-        opt = run(bo.Optimizer(space, seed=1, n_initial=4, propose_options=options, storage=path))
-    assert set(used) <= {"qlognei", "ucb"} and len(set(used)) == 2  # both GP arms were drawn
-    wins, losses = opt._portfolio_record()
-    assert sum(wins) + sum(losses) == 12  # every finished model trial counts for one arm
-    assert min(t.value for t in opt.trials) < 0.01
-    resumed = bo.Optimizer(space, seed=1, n_initial=4, propose_options=options, storage=path)
-    assert resumed._portfolio_record() == (wins, losses)
-    again = run(bo.Optimizer(space, seed=1, n_initial=4, propose_options=options))
-    assert resumed.ask().params == again.ask().params
+    for parallel in (1, 2):
+        drawn.clear()
+        path = tmp_path / f"study{parallel}.jsonl"
+        with monkeypatch.context() as patch:
+            patch.setattr(bo.Optimizer, "_portfolio_arm", recorded)
+            opt = bo.Optimizer(space, seed=1, n_initial=4, propose_options=options, storage=path)
+            run(opt, 16 // parallel, parallel)
+        arms, wins, losses = opt._portfolio_replay()
+        assert arms == drawn  # the replay credits each trial to the arm its ask drew
+        assert len(set(drawn.values())) >= 2
+        assert sum(wins) + sum(losses) == 12  # every finished model trial counts once
+        assert min(t.value for t in opt.trials) < 0.01
+        resumed = bo.Optimizer(space, seed=1, n_initial=4, propose_options=options, storage=path)
+        assert resumed._portfolio_replay() == (arms, wins, losses)
+        if parallel == 1:
+            again = run(bo.Optimizer(space, seed=1, n_initial=4, propose_options=options), 16, 1)
+            assert resumed.ask().params == again.ask().params
     assert bo.load(path).propose_options.portfolio == ("qlognei", "ucb", "ts")
+    with pytest.raises(ValueError, match="portfolio=.*one objective told as floats"):
+        bo.Optimizer(space, propose_options=options, failure_model="classifier")
+    with pytest.raises(ValueError, match="portfolio"):
+        bo.Optimizer(space, propose_options=options, objectives={"a": "min", "b": "min"})
 
 
 def test_numpy_bool_failed_flag(space2):
