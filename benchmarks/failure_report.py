@@ -17,7 +17,8 @@ hidden region: it is told NaN. Two losses per run:
 * the **final value**: log10 regret of the best value found (the MLP task: the best
   validation log loss).
 
-Paired two-sided Wilcoxon tests over seeds compare ``bayesopt+classifier``
+Paired two-sided Wilcoxon tests over seeds (losses rounded to ``RESOLUTION`` decimals)
+compare ``bayesopt+classifier``
 (``failure_model="classifier"``) with the default (imputation) on both losses, with Holm's
 correction over the problems and both losses together; then each of the two with every
 other contender on the final value, with Holm's correction over the problems of each pair.
@@ -96,11 +97,20 @@ def _quartiles(xs: Sequence[float]) -> str:
     return f"{med:.3f} [{q1:.3f}, {q3:.3f}]"
 
 
+RESOLUTION = 2
+"""Losses are compared rounded to this many decimals (0.01 of a decade, or of a failed
+share): runs trapped in the same local minimum differ by 1e-4 decades from the last steps of
+the acquisition search, and a paired test would read that rounding noise as a win."""
+
+
 def _pair(
     losses: Mapping[str, Mapping[int, float]], a: str, b: str
 ) -> tuple[list[float], list[float]]:
     seeds = sorted(set(losses.get(a, {})) & set(losses.get(b, {})))
-    return [losses[a][s] for s in seeds], [losses[b][s] for s in seeds]
+    return (
+        [round(losses[a][s], RESOLUTION) for s in seeds],
+        [round(losses[b][s], RESOLUTION) for s in seeds],
+    )
 
 
 def _table(
@@ -126,7 +136,8 @@ def _comparison_lines(finals: Losses, shares: Losses, names: Sequence[str]) -> l
             f"### `{CHALLENGER}` against `{DEFAULT}`",
             "",
             "Outcome from the classifier's side: W (raw p; outcome after Holm over the "
-            f"{len(family)} comparisons).",
+            f"{len(family)} comparisons). Losses are compared rounded to {RESOLUTION} "
+            "decimals, so runs trapped in the same minimum tie.",
             "",
             "| problem | failed share | final value |",
             "|---|---|---|",
