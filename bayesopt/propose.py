@@ -58,6 +58,9 @@ __all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "Structure", "boxed", "ma
 
 METHODS = ("alternating", "botorch")
 """Acquisition optimisers ``ProposeOptions.method`` selects."""
+SPREAD_POOL = 4
+"""``ProposeOptions(spread=True)`` picks the starts among this many times ``n_restarts``
+of the best raw points."""
 LBFGS_MODES = ("independent", "joint")
 """How the starts of the continuous step share L-BFGS-B (``ProposeOptions.lbfgs``)."""
 LBFGS_FTOL = 1e-6
@@ -81,6 +84,10 @@ class ProposeOptions:
         boltzmann: draw the starts from the raw samples with probability proportional to
             ``exp(standardised acquisition)`` (BoTorch's ``initialize_q_batch``) instead of
             taking the best ones.
+        spread: pick the starts among the best ``SPREAD_POOL * n_restarts`` raw points by
+            greedy max-min distance (the best point first, then each time the one farthest
+            from the starts already taken), so that they lie in separate basins of the
+            acquisition instead of crowding around its highest one.
         rescale: run L-BFGS-B in lengthscale-rescaled coordinates ``x / l`` (the model's
             lengthscales), so that one step means the same change in correlation along
             every axis.
@@ -101,7 +108,7 @@ class ProposeOptions:
             ``n_restarts``, ``batch_size`` (its ``init_batch_limit``) and
             ``max_exhaustive`` (its ``max_discrete_values``) from these options and
             BoTorch's defaults otherwise; ``n_incumbents``, ``max_rounds``,
-            ``lbfgs_maxiter``, ``boltzmann``, ``rescale``, ``lbfgs`` and
+            ``lbfgs_maxiter``, ``boltzmann``, ``spread``, ``rescale``, ``lbfgs`` and
             ``branch_starts`` apply to ``"alternating"`` only.
         branch_starts: in a conditional domain, the best raw samples of each branch (each
             set of active coordinates among the raw samples) added as starts; 0 starts
@@ -146,6 +153,7 @@ class ProposeOptions:
     batch_size: int = 512
     n_incumbents: int = 3
     boltzmann: bool = False
+    spread: bool = False
     rescale: bool = False
     method: str = "alternating"
     lbfgs: str = "independent"
@@ -183,11 +191,16 @@ class ProposeOptions:
                 raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
             if value < 0:
                 raise ValueError(f"ProposeOptions: `{name} >= 0` must hold, but got {value}.")
-        for name in ("boltzmann", "rescale"):
+        for name in ("boltzmann", "spread", "rescale"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(
                     f"ProposeOptions: `{name}` must be a bool, but got {getattr(self, name)!r}."
                 )
+        if self.boltzmann and self.spread:
+            raise ValueError(
+                "ProposeOptions: `boltzmann` and `spread` must not both be set: they are two "
+                "ways of picking the starts."
+            )
         arms = self.portfolio
         if not isinstance(arms, tuple) or not all(isinstance(a, str) for a in arms):
             raise TypeError(
@@ -553,6 +566,9 @@ def _maximize_one(
     order = torch.argsort(values, descending=True, stable=True)
     if options.boltzmann:
         starts = raw[_boltzmann(values, options.n_restarts, seed)]
+    elif options.spread:
+        pool = order[: SPREAD_POOL * options.n_restarts]
+        starts = raw[pool[_max_min(raw[pool], options.n_restarts)]]
     else:
         starts = raw[order[: options.n_restarts]]
     n_given = 0 if X_starts is None else len(X_starts)
@@ -603,6 +619,24 @@ def _branch_starts(active: Tensor, values: Tensor, k: int) -> Tensor:
             taken[b] = taken.get(b, 0) + 1
             picks.append(i)
     return torch.tensor(picks, dtype=torch.long, device=values.device)
+
+
+def _max_min(X: Tensor, k: int) -> Tensor:
+    """Indices of ``k`` rows of ``X`` picked greedily by max-min distance, row 0 first.
+
+    Example:
+        >>> X = torch.tensor([[0.0, 0.0], [0.1, 0.0], [1.0, 1.0], [0.0, 1.0]])
+        >>> _max_min(X, 3).tolist()
+        [0, 2, 3]
+    """
+    k = min(k, len(X))
+    picks = [0]
+    nearest = torch.cdist(X, X[:1]).reshape(-1)
+    for _ in range(k - 1):
+        i = int(torch.argmax(nearest))
+        picks.append(i)
+        nearest = torch.minimum(nearest, torch.cdist(X, X[i : i + 1]).reshape(-1))
+    return torch.tensor(picks, dtype=torch.long, device=X.device)
 
 
 def _boltzmann(values: Tensor, k: int, seed: int) -> Tensor:

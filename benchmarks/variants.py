@@ -294,6 +294,14 @@ VARIANTS: tuple[Variant, ...] = (
         propose={"portfolio": ("qlognei", "ucb", "ts")},
     ),
     Variant(
+        "bayesopt+spread",
+        "exploration hedges",
+        "bayesopt",
+        "the default starting its local searches from the best raw points spread by greedy "
+        "max-min distance instead of the best ones (ProposeOptions(spread=True))",
+        propose={"spread": True},
+    ),
+    Variant(
         "bayesopt+tr-stagnation",
         "exploration hedges",
         "bayesopt",

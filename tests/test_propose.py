@@ -104,11 +104,27 @@ def test_boltzmann_starts_are_distinct_include_the_best_and_are_seeded():
     assert sum(int(i) >= 100 for i in idx) >= 7
 
 
+def test_spread_starts_take_the_best_then_the_farthest_good_points():
+    # 40 good points crowd at the origin, 40 worse ones sit apart: max-min over the best
+    # 4 x 3 = 12 reaches the worse ones only if they are in the pool.
+    gen = torch.Generator().manual_seed(0)
+    crowd = 0.01 * torch.rand(40, 2, generator=gen, dtype=torch.float64)
+    idx = propose._max_min(crowd, 5)
+    assert int(idx[0]) == 0 and len(set(idx.tolist())) == 5
+    spread = torch.pdist(crowd[idx]).min()
+    assert spread > torch.pdist(crowd[:5]).min()  # farther apart than the first five
+    with pytest.raises(ValueError, match="`boltzmann` and `spread` must not both be set"):
+        propose.ProposeOptions(boltzmann=True, spread=True)
+    with pytest.raises(TypeError, match="`spread` must be a bool"):
+        propose.ProposeOptions(spread="yes")
+
+
 def test_rescaled_and_boltzmann_searches_find_the_same_maximum():
     target = [0.3, 0.8]
     for options in (
         propose.ProposeOptions(rescale=True),
         propose.ProposeOptions(boltzmann=True),
+        propose.ProposeOptions(spread=True),
         propose.ProposeOptions(n_incumbents=0),
     ):
         x = propose.maximize(
