@@ -55,6 +55,7 @@ from bayesopt.space import DTYPE, Space
 from bayesopt.trial import Trial, TrialState
 
 __all__ = [
+    "BUDGET_RULES",
     "DEFAULT_MODEL",
     "MODELS",
     "Fidelity",
@@ -68,6 +69,8 @@ __all__ = [
 ]
 
 MODELS = ("rungs", "gp")
+BUDGET_RULES = ("kg", "aei")
+"""How the ``"gp"`` model picks a configuration's budget (``Fidelity.budget_rule``)."""
 DEFAULT_MODEL = "gp"
 """The way ``Fidelity`` uses the budgets by default; see the module's docstring."""
 KG_POINTS = 64
@@ -100,6 +103,12 @@ class Fidelity:
         random_fraction: ``"rungs"``: the share of asks (after the initial design) that
             draw a uniform configuration instead of the GP's, as BOHB does (its ``rho``,
             1/3 by default), so that the search keeps exploring while the GP exploits.
+        budget_rule: ``"gp"``: how the budget of a configuration is chosen (see
+            ``choose_budget``). ``"kg"`` (the default): the knowledge gradient about the
+            full budget per unit cost. ``"aei"``: the fidelity factors of Huang et al.'s
+            augmented expected improvement (2006), the correlation of the budget's
+            observation with the full-budget value times its signal share, per unit cost
+            relative to the full budget's.
         promote: ``"gp"``: before the acquisition, train the configuration with the best
             predicted full-budget value to the full budget when it was only seen at
             lower ones and is predicted to beat every configuration trained to the full
@@ -118,6 +127,7 @@ class Fidelity:
     kernel: str = "matern"
     promote: bool = True
     random_fraction: float = 1 / 3
+    budget_rule: str = "kg"
 
     def __post_init__(self) -> None:
         lo, hi = _number("min_step", self.min_step), _number("max_step", self.max_step)
@@ -139,6 +149,11 @@ class Fidelity:
             )
         if not isinstance(self.promote, bool):
             raise TypeError(f"Fidelity: `promote` must be a bool, but got {self.promote!r}.")
+        if self.budget_rule not in BUDGET_RULES:
+            raise ValueError(
+                f"Fidelity: `budget_rule` must be one of {BUDGET_RULES}, but got "
+                f"{self.budget_rule!r}."
+            )
         if self.kernel not in FIDELITY_KERNELS:
             raise ValueError(
                 f"Fidelity: `kernel` must be one of {FIDELITY_KERNELS}, but got {self.kernel!r}."
@@ -390,9 +405,14 @@ def target_acquisition(acqf: AcquisitionFunction, d: int) -> AcquisitionFunction
 def choose_budget(
     model: Model, x: Tensor, X_configs: Tensor, fidelity: Fidelity
 ) -> tuple[float, Tensor]:
-    """The budget to train configuration ``x`` to: the best knowledge gradient per cost.
+    """The budget to train configuration ``x`` to, by ``fidelity.budget_rule``.
 
-    For each budget ``s`` of ``fidelity.budgets``, the knowledge gradient of observing
+    ``"aei"``: the budget ``s`` maximising ``corr(y_s, f_full) * (1 - sigma_n /
+    sqrt(var_s + sigma_n**2)) * cost(full) / cost(s)``, the fidelity factors of augmented
+    expected improvement (Huang et al., 2006), with ``y_s`` the noisy observation of ``x``
+    at ``s`` and ``f_full`` its value at the full budget under the posterior. ``"kg"``:
+
+    for each budget ``s`` of ``fidelity.budgets``, the knowledge gradient of observing
     ``(x, s)`` is the expected rise of the best posterior mean at the full budget over the
     set ``A`` of ``X_configs`` and ``x``: ``E[max_A (mu + sigma_s Z)] - max_A mu``, where
     ``sigma_s`` is the posterior covariance of ``A`` with ``(x, s)`` over the observation's
@@ -424,6 +444,14 @@ def choose_budget(
         cov = post.mvn.covariance_matrix
         noise = float(model.likelihood.noise.reshape(-1)[0])
     m = len(A)
+    costs = torch.tensor([fidelity.cost(b) for b in grid], dtype=x.dtype, device=x.device)
+    if fidelity.budget_rule == "aei":
+        var_full = cov[m - 1, m - 1].clamp_min(1e-12)  # x at the full budget (row m - 1)
+        var_s = cov.diagonal()[m:].clamp_min(0.0)
+        corr = cov[m - 1, m:] / (var_full * (var_s + noise)).sqrt()
+        signal = 1.0 - math.sqrt(noise) / (var_s + noise).sqrt()
+        scores = corr.clamp_min(0.0) * signal * costs[-1] / costs
+        return grid[int(torch.argmax(scores))], scores.cpu()
     mu = mean[:m]
     cross = cov[:m, m:]  # m x k
     var = cov.diagonal()[m:].clamp_min(0.0) + noise
@@ -432,7 +460,6 @@ def choose_budget(
     z = torch.special.ndtri(q)  # KG_POINTS
     updated = mu.reshape(m, 1, 1) + sigma.reshape(m, k, 1) * z.reshape(1, 1, -1)
     kg = (updated.max(dim=0).values.mean(dim=-1) - mu.max()).clamp_min(0.0)
-    costs = torch.tensor([fidelity.cost(b) for b in grid], dtype=x.dtype, device=x.device)
     scores = kg / costs
     if float(kg.max()) < 1e-9:
         return grid[-1], scores.cpu()

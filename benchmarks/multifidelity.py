@@ -389,6 +389,7 @@ ABLATION: dict[str, Runner] = {
     ),
     "bayesopt-mfgp-matern-no-promote": _mfgp(kernel="matern", promote=False),
     "bayesopt-mfgp-linear-trunc": _mfgp(kernel="linear-trunc"),
+    "bayesopt-mfgp-aei": _mfgp(kernel="matern", budget_rule="aei"),
 }
 """Variants measured on the tabular benchmark to choose the defaults."""
 
@@ -815,7 +816,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--contenders", nargs="+", default=list(CONTENDERS))
     r.add_argument("--seeds", type=int, default=None, help="seeds per problem (default: its own)")
     r.add_argument("--results", type=Path, default=RESULTS)
-    r.add_argument("--shard", default="0/1", help="i/k: run the seeds s with s % k == i")
+    r.add_argument("--shard", default="0/1", help="i/k: run the seeds s with s %% k == i")
     p = sub.add_parser("report", help="write REPORT.md and the figures")
     p.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)

@@ -164,6 +164,25 @@ def test_choose_budget_trades_information_for_cost():
     assert choose_budget(_fixed_model(0.3), x, configs, costly)[0] == 27
 
 
+def test_augmented_ei_budgets_weigh_correlation_against_cost():
+    fid = Fidelity(1, 27, budget_rule="aei")
+    x = torch.tensor([0.5], dtype=torch.float64)
+    configs = torch.tensor([[0.2], [0.8]], dtype=torch.float64)
+    cheap, scores = choose_budget(_fixed_model(100.0), x, configs, fid)
+    assert cheap == 1 and scores.shape == (len(fid.budgets),)
+    # The full budget's factor: correlation 1, its signal share, cost ratio 1.
+    assert 0.9 < float(scores[-1]) <= 1.0
+    assert choose_budget(_fixed_model(0.01), x, configs, fid)[0] == 27
+    assert (
+        choose_budget(
+            _fixed_model(0.3), x, configs, Fidelity(1, 27, fixed_cost=1e3, budget_rule="aei")
+        )[0]
+        == 27
+    )
+    with pytest.raises(ValueError, match="`budget_rule` must be one of"):
+        Fidelity(1, 27, budget_rule="cheapest")
+
+
 def test_promotion_trains_the_predicted_best_to_the_full_budget():
     X = torch.tensor([[0.2, 1.0], [0.5, 0.0], [0.8, 0.0]], dtype=torch.float64)
     model = gp.build(X, torch.tensor([0.0, 1.0, -1.0], dtype=torch.float64))
@@ -338,3 +357,13 @@ def test_on_the_tabular_benchmark_pruning_saves_40_percent_of_the_cost_at_equal_
     pruned = [cost_to_target("asha", s) for s in seeds]
     full = [cost_to_target("random", s) for s in seeds]
     assert sum(pruned) <= 0.6 * sum(full)
+
+
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_the_multifidelity_benchmark_commands_print_their_help(command, capsys):
+    from benchmarks import multifidelity as bench
+
+    with pytest.raises(SystemExit) as exc:
+        bench.main([command, "--help"])
+    assert exc.value.code == 0 and "--results" in capsys.readouterr().out
+    assert "bayesopt-mfgp-aei" in bench.ABLATION
