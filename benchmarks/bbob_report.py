@@ -144,7 +144,12 @@ def _coverage(res: Results, preset_cells: list[Any]) -> list[str]:
         "## What ran",
         "",
         "Finished cells (function x instance) per dimension and contender, against the "
-        "preset's grid (24 functions x instances 1-5 = 120 per dimension):",
+        "preset's grid ("
+        + "; ".join(
+            f"d = {d}: 24 functions x instances 1-{n} = {24 * n}"
+            for d, n in presets.BBOB_INSTANCES.items()
+        )
+        + "):",
         "",
         "| d | " + " | ".join(names) + " |",
         "|---" * (len(names) + 1) + "|",
@@ -428,8 +433,10 @@ def write_bbob_report(suite_dir: Path, command: str) -> Path:
         "# COCO BBOB benchmark",
         "",
         f"Made by `{command}` from `runs.jsonl`. The 24 noiseless BBOB functions of COCO "
-        "(`cocoex`), search domain [-5, 5]^d, budget 20 d evaluations, instances 1-5 "
-        "(seeds 0-4: instance = seed + 1). Nothing was tuned on these instances: bayesopt "
+        "(`cocoex`), search domain [-5, 5]^d, budget 20 d evaluations, the preset's "
+        "instances per dimension ("
+        + ", ".join(f"1-{n} at d = {d}" for d, n in presets.BBOB_INSTANCES.items())
+        + "; seed s runs instance s + 1). Nothing was tuned on these instances: bayesopt "
         "and every peer run with their default settings. The metric is the final precision "
         "log10(f - f_opt) of the best evaluation, with f_opt COCO's optimal value of the "
         "instance (floored at 1e-12; lower is better). random-2x is random search with 40 d "

@@ -19,6 +19,7 @@ __all__ = [
     "BATCH_PROBLEMS",
     "BATCH_Q",
     "BBOB_CONTENDERS",
+    "BBOB_INSTANCES",
     "BBOB_REPORT_SET",
     "HARD_CONTENDERS",
     "HARD_PROBLEMS",
@@ -132,6 +133,10 @@ BBOB_CONTENDERS = (
 
 BBOB_DIMS = (2, 5)
 """The dimensions of preset ``bbob`` (10 and 20 are registered too)."""
+
+BBOB_INSTANCES = {2: 15, 5: 5}
+"""Report instances of preset ``bbob`` per dimension: seeds ``0 .. n - 1`` (COCO instances
+1 to n); COCO's usual 15 where the runs are cheap enough."""
 
 BBOB_REPORT_SET: tuple[str, ...] = tuple(
     p for p in problems.names("bbob") if int(p.rsplit("-d", 1)[1]) in BBOB_DIMS
@@ -333,11 +338,19 @@ _PRESETS = (
     Preset(
         "bbob",
         "The COCO BBOB noiseless suite (benchmarks/problems/bbob.py): 24 functions at d = 2 "
-        "and 5, budget 20 d, instances 1-5 (seeds 0-4) x bayesopt, random, random-2x, "
+        "(instances 1-15, seeds 0-14) and d = 5 (instances 1-5), budget 20 d x bayesopt, "
+        "random, random-2x, "
         "optuna-gp, optuna-tpe, cma-es, hyperopt-tpe and Nevergrad's NGOpt. `python -m "
         "benchmarks bbob-report` "
         "writes results/bbob/REPORT.md (regret tables, ECDFs of runtimes, Wilcoxon + Holm).",
-        (Block(BBOB_REPORT_SET, BBOB_CONTENDERS, _seeds(5)),),
+        tuple(
+            Block(
+                tuple(p for p in BBOB_REPORT_SET if p.endswith(f"-d{d}")),
+                BBOB_CONTENDERS,
+                _seeds(BBOB_INSTANCES[d]),
+            )
+            for d in BBOB_DIMS
+        ),
     ),
     Preset(
         "batch",

@@ -70,7 +70,9 @@ def test_bbob_problems_stay_out_of_the_other_sets() -> None:
     assert not bbob & {c.problem for c in presets.get("full").cells()}
     cells = presets.get("bbob").cells()
     assert {c.problem for c in cells} == set(presets.BBOB_REPORT_SET)
-    assert {c.seed for c in cells} == set(range(5))  # report instances 1-5, never tuning ones
+    # Report instances only (1-15 at d = 2, 1-5 at d = 5), never tuning ones (101+).
+    seeds = {d: {c.seed for c in cells if c.problem.endswith(f"-d{d}")} for d in (2, 5)}
+    assert seeds == {2: set(range(15)), 5: set(range(5))}
     assert {c.contender for c in cells} == set(presets.BBOB_CONTENDERS)
 
 
@@ -170,7 +172,7 @@ def test_bbob_report_from_a_tiny_suite(tmp_path) -> None:
                 store.append(suite / store.RUNS, record)
     path = write_bbob_report(suite, "python -m benchmarks bbob-report")
     text = path.read_text()
-    assert "## d = 2" in text and "Not run" in text and "6/120" in text
+    assert "## d = 2" in text and "Not run" in text and "6/360" in text
     assert "bayesopt vs random-2x" in text and "Friedman" in text
     assert (suite / "ecdf_d2.png").exists()
     assert "a 2-core x86-64 Linux VM" in text
