@@ -39,7 +39,7 @@ import numpy as np
 from bayesopt.optimizer import default_n_initial
 from benchmarks import problems, stats, store
 from benchmarks.bbob_report import HARDWARE, _order
-from benchmarks.figures import _pyplot, color_of
+from benchmarks.figures import _pyplot, styles_for
 from benchmarks.manifest import manifest_lines
 
 __all__ = ["failed_share", "initial_design", "main", "write_report"]
@@ -186,6 +186,7 @@ def _figure(
     """Top: the failed share per contender (box plots over seeds). Bottom: the median
     best-so-far log10 regret (or loss) against evaluations."""
     plt = _pyplot()
+    styles = styles_for(names)
     probs = list(shares)
     fig, axes = plt.subplots(2, len(probs), figsize=(4.2 * len(probs), 7.0), squeeze=False)
     for j, problem in enumerate(probs):
@@ -204,9 +205,12 @@ def _figure(
             arr = np.asarray(traces, dtype=float)
             if prob.optimum is not None:
                 arr = np.log10(np.maximum(arr - prob.optimum, 1e-12))
-            colour, line = color_of(n)
+            colour, line, marker = styles[n]
             steps = np.arange(1, arr.shape[1] + 1)
-            bottom.plot(steps, np.median(arr, axis=0), color=colour, linestyle=line, label=n)
+            bottom.plot(
+                steps, np.median(arr, axis=0), color=colour, linestyle=line, marker=marker,
+                markevery=max(1, len(steps) // 8), markersize=4, label=n,
+            )  # fmt: skip
         bottom.set_xlabel("evaluations")
         label = "log10 regret" if prob.optimum is not None else "best validation log loss"
         bottom.set_ylabel(f"median best-so-far {label}", fontsize=8)
@@ -232,6 +236,12 @@ def write_report(suite_dir: Path, command: str, date: str) -> Path:
         f"{initial_design(p)} | {problems.get(p).description} |"
         for p in finals
     ]
+    ask_s: Losses = {}
+    for r in records:
+        if r["status"] == "ok":
+            ask_s.setdefault(r["problem"], {}).setdefault(r["contender"], {})[r["seed"]] = r[
+                "ask_s"
+            ] + r.get("tell_s", 0.0)
     means = {
         p: {n: statistics.fmean(by[n].values()) for n in names if n in by}
         for p, by in shares.items()
@@ -275,6 +285,12 @@ def write_report(suite_dir: Path, command: str, date: str) -> Path:
         "task: the best validation log loss); lower is better.",
         "",
         *_table(finals, names),
+        "## Cost",
+        "",
+        "Median [quartiles] over seeds of the seconds a run spent in the optimiser's asks "
+        "and tells (one thread, with another benchmark process beside it):",
+        "",
+        *_table(ask_s, names),
         "## Paired comparisons",
         "",
         *_comparison_lines(finals, shares, names),
