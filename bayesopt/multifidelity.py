@@ -55,6 +55,7 @@ from bayesopt.space import DTYPE, Space
 from bayesopt.trial import Trial, TrialState
 
 __all__ = [
+    "ACQUISITIONS",
     "BUDGET_RULES",
     "DEFAULT_MODEL",
     "MODELS",
@@ -64,11 +65,14 @@ __all__ = [
     "choose_rung",
     "curve_data",
     "initial_budgets",
+    "mes_acquisition",
     "promotion",
     "target_acquisition",
 ]
 
 MODELS = ("rungs", "gp")
+ACQUISITIONS = ("logei", "mes")
+"""How the ``"gp"`` model chooses what to train (``Fidelity.acquisition``)."""
 BUDGET_RULES = ("kg", "aei")
 """How the ``"gp"`` model picks a configuration's budget (``Fidelity.budget_rule``)."""
 DEFAULT_MODEL = "gp"
@@ -103,6 +107,10 @@ class Fidelity:
         random_fraction: ``"rungs"``: the share of asks (after the initial design) that
             draw a uniform configuration instead of the GP's, as BOHB does (its ``rho``,
             1/3 by default), so that the search keeps exploring while the GP exploits.
+        acquisition: ``"gp"``: ``"logei"`` (the default) picks the configuration by LogEI
+            at the full budget and then its budget by ``budget_rule``; ``"mes"`` picks
+            both at once by multi-fidelity max-value entropy search per unit cost
+            (``mes_acquisition``; asks of several points use ``"logei"``).
         budget_rule: ``"gp"``: how the budget of a configuration is chosen (see
             ``choose_budget``). ``"kg"`` (the default): the knowledge gradient about the
             full budget per unit cost. ``"aei"``: the fidelity factors of Huang et al.'s
@@ -128,6 +136,7 @@ class Fidelity:
     promote: bool = True
     random_fraction: float = 1 / 3
     budget_rule: str = "kg"
+    acquisition: str = "logei"
 
     def __post_init__(self) -> None:
         lo, hi = _number("min_step", self.min_step), _number("max_step", self.max_step)
@@ -149,6 +158,11 @@ class Fidelity:
             )
         if not isinstance(self.promote, bool):
             raise TypeError(f"Fidelity: `promote` must be a bool, but got {self.promote!r}.")
+        if self.acquisition not in ACQUISITIONS:
+            raise ValueError(
+                f"Fidelity: `acquisition` must be one of {ACQUISITIONS}, but got "
+                f"{self.acquisition!r}."
+            )
         if self.budget_rule not in BUDGET_RULES:
             raise ValueError(
                 f"Fidelity: `budget_rule` must be one of {BUDGET_RULES}, but got "
@@ -188,6 +202,10 @@ class Fidelity:
     def cost(self, step: float) -> float:
         """What training to ``step`` costs: ``fixed_cost + step``."""
         return self.fixed_cost + step
+
+    def from_unit(self, s: Tensor) -> Tensor:
+        """The budget at GP coordinate ``s`` (the inverse of ``to_unit``)."""
+        return self.min_step * torch.exp(s * math.log(self.max_step / self.min_step))
 
     def check_step(self, step: float) -> None:
         """Raise ``ValueError`` for a step outside ``[min_step, max_step]``."""
@@ -400,6 +418,49 @@ def target_acquisition(acqf: AcquisitionFunction, d: int) -> AcquisitionFunction
     """``acqf`` over ``d + 1`` inputs as a function of the ``d`` configuration coordinates
     at the full budget (the budget column fixed at 1)."""
     return FixedFeatureAcquisitionFunction(acqf, d + 1, columns=[d], values=[1.0])
+
+
+MES_CANDIDATES = 1000
+"""Uniform points over configurations and budgets from which ``mes_acquisition`` samples
+the maximum value."""
+
+
+def mes_acquisition(
+    model: Model, fidelity: Fidelity, d: int, seed: int, X_pending: Tensor | None = None
+) -> AcquisitionFunction:
+    """Multi-fidelity max-value entropy search per unit cost over ``(x, s)``.
+
+    BoTorch's ``qMultiFidelityMaxValueEntropy`` (Takeno et al., 2020): the information an
+    observation at ``(x, s)`` gives about the maximum at the full budget, divided by the
+    cost ``fidelity.cost`` of budget ``s`` (``InverseCostWeightedUtility``); the maximum's
+    samples come from ``MES_CANDIDATES`` uniform points drawn from ``seed``.
+
+    Args:
+        model: a fitted GP over ``d + 1`` inputs, the last the budget coordinate.
+        fidelity: the costs.
+        d: the number of configuration coordinates.
+        seed: seeds the candidate points.
+        X_pending: ``p x (d + 1)`` points being evaluated, or ``None``.
+    """
+    from botorch.acquisition.cost_aware import InverseCostWeightedUtility
+    from botorch.acquisition.max_value_entropy_search import qMultiFidelityMaxValueEntropy
+    from botorch.acquisition.utils import project_to_target_fidelity
+    from botorch.models.deterministic import GenericDeterministicModel
+
+    def cost(X: Tensor) -> Tensor:
+        return (fidelity.fixed_cost + fidelity.from_unit(X[..., d])).unsqueeze(-1)
+
+    def project(X: Tensor) -> Tensor:
+        return project_to_target_fidelity(X, target_fidelities={d: 1.0}, d=d + 1)
+
+    gen = torch.Generator().manual_seed(seed)
+    on = model.train_inputs[0]
+    candidates = torch.rand(MES_CANDIDATES, d + 1, generator=gen, dtype=on.dtype).to(on)
+    utility = InverseCostWeightedUtility(cost_model=GenericDeterministicModel(cost))
+    return qMultiFidelityMaxValueEntropy(
+        model, candidate_set=candidates, cost_aware_utility=utility, project=project,
+        X_pending=X_pending,
+    )  # fmt: skip
 
 
 def choose_budget(

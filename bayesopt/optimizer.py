@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import torch
 from botorch.acquisition import AcquisitionFunction
+from botorch.acquisition.fixed_feature import FixedFeatureAcquisitionFunction
 from botorch.exceptions.errors import ModelFittingError
 from botorch.exceptions.warnings import BotorchWarning
 from linear_operator.utils.errors import NotPSDError
@@ -709,6 +710,9 @@ class Optimizer(AskTell):
             if x is not None:
                 chosen.append(x)
                 budgets.append(self.fidelity.max_step)
+        if n == 1 and not chosen and self.fidelity.acquisition == "mes":
+            x, budget = self._mes_choice(model, U_pending, X_avoid, X_best, seed)
+            return x[None], [budget]
         if n > len(chosen):
             pending = torch.cat([U_pending, *(x[None] for x in chosen)])
             if chosen:  # a batch (an MC acquisition): the promoted point is pending too
@@ -728,6 +732,32 @@ class Optimizer(AskTell):
             chosen += list(U)
             budgets += [mf.choose_budget(model, u, configs, self.fidelity)[0] for u in U]
         return torch.stack(chosen), budgets
+
+    def _mes_choice(
+        self, model: Any, U_pending: Tensor, X_avoid: Tensor, X_best: Tensor, seed: int
+    ) -> tuple[Tensor, float]:
+        """``Fidelity(acquisition="mes")``: the configuration and budget that maximise
+        multi-fidelity max-value entropy per unit cost, one search per budget."""
+        assert self.fidelity is not None
+        d = self.space.dim
+        ones = torch.ones(len(U_pending), 1).to(U_pending)
+        pending = torch.cat([U_pending, ones], dim=1) if len(U_pending) else None
+        acqf = mf.mes_acquisition(model, self.fidelity, d, seed, pending)
+        best: tuple[float, Tensor, float] | None = None
+        for budget in self.fidelity.budgets:
+            s = float(self.fidelity.to_unit(budget))
+            fixed = FixedFeatureAcquisitionFunction(acqf, d + 1, columns=[d], values=[s])
+            U = propose.maximize(
+                fixed, self._grids, q=1, seed=seed, X_pending=U_pending, X_avoid=X_avoid,
+                X_starts=X_best, options=self.propose_options,
+                cat_dims=self.space.categorical_dims, structure=self._structure,
+            )  # fmt: skip
+            with torch.no_grad():
+                value = float(fixed(U[None]).reshape(-1)[0])
+            if best is None or value > best[0]:
+                best = (value, U[0], budget)
+        assert best is not None
+        return best[1], best[2]
 
     def _propose(
         self,

@@ -390,6 +390,7 @@ ABLATION: dict[str, Runner] = {
     "bayesopt-mfgp-matern-no-promote": _mfgp(kernel="matern", promote=False),
     "bayesopt-mfgp-linear-trunc": _mfgp(kernel="linear-trunc"),
     "bayesopt-mfgp-aei": _mfgp(kernel="matern", budget_rule="aei"),
+    "bayesopt-mfgp-mes": _mfgp(kernel="matern", acquisition="mes"),
 }
 """Variants measured on the tabular benchmark to choose the defaults."""
 

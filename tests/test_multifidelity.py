@@ -359,6 +359,22 @@ def test_on_the_tabular_benchmark_pruning_saves_40_percent_of_the_cost_at_equal_
     assert sum(pruned) <= 0.6 * sum(full)
 
 
+def test_max_value_entropy_chooses_configuration_and_budget_together(tmp_path):
+    fid = Fidelity(1, 9, acquisition="mes")
+    assert float(fid.from_unit(torch.tensor(fid.to_unit(3)))) == pytest.approx(3.0)
+    path = tmp_path / "study.jsonl"
+    opt = _train(bo.Optimizer(SPACE, seed=2, n_initial=3, fidelity=fid, storage=path), 8)
+    model_trials = [t for t in opt.trials if t.source == bo.Source.MODEL]
+    assert model_trials and all(t.budget in fid.budgets for t in model_trials)
+    assert bo.load(path).fidelity.acquisition == "mes"
+    again = _train(bo.Optimizer(SPACE, seed=2, n_initial=3, fidelity=fid), 8)
+    assert [(t.params, t.budget) for t in again.trials] == [
+        (t.params, t.budget) for t in opt.trials
+    ]
+    with pytest.raises(ValueError, match="`acquisition` must be one of"):
+        Fidelity(1, 9, acquisition="kg")
+
+
 @pytest.mark.parametrize("command", ["run", "report"])
 def test_the_multifidelity_benchmark_commands_print_their_help(command, capsys):
     from benchmarks import multifidelity as bench
@@ -366,4 +382,4 @@ def test_the_multifidelity_benchmark_commands_print_their_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         bench.main([command, "--help"])
     assert exc.value.code == 0 and "--results" in capsys.readouterr().out
-    assert "bayesopt-mfgp-aei" in bench.ABLATION
+    assert {"bayesopt-mfgp-aei", "bayesopt-mfgp-mes"} <= set(bench.ABLATION)
