@@ -6,7 +6,8 @@ Two suites:
   constrained Hartmann-6, Gardner et al.'s 2-D problem, the four engineering problems
   of SCBO (pressure vessel, tension-compression spring, welded beam, speed reducer) and a
   real task (an MLP on digits under a parameter-count limit);
-* ``multiobjective``: objectives ``f1, ..., fM``, all minimised: BraninCurrin, DTLZ2
+* ``multiobjective``: objectives ``f1, ..., fM``, all minimised: BraninCurrin (at 30 and at
+  100 evaluations), DTLZ2
   (d = 6, M = 2 and 3), ZDT1-3 (d = 6), VehicleSafety (M = 3), C2DTLZ2 (one constraint)
   and a real task (the same MLP: validation error against log10 parameter count).
 
@@ -314,6 +315,10 @@ def multiobjective_problems() -> list[OutcomeProblem]:
 
     return [
         mo("branincurrin", m.BraninCurrin(), 30, "BraninCurrin, 2-D, M = 2"),
+        mo(
+            "branincurrin-100", m.BraninCurrin(), 100,
+            "BraninCurrin, 2-D, M = 2, at 100 evaluations (a budget common in the literature)",
+        ),
         mo("dtlz2-m2", m.DTLZ2(dim=6, num_objectives=2), 30, "DTLZ2, 6-D, M = 2"),
         mo("dtlz2-m3", m.DTLZ2(dim=6, num_objectives=3), 30, "DTLZ2, 6-D, M = 3"),
         mo("zdt1", m.ZDT1(dim=6), 30, "ZDT1, 6-D, M = 2 (convex front)"),
