@@ -22,7 +22,10 @@ gradient per cost, promotion of the predicted best), because it was the better o
 in the ``multifidelity`` benchmark (``benchmarks/results/multifidelity/REPORT.md``): on
 the tabular MLP learning curves its median incumbent was lower than BOHB-style's at a cost
 of 5, 10 and 20 full trainings, and on BoTorch's multi-fidelity Hartmann and Branin it was
-the best contender at a cost of 10 and 20. ``"rungs"`` stays what a pruner gives.
+the best contender at a cost of 10 and 20. ``"rungs"`` stays what a pruner gives. The
+knowledge gradient per cost tied the two other cost-aware rules, ``budget_rule="aei"`` and
+``acquisition="mes"``, on the multi-fidelity Hartmann-6 and Branin
+(``benchmarks/results/multifidelity/budget_rules``), and is the cheapest of the three.
 
 Example:
     >>> import bayesopt as bo
