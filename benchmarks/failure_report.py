@@ -11,17 +11,18 @@ The problems (``benchmarks/problems/failures.py``) fail, silently to the optimis
 hidden region: it is told NaN. Two losses per run:
 
 * the **failed share**: the fraction of failed evaluations after the first ``n0`` (the
-  size of bayesopt's default initial design, ``default_n_initial``), so that every contender is
-  counted over the asks where a model could have learnt the region; random-2x over its
-  whole doubled budget;
+  size of bayesopt's default initial design, ``default_n_initial``), so that every
+  contender is counted over the asks where a model could have learnt the region;
+  random-2x over its whole doubled budget;
 * the **final value**: log10 regret of the best value found (the MLP task: the best
   validation log loss).
 
 Paired two-sided Wilcoxon tests over seeds (losses rounded to ``RESOLUTION`` decimals)
-compare ``bayesopt+classifier``
-(``failure_model="classifier"``) with the default (imputation) on both losses, with Holm's
-correction over the problems and both losses together; then each of the two with every
-other contender on the final value, with Holm's correction over the problems of each pair.
+compare ``bayesopt+classifier`` (``failure_model="classifier"``) with the default
+(imputation) on both losses, with Holm's correction over the problems and both losses
+together; then each of the two with every other contender on the final value, with Holm's
+correction over the problems of each pair. The report also gives the seconds each run
+spent in the optimiser.
 """
 
 from __future__ import annotations
