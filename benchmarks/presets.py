@@ -134,7 +134,7 @@ BBOB_CONTENDERS = (
 BBOB_DIMS = (2, 5)
 """The dimensions of preset ``bbob`` (10 and 20 are registered too)."""
 
-BBOB_INSTANCES = {2: 15, 5: 5}
+BBOB_INSTANCES = {2: 15, 5: 10}
 """Report instances of preset ``bbob`` per dimension: seeds ``0 .. n - 1`` (COCO instances
 1 to n); COCO's usual 15 where the runs are cheap enough."""
 
@@ -338,7 +338,7 @@ _PRESETS = (
     Preset(
         "bbob",
         "The COCO BBOB noiseless suite (benchmarks/problems/bbob.py): 24 functions at d = 2 "
-        "(instances 1-15, seeds 0-14) and d = 5 (instances 1-5), budget 20 d x bayesopt, "
+        "(instances 1-15, seeds 0-14) and d = 5 (instances 1-10), budget 20 d x bayesopt, "
         "random, random-2x, "
         "optuna-gp, optuna-tpe, cma-es, hyperopt-tpe and Nevergrad's NGOpt. `python -m "
         "benchmarks bbob-report` "
