@@ -199,7 +199,7 @@ class Optimizer(AskTell):
             default's; after, they search globally (no trust region). Only for a study
             told floats, without a pruner or fidelity. On three problems with hidden
             failure regions it halved the failures on Branin but lost there on regret,
-            tied on the others and cost 5-14 times as much per ask
+            tied on the others and cost 4-14 times as much per ask
             (``benchmarks/results/failures``), so imputation is the default.
 
     Example:

@@ -93,11 +93,6 @@ def _losses(records: Sequence[dict[str, Any]]) -> tuple[Losses, Losses]:
     return finals, shares
 
 
-def _quartiles(xs: Sequence[float]) -> str:
-    q1, med, q3 = np.percentile(np.asarray(xs, dtype=float), [25, 50, 75])
-    return f"{med:.3f} [{q1:.3f}, {q3:.3f}]"
-
-
 RESOLUTION = 2
 """Losses are compared rounded to this many decimals (0.01 of a decade, or of a failed
 share): runs trapped in the same local minimum differ by 1e-4 decades from the last steps of
@@ -119,7 +114,7 @@ def _table(
 ) -> list[str]:
     lines = ["| problem | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for problem, by in data.items():
-        cells = [_quartiles(list(by[n].values())) if n in by else "-" for n in names]
+        cells = [stats.median_iqr(by[n].values()) if n in by else "-" for n in names]
         lines.append(f"| {problem} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 

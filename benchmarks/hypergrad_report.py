@@ -156,7 +156,7 @@ def _budget_table(recs: list[dict[str, Any]], budget: float) -> list[str]:
         gap = [np.mean(c["fresh_val_losses"]) - c["value"] for c in cs if c["fresh_val_losses"]]
         lines.append(
             f"| {m} | {len(cs)} | {np.median([c['n_evals'] for c in cs]):.0f} | "
-            f"{_median_iqr([c['value'] for c in cs])} | {_fmt(errs, pct=True)} | "
+            f"{stats.median_iqr([c['value'] for c in cs], '.4f', '–')} | {_fmt(errs, pct=True)} | "
             f"{_fmt(tl, digits_=3)} | {_fmt(gap, digits_=3)} | "
             f"{sum(c['diverged'] for c in cs)} / {hg.FRESH_SEEDS * len(cs)} |"
         )
@@ -209,15 +209,6 @@ def _fmt(xs: Sequence[float], pct: bool = False, digits_: int = 2) -> str:
     a = np.asarray(xs) * scale
     sd = a.std(ddof=1) if len(a) > 1 else 0.0
     return f"{a.mean():.{digits_}f} ± {sd:.{digits_}f}"
-
-
-def _median_iqr(xs: Sequence[float]) -> str:
-    """``median [q1, q3]`` of the finite values."""
-    xs = [x for x in xs if x is not None and math.isfinite(x)]
-    if not xs:
-        return "–"
-    q1, q2, q3 = np.percentile(xs, [25, 50, 75])
-    return f"{q2:.4f} [{q1:.4f}, {q3:.4f}]"
 
 
 def _hypergrad_notes(recs: list[dict[str, Any]], horizon: float) -> list[str]:

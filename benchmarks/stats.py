@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -27,6 +27,7 @@ __all__ = [
     "holm",
     "holm_outcomes",
     "mean_ranks",
+    "median_iqr",
     "min_attainable_p",
     "nemenyi_cd",
     "normalised_score",
@@ -99,6 +100,23 @@ def wtl_cell(raw: Comparison | None, holm: Outcome | None) -> str:
     mark = {"win": "W", "tie": "T", "loss": "L"}
     h = mark[holm.value] if holm is not None else "?"
     return f"{mark[raw.outcome.value]} ({raw.p_value:.3f}; Holm {h})"
+
+
+def median_iqr(values: Iterable[float | None], spec: str = ".3f", empty: str = "-") -> str:
+    """``"median [q1, q3]"`` of the finite values (``None`` and NaN are left out), each
+    written with the format ``spec``; ``empty`` when none is finite.
+
+    Example:
+        >>> median_iqr([1.0, 2.0, 3.0, None, float("nan")])
+        '2.000 [1.500, 2.500]'
+        >>> median_iqr([None], empty="n/a")
+        'n/a'
+    """
+    xs = [float(x) for x in values if x is not None and math.isfinite(x)]
+    if not xs:
+        return empty
+    q1, med, q3 = np.percentile(xs, [25, 50, 75])
+    return f"{med:{spec}} [{q1:{spec}}, {q3:{spec}}]"
 
 
 def min_attainable_p(n_pairs: int) -> float:

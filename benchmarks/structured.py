@@ -718,18 +718,6 @@ def _paired(cells: dict[str, dict[int, dict[str, Any]]], a: str, b: str) -> tupl
     return [loss_of(cells[a][s]) for s in seeds], [loss_of(cells[b][s]) for s in seeds]
 
 
-def _fmt(x: float) -> str:
-    return "nan" if not math.isfinite(x) else f"{x:.3g}"
-
-
-def _median_iqr(xs: Sequence[float]) -> str:
-    xs = [x for x in xs if math.isfinite(x)]
-    if not xs:
-        return "-"
-    q1, m, q3 = np.percentile(xs, [25, 50, 75])
-    return f"{_fmt(m)} [{_fmt(q1)}, {_fmt(q3)}]"
-
-
 def _comparisons(
     table: dict[str, dict[str, dict[int, dict[str, Any]]]], a: str, others: Sequence[str]
 ) -> tuple[dict[str, dict[str, stats.Comparison]], dict[str, dict[str, stats.Outcome]]]:
@@ -849,7 +837,7 @@ def _results_section(table, order, main, problems) -> list[str]:
     for p in order:
         cells = table[p]
         row = [
-            _median_iqr([loss_of(r) for r in cells[c].values()]) if c in cells else "-"
+            stats.median_iqr([loss_of(r) for r in cells[c].values()], ".3g") if c in cells else "-"
             for c in main
         ]
         lines.append(f"| `{p}` | " + " | ".join(row) + " |")
@@ -874,7 +862,7 @@ def _results_section(table, order, main, problems) -> list[str]:
                 for r in cells[c].values():
                     picks[r.get("branch", "?")] = picks.get(r.get("branch", "?"), 0) + 1
                 top = ", ".join(f"{k} {v}" for k, v in sorted(picks.items(), key=lambda kv: -kv[1]))
-                row.append(f"{_median_iqr(tests)}; {top}")
+                row.append(f"{stats.median_iqr(tests, '.3g')}; {top}")
             lines.append(f"| `{p}` | " + " | ".join(row) + " |")
     others = [c for c in main if c != "bayesopt"]
     raw, holm = _comparisons(table, "bayesopt", others)
@@ -953,7 +941,9 @@ def _ablation_section(table, order, variants) -> list[str]:
         cells = table[p]
         row = []
         for c in names:
-            med = _median_iqr([loss_of(r) for r in cells[c].values()]) if c in cells else "-"
+            med = "-"
+            if c in cells:
+                med = stats.median_iqr([loss_of(r) for r in cells[c].values()], ".3g")
             if c != "bayesopt" and p in raw[c]:
                 med += f"; {stats.wtl_cell(raw[c][p], holm[c].get(p))}"
             row.append(med)

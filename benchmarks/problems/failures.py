@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botorch.test_functions import Branin, Hartmann
 
 from benchmarks.problems.base import Problem
 from benchmarks.problems.layerwise_mlp import LayerwiseMLP, layerwise_space
-from benchmarks.problems.synthetic import BotorchFunction
+from benchmarks.problems.synthetic import make_botorch_problem
 
 __all__ = ["MEMORY_LIMIT", "failure_problems"]
 
@@ -67,29 +67,22 @@ def _out_of_memory(p: dict[str, Any]) -> bool:
     return p["batch_size"] * p["width0"] > MEMORY_LIMIT
 
 
+def _crashing(name: str, function: Any, budget: int, fails: Any, text: str) -> Problem:
+    """A BoTorch test function's problem (``make_botorch_problem``) failing where ``fails``."""
+    problem = make_botorch_problem(name, function, budget, family="failures", description=text)
+    return replace(problem, fn=_Crashing(problem.fn, fails))
+
+
 def failure_problems() -> list[Problem]:
     """The problems with hidden failure regions."""
-    branin, hartmann = BotorchFunction(Branin()), BotorchFunction(Hartmann(dim=6))
     return [
-        Problem(
-            name="branin-crash",
-            family="failures",
-            space=branin.space(),
-            budget=40,
-            fn=_Crashing(branin, _branin_fails),
-            optimum=float(Branin().optimal_value),
-            eval_cost_s=1e-4,
-            description="Branin; evaluations with x0 > 5 fail (a third of the box)",
+        _crashing(
+            "branin-crash", Branin(), 40, _branin_fails,
+            "Branin; evaluations with x0 > 5 fail (a third of the box)",
         ),
-        Problem(
-            name="hartmann6-crash",
-            family="failures",
-            space=hartmann.space(),
-            budget=80,
-            fn=_Crashing(hartmann, _hartmann_fails),
-            optimum=float(Hartmann(dim=6).optimal_value),
-            eval_cost_s=1e-4,
-            description="Hartmann-6; evaluations with x1 + x5 > 1.2 fail (32 % of the cube)",
+        _crashing(
+            "hartmann6-crash", Hartmann(dim=6), 80, _hartmann_fails,
+            "Hartmann-6; evaluations with x1 + x5 > 1.2 fail (32 % of the cube)",
         ),
         Problem(
             name="mlp1-digits-crash",
@@ -103,4 +96,4 @@ def failure_problems() -> list[Problem]:
                 f"diverges or batch_size x width0 > {MEMORY_LIMIT} floats (simulated memory)"
             ),
         ),
-    ]
+    ]  # fmt: skip
