@@ -318,6 +318,23 @@ VARIANTS: tuple[Variant, ...] = (
         model={"warp": True},
     ),
     Variant(
+        "bayesopt+additive",
+        "kernel structure",
+        "bayesopt",
+        "the default with a sum of one-dimensional Matérn kernels, one per coordinate, "
+        "each with its own output scale, instead of one ARD kernel "
+        "(ModelOptions(structure='additive'))",
+        model={"structure": "additive"},
+    ),
+    Variant(
+        "bayesopt+ard-additive",
+        "kernel structure",
+        "bayesopt",
+        "the default's ARD kernel plus one one-dimensional Matérn term per coordinate, "
+        "each term with its own output scale (ModelOptions(structure='ard+additive'))",
+        model={"structure": "ard+additive"},
+    ),
+    Variant(
         "bayesopt+restarts3",
         "model uncertainty",
         "bayesopt",

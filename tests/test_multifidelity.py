@@ -108,11 +108,14 @@ def _toy_data() -> tuple[torch.Tensor, torch.Tensor]:
     return X, y
 
 
-@pytest.mark.parametrize("kernel", ["matern", "exp-decay"])
-def test_the_fidelity_gp_predicts_the_target_fidelity_from_cheap_observations(kernel):
+@pytest.mark.parametrize(
+    ("kernel", "structure"), [("matern", "ard"), ("exp-decay", "ard"), ("exp-decay", "additive")]
+)
+def test_the_fidelity_gp_predicts_the_target_fidelity_from_cheap_observations(kernel, structure):
     X, y = _toy_data()
     mu, sd = float(y.mean()), float(y.std())
-    model = gp.fit_fidelity(X, (y - mu) / sd, kernel=kernel, seed=0)
+    options = gp.ModelOptions(structure=structure)
+    model = gp.fit_fidelity(X, (y - mu) / sd, kernel=kernel, seed=0, options=options)
     # Configurations seen at the low budgets only, predicted at the full one.
     xs = torch.tensor([(i + 0.5) / 9 for i in (0, 2, 3, 5, 6, 8)], dtype=torch.float64)
     at_target = torch.stack([xs, torch.ones_like(xs)], dim=1)

@@ -10,8 +10,9 @@ Kernels (``FIDELITY_KERNELS``), each scaled by a learned output scale:
 ================  ==========================================================================
 ``matern``        one ARD Matérn 5/2 over all ``d + 1`` coordinates: the budget is one more
                   input, with its own lengthscale (the model of ``gp.fit``)
-``exp-decay``     Matérn 5/2 over the configuration times BoTorch's ``ExponentialDecayKernel``
-                  over the budget, the learning-curve kernel of Wu et al. (2019)
+``exp-decay``     Matérn 5/2 over the configuration (shaped by ``ModelOptions.structure``)
+                  times BoTorch's ``ExponentialDecayKernel`` over the budget, the
+                  learning-curve kernel of Wu et al. (2019)
 ``linear-trunc``  BoTorch's ``LinearTruncatedFidelityKernel`` (Matérn 5/2 over the
                   configuration, a polynomial in the budget)
 ================  ==========================================================================
@@ -35,7 +36,7 @@ from torch import Tensor
 
 from bayesopt._rng import seeded_torch
 from bayesopt.gp.fitting import SurrogateError, fit, map_fit
-from bayesopt.gp.model import ModelOptions, _base_kernel, _likelihood, exact
+from bayesopt.gp.model import ModelOptions, _likelihood, exact, ordinal_kernel
 from bayesopt.gp.priors import gamma_prior
 
 __all__ = ["FIDELITY_KERNELS", "fit_fidelity"]
@@ -56,7 +57,7 @@ def _kernel(d: int, kernel: str, options: ModelOptions) -> Kernel:
             power_prior=GammaPrior(3.0, 6.0),
             active_dims=[d],
         )
-        base = _base_kernel(d, list(range(d)), options) * decay
+        base = ordinal_kernel(list(range(d)), options)[0] * decay
     return ScaleKernel(
         base,
         outputscale_prior=gamma_prior(2.0, 1.0),

@@ -28,7 +28,14 @@ from botorch.models.utils.gpytorch_modules import (
     get_gaussian_likelihood_with_lognormal_prior,
 )
 from gpytorch.constraints import GreaterThan
-from gpytorch.kernels import Kernel, MaternKernel, RBFKernel, ScaleKernel
+from gpytorch.kernels import (
+    AdditiveKernel,
+    Kernel,
+    MaternKernel,
+    ProductKernel,
+    RBFKernel,
+    ScaleKernel,
+)
 from gpytorch.likelihoods import GaussianLikelihood
 from gpytorch.means import ConstantMean, ZeroMean
 from torch import Tensor
@@ -42,6 +49,7 @@ __all__ = [
     "LENGTHSCALE_PRIORS",
     "MEANS",
     "NOISE_MODELS",
+    "STRUCTURES",
     "ModelOptions",
     "build",
     "exact",
@@ -53,6 +61,7 @@ KERNELS = ("matern52", "rbf")
 LENGTHSCALE_PRIORS = ("bounded", "dim-scaled")
 NOISE_MODELS = ("low", "botorch")
 MEANS = ("constant", "zero")
+STRUCTURES = ("ard", "additive", "ard+additive")
 
 EXACT_CHOLESKY_LIMIT = 10**6
 """GPyTorch switches from Cholesky to conjugate gradients above 800 points by default,
@@ -97,6 +106,17 @@ class ModelOptions:
             trapped at lengthscales that make the model over-confident.
         mean: ``"constant"`` (a learned constant, BoTorch's default) or ``"zero"`` (the
             standardised outputs' mean, as Optuna's GP sampler has it).
+        structure: how the kernel combines the ordinal coordinates. ``"ard"`` (the
+            default): one kernel of all of them, a lengthscale each. ``"additive"``: a sum
+            of one-dimensional kernels, one per coordinate, each with its own output scale
+            (first-order additive, Duvenaud et al. 2011): it learns a separable function
+            from few points and extrapolates along each axis, but cannot represent
+            interactions. ``"ard+additive"``: the ARD kernel plus those one-dimensional
+            terms, so interactions stay possible while separable trends are learned
+            cheaply. With either sum every term has its own learned output scale, whatever
+            ``outputscale`` says; the closed-form fast paths (fit gradients, cached
+            posterior, acquisition gradients) apply to ``"ard"`` only, so the sums cost
+            more per ask.
 
     Example:
         >>> import bayesopt as bo
@@ -115,6 +135,7 @@ class ModelOptions:
     fit_maxiter: int = 200
     mean: str = "constant"
     fit_restarts: int = 1
+    structure: str = "ard"
 
     def __post_init__(self) -> None:
         for name, allowed in (
@@ -123,6 +144,7 @@ class ModelOptions:
             ("noise", NOISE_MODELS),
             ("output_warp", OUTPUT_WARPS),
             ("mean", MEANS),
+            ("structure", STRUCTURES),
         ):
             value = getattr(self, name)
             if value not in allowed:
@@ -190,14 +212,45 @@ def _base_kernel(n_dims: int, active: list[int], options: ModelOptions) -> Kerne
     return MaternKernel(nu=2.5, **kwargs)
 
 
+def _scaled(kernel: Kernel, rate: float) -> ScaleKernel:
+    """``kernel`` times a learned output scale with a Gamma(2, ``rate``) prior."""
+    return ScaleKernel(
+        kernel,
+        outputscale_prior=gamma_prior(2.0, rate),
+        outputscale_constraint=GreaterThan(1e-4, transform=None, initial_value=2.0 / rate),
+    )
+
+
+def ordinal_kernel(ordinal: list[int], options: ModelOptions) -> tuple[Kernel, bool]:
+    """The kernel over the ``ordinal`` input columns, shaped by ``options.structure``.
+
+    Returns:
+        The kernel, and whether it already carries its own output scales (the sums do:
+        one per term, with Gamma priors whose means add up to the single scale's, 2).
+    """
+    k = len(ordinal)
+    if options.structure == "ard":
+        return _base_kernel(k, ordinal, options), False
+    # Each term's prior mean scale is 2 / k alone, 1 / k beside the ARD term's 1: the sum's
+    # prior mean is the single scale's either way.
+    alone = options.structure == "additive"
+    terms = [_scaled(_base_kernel(1, [i], options), (1.0 if alone else 2.0) * k) for i in ordinal]
+    if not alone:
+        terms.insert(0, _scaled(_base_kernel(k, ordinal, options), 2.0))
+    return AdditiveKernel(*terms), True
+
+
 def _kernel(d: int, cat_dims: Sequence[int], options: ModelOptions) -> Kernel:
     """The kernel over ordinal coordinates times a Hamming kernel over categorical ones,
-    scaled by a learned output scale when ``options.outputscale``."""
+    scaled by a learned output scale when ``options.outputscale`` (the sums of
+    ``options.structure`` carry their own)."""
     cat = sorted(cat_dims)
     ordinal = [i for i in range(d) if i not in cat]
     parts: list[Kernel] = []
+    self_scaled = False
     if ordinal:
-        parts.append(_base_kernel(len(ordinal), ordinal, options))
+        kernel, self_scaled = ordinal_kernel(ordinal, options)
+        parts.append(kernel)
     if cat:
         parts.append(
             CategoricalKernel(
@@ -205,12 +258,8 @@ def _kernel(d: int, cat_dims: Sequence[int], options: ModelOptions) -> Kernel:
             )
         )
     kernel = parts[0] if len(parts) == 1 else parts[0] * parts[1]
-    if options.outputscale:
-        kernel = ScaleKernel(
-            kernel,
-            outputscale_prior=gamma_prior(2.0, 1.0),
-            outputscale_constraint=GreaterThan(1e-4, transform=None, initial_value=1.0),
-        )
+    if options.outputscale and not self_scaled:
+        kernel = _scaled(kernel, 1.0)
     return kernel
 
 
@@ -265,25 +314,46 @@ def build(
 
 def lengthscales(model: GPyTorchModel, d: int, cat_dims: Sequence[int] = ()) -> Tensor:
     """The fitted lengthscale ``ell`` of each of the ``d`` coordinates, as a ``d`` tensor on
-    the CPU (1 for categorical ones)."""
+    the CPU (1 for categorical ones).
+
+    With ``structure="ard+additive"`` these are the ARD term's; with ``"additive"``, each
+    coordinate's one-dimensional term's.
+    """
     out = torch.ones(d, dtype=torch.float64)
     ordinal = [i for i in range(d) if i not in set(cat_dims)]
+    if not ordinal:
+        return out
     for module in model.covar_module.modules():
-        if isinstance(module, MaternKernel | RBFKernel) and ordinal:
-            out[ordinal] = module.lengthscale.detach().reshape(-1).to("cpu", torch.float64)
-            break
+        if not isinstance(module, MaternKernel | RBFKernel):
+            continue
+        values = module.lengthscale.detach().reshape(-1).to("cpu", torch.float64)
+        if len(values) == len(ordinal):  # the kernel of all ordinal coordinates
+            out[ordinal] = values
+            return out
+        out[module.active_dims.cpu()] = values  # a one-dimensional term of a sum
     return out
+
+
+def _signal_variance(kernel: Kernel) -> float:
+    """The prior variance of ``kernel`` at a point (output scales; 1 without one)."""
+    if isinstance(kernel, ScaleKernel):
+        return float(kernel.outputscale.detach().max()) * _signal_variance(kernel.base_kernel)
+    if isinstance(kernel, AdditiveKernel):
+        return sum(_signal_variance(k) for k in kernel.kernels)
+    if isinstance(kernel, ProductKernel):
+        return math.prod(_signal_variance(k) for k in kernel.kernels)
+    return 1.0
 
 
 def noise_fraction(model: GPyTorchModel) -> float:
     """Fitted noise variance as a fraction of the fitted signal variance plus noise.
 
     Outputs are standardised, so without an output scale this is the noise variance
-    itself; with one it is ``noise / (outputscale + noise)``.
+    itself; with one it is ``noise / (outputscale + noise)``, and with a sum of scaled
+    terms the scales add up.
     """
     noise = float(model.likelihood.noise.detach().max())
-    covar = model.covar_module
-    signal = float(covar.outputscale.detach().max()) if isinstance(covar, ScaleKernel) else 1.0
+    signal = _signal_variance(model.covar_module)
     if not math.isfinite(signal) or signal <= 0:
         return 1.0
     return noise / (signal + noise)
