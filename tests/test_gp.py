@@ -411,10 +411,7 @@ def test_additive_kernel_is_a_sum_of_one_dimensional_scaled_terms():
     assert [t.base_kernel.active_dims.tolist() for t in terms] == [[0], [1], [2]]
     with torch.no_grad():
         K = model.covar_module(X).to_dense()
-        by_hand = sum(
-            t.outputscale * t.base_kernel(X, X).to_dense()
-            for t in terms
-        )
+        by_hand = sum(t.outputscale * t.base_kernel(X, X).to_dense() for t in terms)
     assert torch.allclose(K, by_hand, atol=1e-12)
     # The closed-form fast paths are for one stationary kernel only.
     assert gp.stationary(model.covar_module) is None
