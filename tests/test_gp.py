@@ -37,6 +37,9 @@ def test_default_model_is_matern52_with_output_scale_and_bounded_prior():
     outputscale_prior = model.covar_module.outputscale_prior
     assert isinstance(outputscale_prior, GammaPrior)
     assert float(outputscale_prior.concentration) == 2.0 and float(outputscale_prior.rate) == 1.0
+    # The MAP fit starts from an output scale and lengthscales of 1.
+    assert float(model.covar_module.outputscale) == 1.0
+    assert bool((base.lengthscale == 1.0).all())
 
 
 def test_default_noise_floor_is_1e_6_with_gamma_prior():
@@ -413,6 +416,8 @@ def test_additive_kernel_is_a_sum_of_one_dimensional_scaled_terms():
         K = model.covar_module(X).to_dense()
         by_hand = sum(t.outputscale * t.base_kernel(X, X).to_dense() for t in terms)
     assert torch.allclose(K, by_hand, atol=1e-12)
+    # The terms start at 1 / 3 each: the sum starts where the single scale does, at 1.
+    assert sum(float(t.outputscale) for t in terms) == pytest.approx(1.0)
     # The closed-form fast paths are for one stationary kernel only.
     assert gp.stationary(model.covar_module) is None
 

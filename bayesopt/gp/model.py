@@ -213,11 +213,12 @@ def _base_kernel(n_dims: int, active: list[int], options: ModelOptions) -> Kerne
 
 
 def _scaled(kernel: Kernel, rate: float) -> ScaleKernel:
-    """``kernel`` times a learned output scale with a Gamma(2, ``rate``) prior."""
+    """``kernel`` times a learned output scale with a Gamma(2, ``rate``) prior, starting
+    at ``1 / rate`` (1 for the single scale of ``structure="ard"``)."""
     return ScaleKernel(
         kernel,
         outputscale_prior=gamma_prior(2.0, rate),
-        outputscale_constraint=GreaterThan(1e-4, transform=None, initial_value=2.0 / rate),
+        outputscale_constraint=GreaterThan(1e-4, transform=None, initial_value=1.0 / rate),
     )
 
 
@@ -232,7 +233,7 @@ def ordinal_kernel(ordinal: list[int], options: ModelOptions) -> tuple[Kernel, b
     if options.structure == "ard":
         return _base_kernel(k, ordinal, options), False
     # Each term's prior mean scale is 2 / k alone, 1 / k beside the ARD term's 1: the sum's
-    # prior mean is the single scale's either way.
+    # prior mean (2) and starting value (1) are the single scale's either way.
     alone = options.structure == "additive"
     terms = [_scaled(_base_kernel(1, [i], options), (1.0 if alone else 2.0) * k) for i in ordinal]
     if not alone:
