@@ -43,11 +43,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from botorch.acquisition import AcquisitionFunction
+from botorch.acquisition.cost_aware import InverseCostWeightedUtility
 from botorch.acquisition.fixed_feature import FixedFeatureAcquisitionFunction
 from botorch.models.model import Model
 from torch import Tensor
@@ -68,13 +70,14 @@ __all__ = [
     "choose_rung",
     "curve_data",
     "initial_budgets",
+    "kg_choice",
     "mes_acquisition",
     "promotion",
     "target_acquisition",
 ]
 
 MODELS = ("rungs", "gp")
-ACQUISITIONS = ("logei", "mes")
+ACQUISITIONS = ("logei", "mes", "kg")
 """How the ``"gp"`` model chooses what to train (``Fidelity.acquisition``)."""
 BUDGET_RULES = ("kg", "aei")
 """How the ``"gp"`` model picks a configuration's budget (``Fidelity.budget_rule``)."""
@@ -113,7 +116,9 @@ class Fidelity:
         acquisition: ``"gp"``: ``"logei"`` (the default) picks the configuration by LogEI
             at the full budget and then its budget by ``budget_rule``; ``"mes"`` picks
             both at once by multi-fidelity max-value entropy search per unit cost
-            (``mes_acquisition``; asks of several points use ``"logei"``).
+            (``mes_acquisition``); ``"kg"`` picks both at once by BoTorch's one-shot
+            multi-fidelity knowledge gradient per unit cost (``kg_choice``). Asks of
+            several points use ``"logei"``.
         budget_rule: ``"gp"``: how the budget of a configuration is chosen (see
             ``choose_budget``). ``"kg"`` (the default): the knowledge gradient about the
             full budget per unit cost. ``"aei"``: the fidelity factors of Huang et al.'s
@@ -423,6 +428,26 @@ def target_acquisition(acqf: AcquisitionFunction, d: int) -> AcquisitionFunction
     return FixedFeatureAcquisitionFunction(acqf, d + 1, columns=[d], values=[1.0])
 
 
+def _cost_utility(fidelity: Fidelity, d: int) -> InverseCostWeightedUtility:
+    """``InverseCostWeightedUtility`` of the cost ``fixed_cost + step`` of column ``d``."""
+    from botorch.models.deterministic import GenericDeterministicModel
+
+    def cost(X: Tensor) -> Tensor:
+        return (fidelity.fixed_cost + fidelity.from_unit(X[..., d])).unsqueeze(-1)
+
+    return InverseCostWeightedUtility(cost_model=GenericDeterministicModel(cost))
+
+
+def _project(d: int) -> Callable[[Tensor], Tensor]:
+    """Inputs moved to the full budget (column ``d`` set to 1): BoTorch's ``project``."""
+    from botorch.acquisition.utils import project_to_target_fidelity
+
+    def project(X: Tensor) -> Tensor:
+        return project_to_target_fidelity(X, target_fidelities={d: 1.0}, d=d + 1)
+
+    return project
+
+
 MES_CANDIDATES = 1000
 """Uniform points over configurations and budgets from which ``mes_acquisition`` samples
 the maximum value."""
@@ -445,25 +470,90 @@ def mes_acquisition(
         seed: seeds the candidate points.
         X_pending: ``p x (d + 1)`` points being evaluated, or ``None``.
     """
-    from botorch.acquisition.cost_aware import InverseCostWeightedUtility
     from botorch.acquisition.max_value_entropy_search import qMultiFidelityMaxValueEntropy
-    from botorch.acquisition.utils import project_to_target_fidelity
-    from botorch.models.deterministic import GenericDeterministicModel
-
-    def cost(X: Tensor) -> Tensor:
-        return (fidelity.fixed_cost + fidelity.from_unit(X[..., d])).unsqueeze(-1)
-
-    def project(X: Tensor) -> Tensor:
-        return project_to_target_fidelity(X, target_fidelities={d: 1.0}, d=d + 1)
 
     gen = torch.Generator().manual_seed(seed)
     on = model.train_inputs[0]
     candidates = torch.rand(MES_CANDIDATES, d + 1, generator=gen, dtype=on.dtype).to(on)
-    utility = InverseCostWeightedUtility(cost_model=GenericDeterministicModel(cost))
+    utility = _cost_utility(fidelity, d)
+    project = _project(d)
     return qMultiFidelityMaxValueEntropy(
         model, candidate_set=candidates, cost_aware_utility=utility, project=project,
         X_pending=X_pending,
     )  # fmt: skip
+
+
+KG_FANTASIES = 32
+"""Fantasy observations of ``kg_choice``'s one-shot knowledge gradient."""
+
+KG_RESTARTS = 4
+"""Local searches per budget of ``kg_choice`` (from ``KG_RAW_SAMPLES`` raw points)."""
+
+KG_RAW_SAMPLES = 64
+"""Raw points scored before ``kg_choice``'s local searches, per budget."""
+
+
+def kg_choice(
+    model: Model, fidelity: Fidelity, d: int, seed: int, X_pending: Tensor | None = None
+) -> tuple[Tensor, float]:
+    """The configuration and budget maximising the multi-fidelity knowledge gradient per
+    unit cost (``Fidelity(acquisition="kg")``).
+
+    BoTorch's ``qMultiFidelityKnowledgeGradient`` (Wu et al., 2019; Poloczek et al.,
+    2017): the expected rise of the best posterior mean at the full budget after observing
+    ``(x, s)``, over ``KG_FANTASIES`` fantasy observations, divided by the cost of budget
+    ``s``. It is one-shot: the configuration and the fantasies' maximisers are optimised
+    together, once per budget of ``fidelity.budgets`` (BoTorch's ``optimize_acqf_mixed``,
+    ``KG_RESTARTS`` starts from ``KG_RAW_SAMPLES`` raw points); the current value is the
+    best posterior mean at the full budget, found the same way. Everything random is
+    drawn from ``seed``, the global RNG left as it was.
+
+    Args:
+        model: a fitted GP over ``d + 1`` inputs, the last the budget coordinate.
+        fidelity: the budgets and their costs.
+        d: the number of configuration coordinates.
+        seed: seeds the raw samples and the fantasies.
+        X_pending: ``p x (d + 1)`` points being evaluated, or ``None``.
+
+    Returns:
+        The ``d`` unit-cube configuration and its budget (a step of ``fidelity.budgets``).
+    """
+    from botorch.acquisition import PosteriorMean
+    from botorch.acquisition.fixed_feature import FixedFeatureAcquisitionFunction
+    from botorch.acquisition.knowledge_gradient import qMultiFidelityKnowledgeGradient
+    from botorch.exceptions.warnings import OptimizationWarning
+    from botorch.optim import optimize_acqf, optimize_acqf_mixed
+
+    from bayesopt._rng import seeded_torch
+
+    on = model.train_inputs[0]
+    unit = torch.stack([torch.zeros(d + 1), torch.ones(d + 1)]).to(on)
+    units = [float(fidelity.to_unit(b)) for b in fidelity.budgets]
+    with seeded_torch(seed), warnings.catch_warnings():
+        # BoTorch warns when a local search restarts; the restarts are part of the search.
+        warnings.simplefilter("ignore", OptimizationWarning)
+        target_mean = FixedFeatureAcquisitionFunction(
+            PosteriorMean(model), d + 1, columns=[d], values=[1.0]
+        )
+        _, current = optimize_acqf(
+            target_mean, unit[:, :d], q=1, num_restarts=KG_RESTARTS, raw_samples=KG_RAW_SAMPLES
+        )
+        acqf = qMultiFidelityKnowledgeGradient(
+            model,
+            num_fantasies=KG_FANTASIES,
+            current_value=current.detach(),
+            cost_aware_utility=_cost_utility(fidelity, d),
+            project=_project(d),
+            X_pending=X_pending,
+        )
+        X, _ = optimize_acqf_mixed(
+            acqf, unit, q=1, num_restarts=KG_RESTARTS, raw_samples=KG_RAW_SAMPLES,
+            fixed_features_list=[{d: u} for u in units],
+        )  # fmt: skip
+    x = X.reshape(-1).detach()
+    s = float(x[d])
+    budget = min(fidelity.budgets, key=lambda b: abs(float(fidelity.to_unit(b)) - s))
+    return x[:d].clamp(0.0, 1.0), budget
 
 
 def choose_budget(

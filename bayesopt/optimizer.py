@@ -713,6 +713,10 @@ class Optimizer(AskTell):
         if n == 1 and not chosen and self.fidelity.acquisition == "mes":
             x, budget = self._mes_choice(model, U_pending, X_avoid, X_best, seed)
             return x[None], [budget]
+        if n == 1 and not chosen and self.fidelity.acquisition == "kg":
+            pending = torch.cat([U_pending, ones], dim=1) if len(U_pending) else None
+            x, budget = mf.kg_choice(model, self.fidelity, d, seed, pending)
+            return self.space.snap(x[None]), [budget]
         if n > len(chosen):
             pending = torch.cat([U_pending, *(x[None] for x in chosen)])
             if chosen:  # a batch (an MC acquisition): the promoted point is pending too

@@ -391,6 +391,7 @@ ABLATION: dict[str, Runner] = {
     "bayesopt-mfgp-linear-trunc": _mfgp(kernel="linear-trunc"),
     "bayesopt-mfgp-aei": _mfgp(kernel="matern", budget_rule="aei"),
     "bayesopt-mfgp-mes": _mfgp(kernel="matern", acquisition="mes"),
+    "bayesopt-mfgp-kg": _mfgp(kernel="matern", acquisition="kg"),
 }
 """Variants measured on the tabular benchmark to choose the defaults."""
 

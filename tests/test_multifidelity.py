@@ -362,20 +362,24 @@ def test_on_the_tabular_benchmark_pruning_saves_40_percent_of_the_cost_at_equal_
     assert sum(pruned) <= 0.6 * sum(full)
 
 
-def test_max_value_entropy_chooses_configuration_and_budget_together(tmp_path):
-    fid = Fidelity(1, 9, acquisition="mes")
+@pytest.mark.parametrize("acquisition", ["mes", pytest.param("kg", marks=pytest.mark.slow)])
+def test_cost_aware_acquisitions_choose_configuration_and_budget_together(acquisition, tmp_path):
+    fid = Fidelity(1, 9, acquisition=acquisition)
     assert float(fid.from_unit(torch.tensor(fid.to_unit(3)))) == pytest.approx(3.0)
     path = tmp_path / "study.jsonl"
+    state = torch.get_rng_state()
     opt = _train(bo.Optimizer(SPACE, seed=2, n_initial=3, fidelity=fid, storage=path), 8)
+    assert torch.equal(torch.get_rng_state(), state)  # the global RNG is left alone
     model_trials = [t for t in opt.trials if t.source == bo.Source.MODEL]
     assert model_trials and all(t.budget in fid.budgets for t in model_trials)
-    assert bo.load(path).fidelity.acquisition == "mes"
+    assert all(0.0 <= v <= 1.0 for t in model_trials for v in t.params.values())
+    assert bo.load(path).fidelity.acquisition == acquisition
     again = _train(bo.Optimizer(SPACE, seed=2, n_initial=3, fidelity=fid), 8)
     assert [(t.params, t.budget) for t in again.trials] == [
         (t.params, t.budget) for t in opt.trials
     ]
     with pytest.raises(ValueError, match="`acquisition` must be one of"):
-        Fidelity(1, 9, acquisition="kg")
+        Fidelity(1, 9, acquisition="ei")
 
 
 @pytest.mark.parametrize("command", ["run", "report"])
@@ -385,4 +389,4 @@ def test_the_multifidelity_benchmark_commands_print_their_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         bench.main([command, "--help"])
     assert exc.value.code == 0 and "--results" in capsys.readouterr().out
-    assert {"bayesopt-mfgp-aei", "bayesopt-mfgp-mes"} <= set(bench.ABLATION)
+    assert {"bayesopt-mfgp-aei", "bayesopt-mfgp-mes", "bayesopt-mfgp-kg"} <= set(bench.ABLATION)
