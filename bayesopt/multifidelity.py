@@ -54,6 +54,7 @@ from botorch.acquisition.fixed_feature import FixedFeatureAcquisitionFunction
 from botorch.models.model import Model
 from torch import Tensor
 
+from bayesopt._rng import seeded_torch
 from bayesopt.gp.fidelity import FIDELITY_KERNELS
 from bayesopt.pruners import Hyperband, Pruner
 from bayesopt.space import DTYPE, Space
@@ -519,12 +520,9 @@ def kg_choice(
         The ``d`` unit-cube configuration and its budget (a step of ``fidelity.budgets``).
     """
     from botorch.acquisition import PosteriorMean
-    from botorch.acquisition.fixed_feature import FixedFeatureAcquisitionFunction
     from botorch.acquisition.knowledge_gradient import qMultiFidelityKnowledgeGradient
     from botorch.exceptions.warnings import OptimizationWarning
     from botorch.optim import optimize_acqf, optimize_acqf_mixed
-
-    from bayesopt._rng import seeded_torch
 
     on = model.train_inputs[0]
     unit = torch.stack([torch.zeros(d + 1), torch.ones(d + 1)]).to(on)
@@ -532,11 +530,12 @@ def kg_choice(
     with seeded_torch(seed), warnings.catch_warnings():
         # BoTorch warns when a local search restarts; the restarts are part of the search.
         warnings.simplefilter("ignore", OptimizationWarning)
-        target_mean = FixedFeatureAcquisitionFunction(
-            PosteriorMean(model), d + 1, columns=[d], values=[1.0]
-        )
         _, current = optimize_acqf(
-            target_mean, unit[:, :d], q=1, num_restarts=KG_RESTARTS, raw_samples=KG_RAW_SAMPLES
+            target_acquisition(PosteriorMean(model), d),
+            unit[:, :d],
+            q=1,
+            num_restarts=KG_RESTARTS,
+            raw_samples=KG_RAW_SAMPLES,
         )
         acqf = qMultiFidelityKnowledgeGradient(
             model,
