@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -73,8 +73,10 @@ def _fmt(x: float, digits: int = 2) -> str:
     return "–" if not math.isfinite(x) else f"{x:.{digits}f}"
 
 
-def _median(pr: ProblemResults, name: str) -> float:
-    values = [v for v in pr.final.get(name, {}).values() if math.isfinite(v)]
+def _median(pr: ProblemResults, name: str, seeds: Collection[int] | None = None) -> float:
+    """The median final value of ``name`` over its instances (or over ``seeds`` only)."""
+    final = pr.final.get(name, {})
+    values = [v for s, v in final.items() if math.isfinite(v) and (seeds is None or s in seeds)]
     return float(np.median(values)) if values else math.nan
 
 
@@ -291,10 +293,13 @@ def _pairs(names: list[str]) -> list[tuple[str, str]]:
 
 def _across_functions(res: Results, a: str, b: str) -> tuple[int, int, int, Comparison]:
     """Per-function medians of ``a`` and ``b``: functions where a is lower / equal / higher,
-    and the paired Wilcoxon test of the medians over functions (from ``a``'s side)."""
+    and the paired Wilcoxon test of the medians over functions (from ``a``'s side). Each
+    function's two medians are over the instances both ran, so that a contender run on
+    fewer instances is compared like for like."""
     x, y = [], []
     for pr in res.problems.values():
-        ma, mb = _median(pr, a), _median(pr, b)
+        common = set(pr.final.get(a, {})) & set(pr.final.get(b, {}))
+        ma, mb = _median(pr, a, common), _median(pr, b, common)
         if math.isfinite(ma) and math.isfinite(mb):
             x.append(ma)
             y.append(mb)

@@ -4,6 +4,7 @@ the critical-difference diagram of mean ranks."""
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import zlib
 from collections.abc import Collection, Iterable, Mapping
@@ -74,10 +75,15 @@ def _styles() -> dict[str, Style]:
     """A distinct style for every registered contender: the table's, then generated ones."""
     out = dict(_STYLE)
     used = set(out.values())
-    candidates = (
-        (_COLOURS[i % len(_COLOURS)], _LINES[(i // len(_COLOURS)) % len(_LINES)],
-         _MARKERS[i % len(_MARKERS)])
-        for i in range(len(_COLOURS) * len(_LINES))
+    # Every colour x line style pair once first (the styles contenders have always had),
+    # then the whole colour x line style x marker product, so that no registry outgrows it.
+    candidates = itertools.chain(
+        (
+            (_COLOURS[i % len(_COLOURS)], _LINES[(i // len(_COLOURS)) % len(_LINES)],
+             _MARKERS[i % len(_MARKERS)])
+            for i in range(len(_COLOURS) * len(_LINES))
+        ),
+        (_candidate(i) for i in range(_N_STYLES)),
     )  # fmt: skip
     for name in contenders.names():
         if name in out:

@@ -205,3 +205,22 @@ def test_the_default_leaves_a_gallagher_peak_that_pure_exploitation_stays_on(mon
     greedy = _best_precision(f, bo.Optimizer(space, seed=0, acquisition="ucb"), 40)
     assert default < 1e-2
     assert greedy > 1.0
+
+
+def test_across_function_medians_use_the_instances_both_ran() -> None:
+    from benchmarks.bbob_report import _across_functions
+    from benchmarks.results_table import ProblemResults, Results
+
+    def problem(name: str, a: dict[int, float], b: dict[int, float]) -> ProblemResults:
+        pr = ProblemResults(name, problems.get(name), 40)
+        pr.final = {"bayesopt": a, "bayesopt+tr": b}
+        return pr
+
+    # ``a`` ran instances 0-9; ``b`` only 0-4, where ``a`` is worse. Over all of ``a``'s
+    # instances its median would be lower; over the common ones it is higher.
+    names = [f"bbob-f{i:02d}-d2" for i in range(1, 7)]
+    a = {s: (1.0 if s < 5 else -5.0) for s in range(10)}
+    b = {s: 0.0 for s in range(5)}
+    res = Results({n: problem(n, a, b) for n in names}, [], [])
+    lower, equal, higher, _ = _across_functions(res, "bayesopt", "bayesopt+tr")
+    assert (lower, equal, higher) == (0, 0, 6)
