@@ -92,7 +92,7 @@ def _dims(res: Results) -> list[int]:
 def _at(res: Results, dim: int) -> Results:
     """The problems of one dimension, on the (function, instance) cells bayesopt ran there.
 
-    Where bayesopt ran only part of a dimension's grid (d = 10 costs minutes a run), the
+    Where bayesopt ran only part of a dimension's grid (a d = 10 run costs minutes), the
     peers are compared on the same cells, so every aggregate (ECDF, ranks, tests) rests on
     one set of problems; their other runs stay in ``runs.jsonl``."""
     kept = {k: pr for k, pr in res.problems.items() if parse_name(pr.problem.name)[1] == dim}
@@ -111,6 +111,30 @@ def _at(res: Results, dim: int) -> Results:
         or (r["problem"], int(r["seed"])) in ours
     ]  # fmt: skip
     return Results(shared, res.errors, records)
+
+
+def _partial_note(res: Results) -> list[str]:
+    """A paragraph naming the dimensions where bayesopt ran fewer cells than a peer (whose
+    comparisons ``_at`` restricts to bayesopt's cells), or nothing."""
+    partial = []
+    for dim in _dims(res):
+        cells: dict[str, set[tuple[str, int]]] = defaultdict(set)
+        for pr in res.problems.values():
+            if parse_name(pr.problem.name)[1] == dim:
+                for c, by in pr.final.items():
+                    cells[c] |= {(pr.problem.name, s) for s in by}
+        ours = cells.get("bayesopt", set())
+        if ours and any(not other <= ours for other in cells.values()):
+            partial.append(dim)
+    if not partial:
+        return []
+    dims = ", ".join(f"d = {d}" for d in partial)
+    return [
+        f"At {dims} bayesopt ran only part of the grid, so every contender is compared on "
+        "the cells bayesopt ran there: the dimension's summary line names them. The peers' "
+        "other runs stay in `runs.jsonl`.",
+        "",
+    ]
 
 
 def _only(by_contender: dict[str, dict[int, Any]], seeds: set[int]) -> dict[str, dict]:
@@ -448,10 +472,7 @@ def write_bbob_report(suite_dir: Path, command: str) -> Path:
         "evaluations, read at budget point k as the best of its first 2 k.",
         "",
         *_coverage(res, preset_cells),
-        "Where bayesopt ran only part of a dimension's grid (at d = 10 one of its runs takes "
-        "minutes), every contender is compared on the cells bayesopt ran: each dimension's "
-        "summary line names them. The peers' other runs stay in `runs.jsonl`.",
-        "",
+        *_partial_note(res),
     ]
     body, summary = [], ["## Summary", ""]
     for dim in _dims(res):

@@ -131,12 +131,13 @@ BBOB_CONTENDERS = (
 )
 """The contenders of preset ``bbob``, each with its default settings."""
 
-BBOB_DIMS = (2, 5)
-"""The dimensions of preset ``bbob`` (10 and 20 are registered too)."""
+BBOB_DIMS = (2, 5, 10)
+"""The dimensions of preset ``bbob`` (20 is registered too)."""
 
-BBOB_INSTANCES = {2: 15, 5: 10}
+BBOB_INSTANCES = {2: 15, 5: 10, 10: 5}
 """Report instances of preset ``bbob`` per dimension: seeds ``0 .. n - 1`` (COCO instances
-1 to n); COCO's usual 15 where the runs are cheap enough."""
+1 to n); COCO's usual 15 where the runs are cheap enough (a d = 10 run of bayesopt takes
+one to three minutes)."""
 
 BBOB_REPORT_SET: tuple[str, ...] = tuple(
     p for p in problems.names("bbob") if int(p.rsplit("-d", 1)[1]) in BBOB_DIMS
@@ -338,7 +339,8 @@ _PRESETS = (
     Preset(
         "bbob",
         "The COCO BBOB noiseless suite (benchmarks/problems/bbob.py): 24 functions at d = 2 "
-        "(instances 1-15, seeds 0-14) and d = 5 (instances 1-10), budget 20 d x bayesopt, "
+        "(instances 1-15, seeds 0-14), d = 5 (instances 1-10) and d = 10 (instances 1-5), "
+        "budget 20 d x bayesopt, "
         "random, random-2x, "
         "optuna-gp, optuna-tpe, cma-es, hyperopt-tpe and Nevergrad's NGOpt. `python -m "
         "benchmarks bbob-report` "

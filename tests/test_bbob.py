@@ -70,9 +70,10 @@ def test_bbob_problems_stay_out_of_the_other_sets() -> None:
     assert not bbob & {c.problem for c in presets.get("full").cells()}
     cells = presets.get("bbob").cells()
     assert {c.problem for c in cells} == set(presets.BBOB_REPORT_SET)
-    # Report instances only (1-15 at d = 2, 1-10 at d = 5), never tuning ones (101+).
-    seeds = {d: {c.seed for c in cells if c.problem.endswith(f"-d{d}")} for d in (2, 5)}
-    assert seeds == {2: set(range(15)), 5: set(range(10))}
+    # Report instances only (1-15 at d = 2, 1-10 at d = 5, 1-5 at d = 10), never tuning
+    # ones (101+).
+    seeds = {d: {c.seed for c in cells if c.problem.endswith(f"-d{d}")} for d in (2, 5, 10)}
+    assert seeds == {2: set(range(15)), 5: set(range(10)), 10: set(range(5))}
     assert {c.contender for c in cells} == set(presets.BBOB_CONTENDERS)
 
 
