@@ -710,12 +710,13 @@ class Optimizer(AskTell):
             if x is not None:
                 chosen.append(x)
                 budgets.append(self.fidelity.max_step)
+        # Pending points at the full budget, for the acquisitions over (x, s).
+        pending_full = torch.cat([U_pending, ones], dim=1) if len(U_pending) else None
         if n == 1 and not chosen and self.fidelity.acquisition == "mes":
-            x, budget = self._mes_choice(model, U_pending, X_avoid, X_best, seed)
+            x, budget = self._mes_choice(model, U_pending, pending_full, X_avoid, X_best, seed)
             return x[None], [budget]
         if n == 1 and not chosen and self.fidelity.acquisition == "kg":
-            pending = torch.cat([U_pending, ones], dim=1) if len(U_pending) else None
-            x, budget = mf.kg_choice(model, self.fidelity, d, seed, pending)
+            x, budget = mf.kg_choice(model, self.fidelity, d, seed, pending_full)
             return self.space.snap(x[None]), [budget]
         if n > len(chosen):
             pending = torch.cat([U_pending, *(x[None] for x in chosen)])
@@ -738,15 +739,20 @@ class Optimizer(AskTell):
         return torch.stack(chosen), budgets
 
     def _mes_choice(
-        self, model: Any, U_pending: Tensor, X_avoid: Tensor, X_best: Tensor, seed: int
+        self,
+        model: Any,
+        U_pending: Tensor,
+        pending_full: Tensor | None,
+        X_avoid: Tensor,
+        X_best: Tensor,
+        seed: int,
     ) -> tuple[Tensor, float]:
         """``Fidelity(acquisition="mes")``: the configuration and budget that maximise
-        multi-fidelity max-value entropy per unit cost, one search per budget."""
+        multi-fidelity max-value entropy per unit cost, one search per budget
+        (``pending_full``: the pending configurations at the full budget, or ``None``)."""
         assert self.fidelity is not None
         d = self.space.dim
-        ones = torch.ones(len(U_pending), 1).to(U_pending)
-        pending = torch.cat([U_pending, ones], dim=1) if len(U_pending) else None
-        acqf = mf.mes_acquisition(model, self.fidelity, d, seed, pending)
+        acqf = mf.mes_acquisition(model, self.fidelity, d, seed, pending_full)
         best: tuple[float, Tensor, float] | None = None
         for budget in self.fidelity.budgets:
             s = float(self.fidelity.to_unit(budget))
