@@ -15,7 +15,11 @@ qlognei    ``qLogNoisyExpectedImprovement`` (default): LogEI that integrates ove
            against 3.3 ms for a value and gradient at 13 points, 13 observations, one
            thread; ``benchmarks/scripts/gp_posterior_speed.py``). With more than
            ``MC_BASELINE_LIMIT`` (256) observations the closed form is used whatever the
-           noise, since the Monte-Carlo incumbent's cost grows with them.
+           noise, since the Monte-Carlo incumbent's cost grows with them. Otherwise
+           (a noisy model, or pending points, or a batch) the Monte-Carlo estimator is
+           computed from the cached factor with the incumbent's samples drawn once
+           (``CachedLogNEI``; BoTorch's class where the cache does not apply): a value
+           and gradient cost about a quarter of BoTorch's.
            ``make(..., closed_form="batches")`` (``ProposeOptions(closed_form=...)``) uses
            ``BelieverLogEI`` for batches and pending points, the Kriging believer;
            ``"always"`` also for a single point on a noisy model.
@@ -70,6 +74,7 @@ from torch import Tensor
 
 from bayesopt import gp
 from bayesopt._rng import seeded_torch
+from bayesopt.gp import lognei
 
 __all__ = [
     "ACQUISITIONS",
@@ -78,6 +83,7 @@ __all__ = [
     "UCB_BETA",
     "BelieverLogEI",
     "CachedLogEI",
+    "CachedLogNEI",
     "check_name",
     "make",
     "make_outcomes",
@@ -228,6 +234,79 @@ class BelieverLogEI(AcquisitionFunction):
         return self.inner.value_and_gradient(X)
 
 
+class CachedLogNEI(AcquisitionFunction):
+    """Monte-Carlo noisy LogEI of one point on an exact GP, from one cached factor.
+
+    The estimator of BoTorch's ``qLogNoisyExpectedImprovement`` for ``q = 1``
+    (``MC_SAMPLES`` scrambled Sobol samples, the baseline pruned to the points that may
+    be best, the same smoothing, pending points sampled jointly with the baseline as its
+    incremental form does), with the incumbent's samples drawn once per set of pending
+    points and the candidate's drawn from its conditional (``gp.lognei``). The values
+    agree with BoTorch's within Monte-Carlo error (tested). A value and gradient at 13
+    points cost 1.6 ms by autograd against BoTorch's 4.4 ms (60 observations, d = 10,
+    one thread), and about 1.1 ms with the closed-form gradient of
+    ``value_and_gradient``. ``propose.maximize`` builds a batch greedily through
+    ``set_X_pending``, so batches use it too.
+
+    Args:
+        model: a fitted ``SingleTaskGP`` that ``CachedLogEI`` supports.
+        X_baseline: ``n x d`` observed inputs.
+        X_pending: ``m x d`` points being evaluated, or ``None``.
+        seed: seeds the base samples.
+        samples: the number of Monte-Carlo samples.
+    """
+
+    def __init__(
+        self,
+        model: SingleTaskGP,
+        X_baseline: Tensor,
+        X_pending: Tensor | None = None,
+        *,
+        seed: int,
+        samples: int = MC_SAMPLES,
+    ) -> None:
+        super().__init__(model)
+        self.post = gp.CachedPosterior.from_model(model)
+        with torch.no_grad():
+            self.pruned = lognei.prune(self.post, X_baseline, seed=seed)
+        self.seed, self.samples = seed, samples
+        self.set_X_pending(X_pending)
+
+    def set_X_pending(self, X_pending: Tensor | None = None) -> None:
+        """Sample ``X_pending`` jointly with the baseline (replacing any set before)."""
+        self.X_pending = X_pending if X_pending is not None and len(X_pending) else None
+        B = self.pruned if self.X_pending is None else torch.cat([self.pruned, self.X_pending])
+        self.incumbent = lognei.NoisyIncumbent.draw(
+            self.post, B, samples=self.samples, seed=self.seed
+        )
+
+    @property
+    def X_baseline(self) -> Tensor:
+        """The incumbent's points: the pruned observed points, then the pending ones."""
+        return self.incumbent.B
+
+    def forward(self, X: Tensor) -> Tensor:
+        """Noisy LogEI at ``b x 1 x d`` points, as a ``b`` tensor."""
+        return lognei.log_nei(self.incumbent, X.squeeze(-2))
+
+    @property
+    def has_gradient(self) -> bool:
+        """Whether ``value_and_gradient`` is available (see ``CachedLogEI``)."""
+        return self.incumbent.post.has_gradient
+
+    def value_and_gradient(self, X: Tensor) -> tuple[Tensor, Tensor]:
+        """Noisy LogEI at ``b x d`` points and its gradient in ``X``, in closed form
+        (``gp.lognei.log_nei_and_gradient``): the same numbers as autograd through
+        ``forward``.
+
+        Raises:
+            RuntimeError: the kernel has no closed form (``has_gradient`` is false).
+        """
+        if not self.has_gradient:
+            raise RuntimeError("CachedLogNEI.value_and_gradient needs a Stationary kernel")
+        return lognei.log_nei_and_gradient(self.incumbent, X)
+
+
 def _analytic_logei(model: Model, best_f: float) -> AcquisitionFunction:
     if CachedLogEI.supports(model):
         return CachedLogEI(model, best_f)
@@ -265,6 +344,8 @@ def _qlognei(c: _Context) -> AcquisitionFunction:
         with torch.no_grad():
             incumbent = float(c.model.posterior(c.X_baseline).mean.max())
         return LogExpectedImprovement(c.model, best_f=incumbent)
+    if CachedLogEI.supports(c.model):
+        return CachedLogNEI(c.model, c.X_baseline, c.X_pending, seed=c.seed)
     return qLogNoisyExpectedImprovement(
         c.model,
         X_baseline=c.X_baseline,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import store
-from benchmarks.results_table import build
+from benchmarks.results_table import batch_of, build
 from benchmarks.stats import ALPHA, compare, holm
 
 __all__ = ["Row", "compare_runs", "write_comparison"]
@@ -49,11 +49,13 @@ def compare_runs(
     ``old`` may hold other contenders too (a whole suite): they anchor the normalised
     scores of tuning tasks. Problems where either run has no finished cell are skipped.
     """
-    renamed = [{**r, "contender": contender + NEW} for r in new if r["contender"] == contender]
+    base, q = batch_of(contender)  # a batch contender's tables use its base name
+    renamed_as = base + NEW + (f"-q{q}" if q > 1 else "")
+    renamed = [{**r, "contender": renamed_as} for r in new if r["contender"] == contender]
     res = build([*store.latest(old).values(), *store.latest(renamed).values()])
     pairs = []
     for label, pr in res.problems.items():
-        a, b = pr.paired(contender + NEW, contender)
+        a, b = pr.paired(base + NEW, base)
         if a:
             pairs.append((label, pr, a, b, compare(a, b, alpha)))
     significant = holm([c.p_value for *_, c in pairs], alpha)

@@ -164,10 +164,14 @@ def _distinct_method(name: str) -> bool:
 
 def batch_of(name: str) -> tuple[str, int]:
     """``(base contender, points per round)``: ``("bayesopt", 4)`` for ``bayesopt-q4``,
-    ``(name, 1)`` for a sequential contender."""
+    ``(name, 1)`` for a sequential contender. An unregistered name ending in ``-qK``
+    (``K >= 2``; a renamed copy, such as ``compare``'s new run) counts as a batch one."""
     try:
         q = contenders.get(name).batch
     except KeyError:
+        base, sep, tail = name.rpartition("-q")
+        if sep and tail.isdigit() and int(tail) >= 2:
+            return base, int(tail)
         return name, 1
     return (name.rsplit("-q", 1)[0], q) if q > 1 else (name, 1)
 

@@ -444,3 +444,18 @@ def test_results_option_works_after_every_subcommand(tmp_path: Path) -> None:
     for name in _subcommands():
         args = parser.parse_args([name, *needs.get(name, []), "--results", str(tmp_path)])
         assert args.results == tmp_path, name
+
+
+def test_compare_pairs_a_batch_contenders_new_run_with_its_recorded_one():
+    from benchmarks.compare import compare_runs
+
+    def batch(seed: int, final: float) -> dict:
+        return _record("branin", "bayesopt-q4", seed, final) | {"budget": 16}
+
+    opt = problems.get("branin").optimum
+    old = [batch(s, opt + 1.0) for s in range(8)]
+    new = [batch(s, opt + 0.01) for s in range(8)]  # two decades lower on every seed
+    (row,) = compare_runs(old, new, "bayesopt-q4")
+    assert row.problem == "branin@16x4" and row.n_pairs == 8
+    assert row.median_old == pytest.approx(0.0) and row.median_new == pytest.approx(-2.0)
+    assert row.verdict == "new better"

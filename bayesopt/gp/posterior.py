@@ -24,7 +24,7 @@ from torch import Tensor
 
 from bayesopt.gp.linalg import Stationary, kernel_cholesky, stationary
 
-__all__ = ["CachedPosterior", "log_ei", "log_ei_and_gradient"]
+__all__ = ["CachedPosterior", "kernel_gradient", "log_ei", "log_ei_and_gradient"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,11 +137,42 @@ class CachedPosterior:
         v = torch.linalg.solve_triangular(self.L, k.mT, upper=False)
         return r2, mean, v, prior - (v**2).sum(-2)
 
+    def covariance(self, X1: Tensor, X2: Tensor) -> Tensor:
+        """The prior covariance ``k(X1, X2)`` (``n1 x n2``)."""
+        if self.fast is not None:
+            return self.fast.matrix(X1, X2)
+        return self.kernel(X1, X2).to_dense()
+
     def mean_and_sigma(self, X: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior mean and s.d. of the latent function at ``b x d`` points (two ``b``
         tensors)."""
         _, mean, _, var = self.moments(X)
         return mean, var.clamp_min(1e-12).sqrt()
+
+
+def kernel_gradient(
+    fast: Stationary, X: Tensor, points: Tensor, r2: Tensor, weights: Tensor
+) -> Tensor:
+    """``sum_j weights_ij dk(x_i, p_j) / dx_i`` for a stationary kernel, as ``b x d``.
+
+    With ``dk(x, p_j)/dx = c_j (x - p_j) / ell^2`` and ``c_j = -s g~(r2_j)`` the sum over
+    ``j`` is contracted first: ``(sum_j c_j w_j) x - sum_j c_j w_j p_j``, over ``ell^2``.
+
+    Args:
+        fast: the kernel.
+        X: ``b x d`` points.
+        points: ``m x d'`` the points ``p_j`` as the kernel reads them (``fast.inputs``).
+        r2: ``b x m`` scaled squared distances between ``X`` and the points.
+        weights: ``b x m``.
+    """
+    cw = -fast.scale * fast.slope_of_r2(r2) * weights
+    inv = 1.0 / fast.lengthscale.reshape(-1) ** 2
+    active = (cw.sum(-1, keepdim=True) * fast.inputs(X) - cw @ points) * inv
+    if fast.active is None:
+        return active
+    out = torch.zeros_like(X)
+    out[:, fast.active.to(X.device)] = active
+    return out
 
 
 def log_ei(post: CachedPosterior, X: Tensor, best_f: float) -> Tensor:
@@ -175,30 +206,15 @@ def log_ei_and_gradient(post: CachedPosterior, X: Tensor, best_f: float) -> tupl
         ``(values, gradients)`` of shapes ``b`` and ``b x d``.
     """
     fast = post.fast
-    scale = fast.scale
-    ls2 = fast.lengthscale.reshape(-1) ** 2
     r2, mean, v, raw_var = post.moments(X)  # r2: b x n, v: n x b
     sigma = raw_var.clamp_min(1e-12).sqrt()
     z = (mean - best_f) / sigma
     log_h = _log_ei_helper(z)
     value = log_h + sigma.log()
-    # dk_j/dx = c_j (x - x_j) / ell^2 with c_j = -s g~(r2_j); contract over j first.
-    c = -scale * fast.slope_of_r2(r2)  # b x n
     w = torch.linalg.solve_triangular(post.L.mT, v, upper=True).mT  # b x n
-    inv = 1.0 / ls2
-    Xa, Xt = fast.inputs(X), post.active
-
-    def contract(weights: Tensor) -> Tensor:  # sum_j weights_j dk_j/dx, b x d
-        cw = c * weights
-        active = (cw.sum(-1, keepdim=True) * Xa - cw @ Xt) * inv
-        if fast.active is None:
-            return active
-        out = torch.zeros_like(X)
-        out[:, fast.active.to(X.device)] = active
-        return out
-
-    d_mean = contract(post.alpha.expand_as(c))
-    d_var = torch.where((raw_var > 1e-12).unsqueeze(-1), -2.0 * contract(w), 0.0)
+    d_mean = kernel_gradient(fast, X, post.active, r2, post.alpha.expand_as(r2))
+    d_var = kernel_gradient(fast, X, post.active, r2, w)
+    d_var = torch.where((raw_var > 1e-12).unsqueeze(-1), -2.0 * d_var, 0.0)
     d_sigma = d_var / (2.0 * sigma.unsqueeze(-1))
     dlogh_dz = torch.exp(torch.special.log_ndtr(z) - log_h)
     d_z = (d_mean - z.unsqueeze(-1) * d_sigma) / sigma.unsqueeze(-1)

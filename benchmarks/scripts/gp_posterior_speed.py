@@ -7,9 +7,11 @@ standardised and fitted with ``bayesopt.gp.fit``'s defaults. Timed, as medians:
   ``bayesopt.gp.posterior``) against BoTorch's ``LogExpectedImprovement``;
 - one value and gradient at ``b`` points (a step of the acquisition search): the closed
   form ``CachedLogEI.value_and_gradient``, autograd through ``CachedLogEI``, autograd
-  through BoTorch's ``LogExpectedImprovement``, and autograd through BoTorch's
+  through BoTorch's ``LogExpectedImprovement``, autograd through BoTorch's
   ``qLogNoisyExpectedImprovement`` (128 quasi-Monte-Carlo samples, baseline pruning, as
-  ``bayesopt.acquisition.make`` builds it);
+  ``bayesopt.acquisition.make`` builds it where the cache does not apply), and
+  ``bayesopt.acquisition.CachedLogNEI``, its estimator from the cached factor, in closed
+  form and by autograd;
 - one whole acquisition search (``bayesopt.propose.maximize``, default settings) with
   ``CachedLogEI`` and with ``LogExpectedImprovement``.
 
@@ -30,7 +32,7 @@ from botorch.sampling import SobolQMCNormalSampler
 from botorch.test_functions import Hartmann
 
 from bayesopt import gp, propose
-from bayesopt.acquisition import MC_SAMPLES, CachedLogEI
+from bayesopt.acquisition import MC_SAMPLES, CachedLogEI, CachedLogNEI
 from benchmarks.scripts._timing import median_seconds
 
 D = 6
@@ -58,6 +60,7 @@ def calls(n: int, b: int, noise: float, repeats: int) -> dict[str, float]:
             sampler=SobolQMCNormalSampler(torch.Size([MC_SAMPLES]), seed=0),
             prune_baseline=True,
         )
+    lognei = CachedLogNEI(model, X, seed=0)
     T = torch.rand(b, D, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
 
     def value(acqf) -> Callable[[], object]:
@@ -84,6 +87,10 @@ def calls(n: int, b: int, noise: float, repeats: int) -> dict[str, float]:
             "gradient: CachedLogEI autograd": median_seconds(autograd(cached), repeats),
             "gradient: botorch LogEI autograd": median_seconds(autograd(botorch), repeats),
             "gradient: botorch qLogNEI autograd": median_seconds(autograd(qnei), repeats),
+            "gradient: CachedLogNEI closed form": median_seconds(
+                lambda: lognei.value_and_gradient(T), repeats
+            ),
+            "gradient: CachedLogNEI autograd": median_seconds(autograd(lognei), repeats),
         }
 
 
