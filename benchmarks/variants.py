@@ -335,6 +335,25 @@ VARIANTS: tuple[Variant, ...] = (
         model={"structure": "ard+additive"},
     ),
     Variant(
+        "bayesopt+rotated",
+        "kernel structure",
+        "bayesopt",
+        "the default's Matérn kernel on learned linear combinations of the coordinates "
+        "(a unit lower-triangular map with a Normal(0, 1) prior on its entries): a full "
+        "Mahalanobis metric instead of axis-aligned lengthscales "
+        "(ModelOptions(structure='rotated'))",
+        model={"structure": "rotated"},
+    ),
+    Variant(
+        "bayesopt+auto-structure",
+        "kernel structure",
+        "bayesopt",
+        "at each ask, the default's ARD kernel or the rotated one, whichever has the "
+        "better log posterior after BIC's penalty for the rotation's extra "
+        "hyperparameters (ModelOptions(structure='auto'))",
+        model={"structure": "auto"},
+    ),
+    Variant(
         "bayesopt+restarts3",
         "model uncertainty",
         "bayesopt",

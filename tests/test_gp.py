@@ -317,7 +317,7 @@ def test_cholesky_adds_jitter_only_when_needed():
         gp.cholesky(lambda: -torch.eye(3, dtype=torch.float64))
 
 
-@pytest.mark.parametrize("structure", ["ard", "additive"])
+@pytest.mark.parametrize("structure", ["ard", "additive", "rotated"])
 def test_cached_posterior_equals_botorchs_posterior(structure):
     X, y = _data(25, seed=10)
     model = gp.fit(X, y, options=ModelOptions(structure=structure))
@@ -472,3 +472,65 @@ def test_noise_fraction_adds_up_the_scales_of_a_sum(structure):
     noise = float(noisy.likelihood.noise)
     assert gp.noise_fraction(noisy) == pytest.approx(noise / (signal + noise))
     assert gp.noise_fraction(noisy) > 0.2
+
+
+def _rotated_valley(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A narrow valley along the diagonal of the unit square (condition number 100)."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.rand(n, 2, generator=g, dtype=torch.float64)
+    along, across = (X[:, 0] + X[:, 1] - 1) / 2**0.5, (X[:, 0] - X[:, 1]) / 2**0.5
+    return X, -(along**2) - 100 * across**2
+
+
+def test_rotated_kernel_starts_at_ard_and_learns_a_diagonal_valley():
+    X, y = _rotated_valley(30, seed=0)
+    options = ModelOptions(structure="rotated")
+    built = gp.build(X, gp.standardize(y), options=options)
+    ard = gp.build(X, gp.standardize(y))
+    with torch.no_grad():  # the map starts at the identity: the default kernel's values
+        assert torch.allclose(built.covar_module(X).to_dense(), ard.covar_module(X).to_dense())
+    model = gp.fit(X, gp.standardize(y), options=options)
+    kernel = model.covar_module.base_kernel
+    assert isinstance(kernel, gp.LinearMapKernel)
+    shear = float(kernel.raw_shear.detach())
+    # A = [[1, 0], [s, 1]]: with s near -1 the second combined coordinate is x1 - x0,
+    # across the valley, and gets the short lengthscale.
+    assert shear < -0.5
+    ls = gp.lengthscales(model, 2)
+    assert float(ls.max() / ls.min()) > 2.0  # one long axis (along) and one short
+    T, truth = _rotated_valley(200, seed=1)
+    errors = {}
+    for s in ("ard", "rotated"):
+        fitted = model if s == "rotated" else gp.fit(X, gp.standardize(y))
+        with torch.no_grad():
+            pred = fitted.posterior(T).mean.reshape(-1)
+        errors[s] = float(1 - torch.corrcoef(torch.stack([pred, truth]))[0, 1])
+    assert errors["rotated"] < errors["ard"], errors
+
+
+def test_rotated_kernel_stays_axis_aligned_on_a_separable_function():
+    X, y = _separable(30, 2, seed=6)
+    model = gp.fit(X, gp.standardize(y), options=ModelOptions(structure="rotated"))
+    assert abs(float(model.covar_module.base_kernel.raw_shear.detach())) < 0.3
+
+
+def test_rotated_structure_of_one_coordinate_is_the_ard_kernel():
+    X, y = _data(12, seed=7)
+    X[:, 1:] = (X[:, 1:] * 3).floor() / 3 + 1 / 6
+    model = gp.build(X, y, cat_dims=[1, 2], options=ModelOptions(structure="rotated"))
+    assert not any(isinstance(m, gp.LinearMapKernel) for m in model.modules())
+
+
+@pytest.mark.parametrize("fit_points", [512, 16])
+def test_auto_structure_keeps_the_rotation_only_where_it_pays(fit_points):
+    options = ModelOptions(structure="auto", fit_points=fit_points)
+    X, y = _rotated_valley(30, seed=0)
+    valley = gp.fit(X, gp.standardize(y), options=options)
+    assert isinstance(valley.covar_module.base_kernel, gp.LinearMapKernel)
+    assert len(valley.train_targets) == 30  # conditioned on every point, also after a subset fit
+    X, y = _separable(30, 2, seed=6)
+    separable = gp.fit(X, gp.standardize(y), options=options)
+    assert isinstance(separable.covar_module.base_kernel, MaternKernel)
+    ard = gp.fit(X, gp.standardize(y), options=ModelOptions(fit_points=fit_points))
+    assert torch.equal(separable.covar_module.base_kernel.lengthscale,
+                       ard.covar_module.base_kernel.lengthscale)  # fmt: skip

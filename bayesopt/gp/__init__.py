@@ -27,10 +27,12 @@ Modules, one concern each:
 - ``transforms``: standardisation, output warps (bilog, Yeo-Johnson) and their inverses;
 - ``priors``: hyperparameter priors and their closed-form gradients;
 - ``model``: ``ModelOptions``, building the BoTorch model, what a fitted one tells;
+- ``kernels``: the learned linear map of ``structure="rotated"``;
 - ``linalg``: kernel matrices in bounded memory, the one jittered Cholesky;
 - ``mll``: the MAP objective (marginal likelihood plus priors) and its gradient;
 - ``fitting``: the MAP fit (``map_fit``) and ``fit``, from tensors to a fitted model;
-- ``posterior``: the posterior from one cached factor, LogEI and its gradient.
+- ``posterior``: the posterior from one cached factor, LogEI and its gradient;
+- ``lognei``: noisy LogEI (Monte Carlo over the incumbent) from the cached factor.
 
 Example:
     >>> import torch
@@ -46,6 +48,7 @@ Example:
 
 from bayesopt.gp.fidelity import FIDELITY_KERNELS, fit_fidelity
 from bayesopt.gp.fitting import SurrogateError, fit, map_fit
+from bayesopt.gp.kernels import LinearMapKernel
 from bayesopt.gp.linalg import Stationary, cholesky, kernel_cholesky, kernel_matrix, stationary
 from bayesopt.gp.model import (
     EXACT_CHOLESKY_LIMIT,
@@ -81,6 +84,7 @@ __all__ = [
     "STRUCTURES",
     "BoundedLengthscalePrior",
     "CachedPosterior",
+    "LinearMapKernel",
     "ModelOptions",
     "Stationary",
     "SurrogateError",

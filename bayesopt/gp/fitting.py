@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -137,6 +138,23 @@ def _set_lengthscales(model: GPyTorchModel, value: float) -> None:
             module.lengthscale = torch.full_like(module.lengthscale, value)
 
 
+def _map_fits(
+    X: Tensor, y: Tensor, cat_dims: Sequence[int], seed: int, options: ModelOptions
+) -> tuple[GPyTorchModel, float]:
+    """The MAP fit from each of ``options.fit_restarts`` starts; the best model and its
+    objective (per observation; ties keep the first, default start)."""
+    best = math.inf
+    for lengthscale in FIT_STARTS[: options.fit_restarts]:
+        candidate = build(X, y, cat_dims=cat_dims, options=options)
+        if lengthscale is not None:
+            _set_lengthscales(candidate, lengthscale)
+        with seeded_torch(seed):
+            loss = map_fit(candidate, maxiter=options.fit_maxiter)
+        if loss < best or lengthscale is None:
+            model, best = candidate, loss
+    return model, best
+
+
 def fit(
     X: Tensor,
     y: Tensor,
@@ -148,7 +166,10 @@ def fit(
     """Fit a GP to maximise: ``y`` should already be standardised.
 
     With ``options.fit_restarts > 1`` the MAP fit is run from that many initial
-    lengthscales (``FIT_STARTS``) and the fit with the best objective is kept.
+    lengthscales (``FIT_STARTS``) and the fit with the best objective is kept. With
+    ``options.structure == "auto"`` the ARD and the rotated kernel are both fitted, and
+    the rotated one is kept only if its log posterior beats the ARD one's by more than
+    BIC's penalty for its extra hyperparameters (half a ``log n`` each).
 
     With ``n > options.fit_points`` observations, the hyperparameters are fitted on
     ``fit_points`` of them (the best half and a seeded random half) and the returned GP
@@ -181,22 +202,18 @@ def fit(
     idx = _fit_subset(y, options.fit_points, seed) if subset else None
     # Numerical failures (NotPSDError, LinAlgError, ModelFittingError) propagate with their
     # own types, for the caller to handle; so does every other error, which is a bug.
+    X_fit, y_fit = (X[idx], y[idx]) if subset else (X, y)
     with warnings.catch_warnings(), exact():
         warnings.simplefilter("ignore")
-        best = math.inf
-        for lengthscale in FIT_STARTS[: options.fit_restarts]:
-            candidate = build(
-                X[idx] if subset else X,
-                y[idx] if subset else y,
-                cat_dims=cat_dims,
-                options=options,
-            )
-            if lengthscale is not None:
-                _set_lengthscales(candidate, lengthscale)
-            with seeded_torch(seed):
-                loss = map_fit(candidate, maxiter=options.fit_maxiter)
-            if loss < best or lengthscale is None:  # ties keep the first (default) start
-                model, best = candidate, loss
+        model, loss = _map_fits(X_fit, y_fit, cat_dims, seed, options)
+        k = X.shape[-1] - len(set(cat_dims))
+        if options.structure == "auto" and k >= 2:
+            rotated = replace(options, structure="rotated")
+            other, other_loss = _map_fits(X_fit, y_fit, cat_dims, seed, rotated)
+            # BIC: the map's k (k - 1) / 2 entries must buy half a log(n) nats each.
+            n = len(y_fit)
+            if n * (loss - other_loss) > 0.25 * k * (k - 1) * math.log(n):
+                model, options = other, rotated
         if subset:
             fitted = model
             model = build(X, y, cat_dims=cat_dims, options=options)

@@ -40,6 +40,7 @@ from gpytorch.likelihoods import GaussianLikelihood
 from gpytorch.means import ConstantMean, ZeroMean
 from torch import Tensor
 
+from bayesopt.gp.kernels import LinearMapKernel
 from bayesopt.gp.priors import BoundedLengthscalePrior, gamma_prior
 from bayesopt.gp.transforms import OUTPUT_WARPS
 
@@ -61,7 +62,7 @@ KERNELS = ("matern52", "rbf")
 LENGTHSCALE_PRIORS = ("bounded", "dim-scaled")
 NOISE_MODELS = ("low", "botorch")
 MEANS = ("constant", "zero")
-STRUCTURES = ("ard", "additive", "ard+additive")
+STRUCTURES = ("ard", "additive", "ard+additive", "rotated", "auto")
 
 EXACT_CHOLESKY_LIMIT = 10**6
 """GPyTorch switches from Cholesky to conjugate gradients above 800 points by default,
@@ -114,9 +115,17 @@ class ModelOptions:
             interactions. ``"ard+additive"``: the ARD kernel plus those one-dimensional
             terms, so interactions stay possible while separable trends are learned
             cheaply. With either sum every term has its own learned output scale, whatever
-            ``outputscale`` says; the closed-form fast paths (fit gradients, cached
-            posterior, acquisition gradients) apply to ``"ard"`` only, so the sums cost
-            more per ask.
+            ``outputscale`` says. ``"rotated"``: the ARD kernel of learned linear
+            combinations of the coordinates, a full Mahalanobis metric that follows
+            diagonal valleys (``gp.kernels.LinearMapKernel``; ``k (k - 1) / 2`` more
+            hyperparameters, starting at the ARD kernel); the lengthscales it reports
+            (for the trust region and the search's scaling) are those of the combined
+            axes. ``"auto"``: ``gp.fit`` fits both ``"ard"`` and ``"rotated"`` and keeps
+            the rotated kernel only where its log posterior beats the ARD one's by more
+            than BIC's penalty for the extra hyperparameters (``build`` alone gives the
+            ARD kernel). The closed-form fast paths (fit gradients, cached posterior,
+            acquisition gradients) apply to ``"ard"`` only, so the others cost more per
+            ask.
 
     Example:
         >>> import bayesopt as bo
@@ -230,8 +239,10 @@ def ordinal_kernel(ordinal: list[int], options: ModelOptions) -> tuple[Kernel, b
         one per term, with Gamma priors whose means add up to the single scale's, 2).
     """
     k = len(ordinal)
-    if options.structure == "ard":
+    if options.structure in ("ard", "auto") or (options.structure == "rotated" and k < 2):
         return _base_kernel(k, ordinal, options), False
+    if options.structure == "rotated":
+        return LinearMapKernel(_base_kernel(k, None, options), ordinal), False
     # Each term's prior mean scale is 2 / k alone, 1 / k beside the ARD term's 1: the sum's
     # prior mean (2) and starting value (1) are the single scale's either way.
     alone = options.structure == "additive"
