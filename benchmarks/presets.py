@@ -359,13 +359,13 @@ _PRESETS = (
         f"Batch mode: {BATCH_ROUNDS} rounds of q = {' and '.join(map(str, BATCH_Q))} points "
         "on Branin, Hartmann-6, Ackley-5, Levy-6 and SVR on diabetes, x bayesopt (ask(q)), "
         "Optuna's GPSampler and TPESampler asked q trials before any tell, random search "
-        "with q and with 2q points a round; 5 seeds. Budget points are rounds (contenders "
+        "with q and with 2q points a round; 10 seeds. Budget points are rounds (contenders "
         "NAME-q4, NAME-q8); the report compares contenders at equal q.",
         (
             Block(
                 BATCH_PROBLEMS,
                 tuple(f"{c}-q{q}" for q in BATCH_Q for c in BATCH_CONTENDERS),
-                _seeds(5),
+                _seeds(10),
                 budget=BATCH_ROUNDS,
             ),
         ),
