@@ -77,7 +77,13 @@ def test_notebook_runs_in_smoke_mode(path: Path):
         record_timing=False,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
-    client.execute()  # raises CellExecutionError on the first failing cell
+    try:
+        client.execute()  # raises CellExecutionError on the first failing cell
+    finally:
+        # nbclient shuts down only the kernels it creates; a kernel left running keeps its
+        # ZeroMQ sockets open, and pytest then hangs at exit.
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     errors = [
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
