@@ -149,14 +149,30 @@ def log_nei(inc: NoisyIncumbent, X: Tensor) -> Tensor:
     ``log_fatplus(f_s(x) - M_s)`` at BoTorch's temperature ``TAU_RELU``: qLogNEI's value
     for ``q = 1`` with the incumbent drawn as ``NoisyIncumbent`` draws it.
     """
-    post = inc.post
-    _, mean, v, var = post.moments(X)  # v: n x b
-    w = torch.linalg.solve_triangular(
-        inc.L_B, post.covariance(inc.B, X) - inc.vB.mT @ v, upper=False
-    )  # k x b
-    sd = (var - (w**2).sum(0)).clamp_min(1e-12).sqrt()
-    f = mean + inc.Z_B @ w + inc.z.unsqueeze(-1) * sd  # S x b
-    return logmeanexp(log_fatplus(f - inc.best.unsqueeze(-1), tau=TAU_RELU), dim=0)
+    _, mean, v, var = inc.post.moments(X)
+    _, _, gap = _gaps(inc, mean, v, var, inc.post.covariance(inc.B, X))
+    return logmeanexp(log_fatplus(gap, tau=TAU_RELU), dim=0)
+
+
+def _gaps(
+    inc: NoisyIncumbent, mean: Tensor, v: Tensor, var: Tensor, cross: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The candidates' samples given the baseline's, less the incumbents.
+
+    Args:
+        inc: the incumbent.
+        mean, v, var: ``CachedPosterior.moments`` at ``b`` candidates.
+        cross: ``k x b`` prior covariances ``k(B, X)``.
+
+    Returns:
+        ``(w, raw, gap)``: ``w = L_B^-1 (cross - vB^T v)`` (``k x b``), the conditional
+        variances ``var - |w|^2`` (``b``, unclamped) and the ``S x b`` gaps
+        ``f_s(x) - M_s``.
+    """
+    w = torch.linalg.solve_triangular(inc.L_B, cross - inc.vB.mT @ v, upper=False)
+    raw = var - (w**2).sum(0)
+    f = mean + inc.Z_B @ w + inc.z.unsqueeze(-1) * raw.clamp_min(1e-12).sqrt()
+    return w, raw, f - inc.best.unsqueeze(-1)
 
 
 @torch.no_grad()
@@ -176,11 +192,8 @@ def log_nei_and_gradient(inc: NoisyIncumbent, X: Tensor) -> tuple[Tensor, Tensor
     r2, mean, v, var = post.moments(X)  # r2: b x n, v: n x b
     B_in = fast.inputs(inc.B)
     r2_B = fast.r2(X, inc.B)  # b x k
-    cov = fast.scale * fast.base_of_r2(r2_B)
-    w = torch.linalg.solve_triangular(inc.L_B, cov.mT - inc.vB.mT @ v, upper=False)  # k x b
-    raw = var - (w**2).sum(0)
+    w, raw, gap = _gaps(inc, mean, v, var, (fast.scale * fast.base_of_r2(r2_B)).mT)
     sd = raw.clamp_min(1e-12).sqrt()
-    gap = mean + inc.Z_B @ w + inc.z.unsqueeze(-1) * sd - inc.best.unsqueeze(-1)  # S x b
     log_imp = log_fatplus(gap, tau=TAU_RELU)
     value = logmeanexp(log_imp, dim=0)
     # log_fatplus(x) = log(tau F(t)), t = x / tau, F(t) = softplus(t) + cauchy(t) / 10:
