@@ -363,18 +363,28 @@ def test_on_the_tabular_benchmark_pruning_saves_40_percent_of_the_cost_at_equal_
 
 
 @pytest.mark.parametrize("acquisition", ["mes", pytest.param("kg", marks=pytest.mark.slow)])
-def test_cost_aware_acquisitions_choose_configuration_and_budget_together(acquisition, tmp_path):
+def test_cost_aware_acquisitions_choose_configuration_and_budget_together(
+    acquisition, tmp_path, monkeypatch
+):
+    from bayesopt import multifidelity
+
+    # a smaller knowledge-gradient search (same code path), and fewer of its asks: with the
+    # defaults one costs ~8 s on 2 cores
+    monkeypatch.setattr(multifidelity, "KG_FANTASIES", 8)
+    monkeypatch.setattr(multifidelity, "KG_RESTARTS", 2)
+    monkeypatch.setattr(multifidelity, "KG_RAW_SAMPLES", 32)
+    n = 5 if acquisition == "kg" else 8
     fid = Fidelity(1, 9, acquisition=acquisition)
     assert float(fid.from_unit(torch.tensor(fid.to_unit(3)))) == pytest.approx(3.0)
     path = tmp_path / "study.jsonl"
     state = torch.get_rng_state()
-    opt = _train(bo.Optimizer(SPACE, seed=2, n_initial=3, fidelity=fid, storage=path), 8)
+    opt = _train(bo.Optimizer(SPACE, seed=2, n_initial=3, fidelity=fid, storage=path), n)
     assert torch.equal(torch.get_rng_state(), state)  # the global RNG is left alone
     model_trials = [t for t in opt.trials if t.source == bo.Source.MODEL]
     assert model_trials and all(t.budget in fid.budgets for t in model_trials)
     assert all(0.0 <= v <= 1.0 for t in model_trials for v in t.params.values())
     assert bo.load(path).fidelity.acquisition == acquisition
-    again = _train(bo.Optimizer(SPACE, seed=2, n_initial=3, fidelity=fid), 8)
+    again = _train(bo.Optimizer(SPACE, seed=2, n_initial=3, fidelity=fid), n)
     assert [(t.params, t.budget) for t in again.trials] == [
         (t.params, t.budget) for t in opt.trials
     ]
