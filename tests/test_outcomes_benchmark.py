@@ -36,10 +36,11 @@ def test_suites_hold_the_listed_problems():
     ]  # fmt: skip
     multi = {p.name: p for p in problems("multiobjective")}
     assert set(multi) == {
-        "branincurrin", "branincurrin-100", "dtlz2-m2", "dtlz2-m3", "zdt1", "zdt2", "zdt3",
-        "vehiclesafety", "c2dtlz2", "mlp-digits-tradeoff",
+        "branincurrin", "branincurrin-100", "dtlz2-m2", "dtlz2-m3", "dtlz2-m2-200",
+        "dtlz2-m3-200", "zdt1", "zdt2", "zdt3", "vehiclesafety", "c2dtlz2", "mlp-digits-tradeoff",
     }  # fmt: skip
     assert multi["branincurrin-100"].budget == 100
+    assert multi["dtlz2-m2-200"].budget == multi["dtlz2-m3-200"].budget == 200
     assert len(multi["dtlz2-m3"].objectives) == 3 and multi["dtlz2-m3"].dim == 6
     assert len(multi["vehiclesafety"].objectives) == 3
     assert multi["c2dtlz2"].constraints == {"c1": ("<=", 0.0)}

@@ -321,6 +321,14 @@ def multiobjective_problems() -> list[OutcomeProblem]:
         ),
         mo("dtlz2-m2", m.DTLZ2(dim=6, num_objectives=2), 30, "DTLZ2, 6-D, M = 2"),
         mo("dtlz2-m3", m.DTLZ2(dim=6, num_objectives=3), 30, "DTLZ2, 6-D, M = 3"),
+        mo(
+            "dtlz2-m2-200", m.DTLZ2(dim=6, num_objectives=2), 200,
+            "DTLZ2, 6-D, M = 2, at 200 evaluations (a budget common in the literature)",
+        ),
+        mo(
+            "dtlz2-m3-200", m.DTLZ2(dim=6, num_objectives=3), 200,
+            "DTLZ2, 6-D, M = 3, at 200 evaluations (a budget common in the literature)",
+        ),
         mo("zdt1", m.ZDT1(dim=6), 30, "ZDT1, 6-D, M = 2 (convex front)"),
         mo("zdt2", m.ZDT2(dim=6), 30, "ZDT2, 6-D, M = 2 (concave front)"),
         mo("zdt3", m.ZDT3(dim=6), 30, "ZDT3, 6-D, M = 2 (disconnected front)"),
