@@ -511,6 +511,7 @@ def make_outcomes(
     X_pending: Tensor | None = None,
     seed: int = 0,
     closed_form: str = "never",
+    reference: Tensor | None = None,
 ) -> AcquisitionFunction:
     """The acquisition of a study with several outcomes (see the second table above).
 
@@ -531,6 +532,9 @@ def make_outcomes(
             objectives and ``"qlognei"``, qLogEHVI over one box decomposition of the
             feasible Pareto front of the posterior means at the observations, instead of
             qLogNEHVI's decomposition per sample of the noisy front.
+        reference: the hypervolume's reference point as ``m`` model-unit gains; ``None``
+            to infer it from the feasible observations (BoTorch's
+            ``infer_reference_point``). ParEGO has none.
 
     Returns:
         An MC acquisition function (it accepts pending points, so batches are diverse);
@@ -554,7 +558,7 @@ def make_outcomes(
     first = models[0] if models else model
     inner = _make_outcomes(
         name, model, n_objectives, thresholds, X_baseline, Y_baseline, feasible, X_pending, seed,
-        closed_form,
+        closed_form, reference,
     )  # fmt: skip
     return inner if first is model else _OnList(inner, first)
 
@@ -602,6 +606,7 @@ def _make_outcomes(
     X_pending: Tensor | None,
     seed: int,
     closed_form: str = "never",
+    reference: Tensor | None = None,
 ) -> AcquisitionFunction:
     from botorch.acquisition.logei import qLogProbabilityOfFeasibility
     from botorch.acquisition.multi_objective.logei import (
@@ -655,7 +660,10 @@ def _make_outcomes(
                 X_pending=pending,
                 prune_baseline=True,
             )
-        ref = infer_reference_point(Y_baseline[feasible][:, :m])
+        if reference is None:
+            ref = infer_reference_point(Y_baseline[feasible][:, :m])
+        else:
+            ref = reference.to(Y_baseline)
         if closed_form != "never":
             return _plug_in_ehvi(
                 model, m, ref, X_baseline, feasible, sampler, objective, constraints, pending

@@ -85,6 +85,11 @@ class AskTell:
         constraints: ``{name: ("<=" | ">=", bound)}``: black-box constraints, told with
             the objectives; a trial is feasible when each holds. Without ``objectives``
             the one objective is called ``"value"``.
+        reference_point: ``{objective: value}`` with two or more objectives: the point,
+            in the user's units, beyond which a trade-off is worth nothing (an error of
+            0.5, a latency of 100 ms). ``reference_point()`` and ``hypervolume()`` use it,
+            and an ``Optimizer`` maximises the hypervolume above it. ``None`` (default):
+            inferred from the first trials (``reference_point()``).
     """
 
     def __init__(
@@ -96,6 +101,7 @@ class AskTell:
         pruner: Pruner | None = None,
         objectives: Mapping[str, str] | None = None,
         constraints: Mapping[str, tuple[str, float]] | None = None,
+        reference_point: Mapping[str, float] | None = None,
     ) -> None:
         if not isinstance(space, Space):
             raise TypeError(f"`space` must be a bayesopt.Space, but got {space!r}.")
@@ -105,7 +111,9 @@ class AskTell:
             raise TypeError(
                 f"`pruner` must be a bayesopt.pruners.Pruner or None, but got {pruner!r}."
             )
-        self.outcomes = outcomes_module.Outcomes.declare(objectives, constraints, maximize=maximize)
+        self.outcomes = outcomes_module.Outcomes.declare(
+            objectives, constraints, maximize=maximize, reference_point=reference_point
+        )
         if self.outcomes is not None and pruner is not None:
             raise ValueError(
                 "`pruner` works on one objective told as floats; a study with `objectives=` "
@@ -679,7 +687,8 @@ class AskTell:
         """The reference point ``hypervolume()`` uses when given none, per objective in
         the user's units and directions.
 
-        It is BoTorch's ``infer_reference_point`` (``nadir - 0.1 * range``) on the first
+        It is the study's ``reference_point=`` when one was given. Otherwise it is
+        BoTorch's ``infer_reference_point`` (``nadir - 0.1 * range``) on the first
         ``outcomes.REFERENCE_TRIALS`` (10) complete, feasible trials in id order: the
         nadir is each objective's worst value among them. Once the study holds that many,
         the point never moves again, so the hypervolume of a growing study never
@@ -687,9 +696,12 @@ class AskTell:
 
         Raises:
             RuntimeError: the study declares no outcomes.
-            ValueError: no trial is complete and feasible yet.
+            ValueError: no reference point was given and no trial is complete and feasible
+                yet.
         """
         out = self._declared("reference_point()")
+        if out.reference_point is not None:
+            return dict(out.reference_point)
         first = out.usable(self._history.trials)[: outcomes_module.REFERENCE_TRIALS]
         ref = outcomes_module.reference_point(out.gains(first))
         return out.from_gains(ref)
@@ -700,7 +712,7 @@ class AskTell:
         Args:
             ref_point: ``{objective: value}`` in the user's units, worse than what counts
                 (above it for a minimised objective, below for a maximised one); ``None``
-                for ``reference_point()``.
+                for ``reference_point()`` (the study's ``reference_point=``, or inferred).
 
         Returns:
             The volume of the objective space between the reference point and the Pareto
@@ -722,7 +734,9 @@ class AskTell:
         """
         out = self._declared("hypervolume()")
         usable = out.usable(self._history.trials)
-        if ref_point is None:
+        if ref_point is None and out.reference is not None:
+            ref = out.reference_gains()
+        elif ref_point is None:
             if not usable:
                 return 0.0
             ref = out.gains(usable[: outcomes_module.REFERENCE_TRIALS])

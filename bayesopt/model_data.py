@@ -168,6 +168,8 @@ class OutcomeData:
         Y: ``n x (m + c)`` targets in the model's units: ``m`` objectives, then ``c``
             constraints.
         thresholds: ``c`` model-unit thresholds of the constraint columns.
+        reference: the study's ``reference_point`` as ``m`` model-unit gains (each
+            objective's value mapped through its column's transform), or ``None``.
         X_failed: ``f x d`` unit-cube inputs of the failed trials (the last ``f`` rows of
             ``X``).
         feasible: ``n`` booleans: complete trials that satisfied every constraint
@@ -181,6 +183,7 @@ class OutcomeData:
     X_failed: Tensor
     feasible: Tensor
     n_objectives: int
+    reference: Tensor | None = None
 
     @classmethod
     def from_trials(
@@ -224,14 +227,26 @@ class OutcomeData:
             gains = torch.cat([gains, gains.min(0).values.expand(len(failed), -1)])
             slacks = torch.cat([slacks, slacks.min(0).values.expand(len(failed), -1)])
             feasible = torch.cat([feasible, torch.zeros(len(failed), dtype=torch.bool)])
-        cols = [gp.fit_output_transform(g, output_warp)[0] for g in gains.T]
+        cols, inverses = [], []
+        for g in gains.T:
+            z, inverse = gp.fit_output_transform(g, output_warp)
+            cols.append(z)
+            inverses.append(inverse)
+        ref = outcomes.reference_gains()
+        reference = None
+        if ref is not None:
+            units = [gp.to_model_units(f, r) for f, r in zip(inverses, ref.tolist(), strict=True)]
+            reference = torch.tensor(units, dtype=DTYPE)
         thresholds = []
         for col in slacks.T:
             z, t = gp.standardize_threshold(col, 0.0)
             cols.append(z)
             thresholds.append(t)
         Y = torch.stack(cols, 1)
-        return cls(X, Y, torch.tensor(thresholds, dtype=DTYPE), X_failed, feasible, gains.shape[1])
+        return cls(
+            X, Y, torch.tensor(thresholds, dtype=DTYPE), X_failed, feasible, gains.shape[1],
+            reference,
+        )  # fmt: skip
 
 
 def _impute_violated(slack: Tensor) -> Tensor:

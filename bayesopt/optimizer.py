@@ -190,6 +190,13 @@ class Optimizer(AskTell):
             probability of feasibility. ``best`` is the best feasible trial, ``None``
             while none is. A NaN constraint value counts as violated. Studies with
             outcomes search globally (no trust region).
+        reference_point: ``{objective: value}`` with two or more objectives, in the
+            user's units: the point beyond which a trade-off is worth nothing. The asks
+            maximise the hypervolume above it (mapped through each objective's output
+            transform), and ``hypervolume()`` measures it there. ``None`` (default): the
+            asks infer one from the observations at every ask (BoTorch's
+            ``infer_reference_point``: the nadir plus 10 % of the range), which rewards
+            extreme trade-offs when some observations are far worse than what matters.
         failure_model: how failed trials inform the asks. ``"impute"`` (default): each
             is imputed with the worst value observed, so the GP learns that its region
             is bad. ``"classifier"``: failures are also an unknown constraint (Gelbart et
@@ -231,6 +238,7 @@ class Optimizer(AskTell):
         fidelity: mf.Fidelity | None = None,
         objectives: Mapping[str, str] | None = None,
         constraints: Mapping[str, tuple[str, float]] | None = None,
+        reference_point: Mapping[str, float] | None = None,
         failure_model: str = "impute",
     ) -> None:
         if failure_model not in FAILURE_MODELS:
@@ -261,7 +269,7 @@ class Optimizer(AskTell):
         self.fidelity = fidelity
         super().__init__(
             space, seed=seed, maximize=maximize, pruner=pruner, objectives=objectives,
-            constraints=constraints,
+            constraints=constraints, reference_point=reference_point,
         )  # fmt: skip
         self.acquisition = _acq_name(acquisition, self.outcomes)
         if n_initial is None:
@@ -884,6 +892,7 @@ class Optimizer(AskTell):
             X_pending=U_pending,
             seed=seed,
             closed_form=self.propose_options.closed_form,
+            reference=None if data.reference is None else data.reference.to(Y),
         )
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)

@@ -86,11 +86,14 @@ class Outcomes:
             constraint value satisfies its bound.
         declared: whether ``objectives`` was given (``False``: one objective ``"value"``
             implied by ``constraints=`` alone, its direction from ``maximize``).
+        reference: the user's reference point, one value per objective in the user's
+            units and declaration order, or ``None`` to infer one from the trials.
     """
 
     objectives: tuple[tuple[str, str], ...]
     constraints: tuple[tuple[str, str, float], ...] = ()
     declared: bool = True
+    reference: tuple[float, ...] | None = None
 
     @classmethod
     def declare(
@@ -101,8 +104,9 @@ class Outcomes:
         | None = None,
         *,
         maximize: bool = False,
+        reference_point: Mapping[str, float] | None = None,
     ) -> Outcomes | None:
-        """Check the declarations of ``Optimizer(objectives=, constraints=)``.
+        """Check the declarations of ``Optimizer(objectives=, constraints=, reference_point=)``.
 
         Args:
             objectives: ``{name: "min" | "max"}`` (or the pairs a journal stores); ``None``
@@ -111,6 +115,10 @@ class Outcomes:
                 triples a journal stores).
             maximize: the direction of the implied ``"value"`` objective; must be ``False``
                 when ``objectives`` is given (the directions are there).
+            reference_point: ``{objective: value}`` for two or more objectives (or the
+                pairs a journal stores): the point, in the user's units, worse than any
+                trade-off worth having (above it for a minimised objective, below for a
+                maximised one); ``None`` to infer it.
 
         Returns:
             The declarations, or ``None`` when neither is given (a study told floats).
@@ -119,13 +127,16 @@ class Outcomes:
             TypeError: a declaration is not a mapping, a name is not a string, a bound is
                 not a number.
             ValueError: an empty mapping, an unknown direction or operator, a non-finite
-                bound, a name declared twice, or ``maximize=True`` with ``objectives``.
+                bound, a name declared twice, ``maximize=True`` with ``objectives``, or a
+                ``reference_point`` for fewer than two objectives, or that misses one.
 
         Example:
             >>> Outcomes.declare(None, {"mem": ("<=", 8)}).objectives
             (('value', 'min'),)
         """
         if objectives is None and constraints is None:
+            if reference_point is not None:
+                raise ValueError("`reference_point` needs two or more `objectives`.")
             return None
         if objectives is not None and maximize:
             raise ValueError(
@@ -146,7 +157,17 @@ class Outcomes:
                 f"each outcome is declared once, in `objectives` or in `constraints`, but "
                 f"{twice} appear twice."
             )
-        return cls(out_objs, out_cons, objs is not None)
+        out = cls(out_objs, out_cons, objs is not None)
+        if reference_point is None:
+            return out
+        if len(out_objs) < 2:
+            raise ValueError(
+                f"`reference_point` needs two or more `objectives`, but the study has "
+                f"{list(out.objective_names)}."
+            )
+        point = dict(_pairs(reference_point, "reference_point"))  # or the journal's pairs
+        reference = out.from_gains(out.to_gains(point, "reference_point"))
+        return replace(out, reference=tuple(reference[k] for k in out.objective_names))
 
     # What the study records ------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -156,7 +177,21 @@ class Outcomes:
             out["objectives"] = self.objectives
         if self.constraints:
             out["constraints"] = self.constraints
+        if self.reference is not None:
+            out["reference_point"] = tuple(zip(self.objective_names, self.reference, strict=True))
         return out
+
+    @property
+    def reference_point(self) -> dict[str, float] | None:
+        """The user's reference point as ``{objective: value}``, or ``None``."""
+        if self.reference is None:
+            return None
+        return dict(zip(self.objective_names, self.reference, strict=True))
+
+    def reference_gains(self) -> Tensor | None:
+        """The user's reference point as ``m`` gains, or ``None``."""
+        point = self.reference_point
+        return None if point is None else self.to_gains(point, "reference_point")
 
     @property
     def names(self) -> tuple[str, ...]:

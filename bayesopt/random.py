@@ -44,6 +44,8 @@ class RandomSearch(AskTell):
             baseline with ``Optimizer``'s interface; see ``bayesopt.outcomes``).
         constraints: ``{name: ("<=" | ">=", bound)}``, as ``Optimizer`` takes them
             (``best`` is then the best feasible trial).
+        reference_point: ``{objective: value}``, as ``Optimizer`` takes it (here only
+            ``reference_point()`` and ``hypervolume()`` read it).
 
     Example:
         >>> import bayesopt as bo
@@ -66,10 +68,11 @@ class RandomSearch(AskTell):
         storage: str | os.PathLike | None = None,
         objectives: Mapping[str, str] | None = None,
         constraints: Mapping[str, tuple[str, float]] | None = None,
+        reference_point: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(
             space, seed=seed, maximize=maximize, pruner=pruner, objectives=objectives,
-            constraints=constraints,
+            constraints=constraints, reference_point=reference_point,
         )  # fmt: skip
         if not isinstance(sobol, bool):
             raise TypeError(f"`sobol` must be a bool, but got {sobol!r}.")

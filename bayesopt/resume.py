@@ -85,8 +85,9 @@ def check_header(header: Header, mine: Header, where: str, *, seed_given: bool) 
     """Check that a journal's ``header`` describes the study of the proposer ``mine``.
 
     The seed is compared only when ``seed_given``; settings only where both have them,
-    except the pruner and the outcomes (``objectives``, ``constraints``), which both must
-    have or lack; a journal without ``failure_model`` has the default, ``"impute"``.
+    except the pruner and the outcomes (``objectives``, ``constraints``,
+    ``reference_point``), which both must have or lack; a journal without
+    ``failure_model`` has the default, ``"impute"``.
 
     Raises:
         ValueError: the class, space, seed, maximize or a setting differs (named).
@@ -120,7 +121,7 @@ def check_header(header: Header, mine: Header, where: str, *, seed_given: bool) 
     theirs, ours = header.settings.get("pruner"), mine.settings.get("pruner")
     if (theirs is None) != (ours is None):  # a study is pruned by one rule throughout
         diffs.append(f"pruner={theirs!r} in the journal but {ours!r} here")
-    for key in ("objectives", "constraints"):  # a study is told the same outcomes throughout
+    for key in ("objectives", "constraints", "reference_point"):  # the same outcomes throughout
         theirs, ours = header.settings.get(key), mine.settings.get(key)
         if (theirs is None) != (ours is None):
             diffs.append(f"{key}={theirs!r} in the journal but {ours!r} here")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
 import bayesopt as bo
-from bayesopt import outcomes
+from bayesopt import gp, outcomes
 from bayesopt.events import EventError, Told
 from bayesopt.journal import decode_event, encode_event
 from bayesopt.outcomes import Outcomes, hypervolume, pareto_mask, reference_point
@@ -249,6 +250,93 @@ def test_study_hypervolume_and_frozen_reference_point(space):
     plain = bo.RandomSearch(space, seed=0)
     with pytest.raises(RuntimeError, match="objectives"):
         plain.pareto_front()
+
+
+@pytest.mark.parametrize(
+    ("objectives", "ref", "error", "match"),
+    [
+        ({"a": "min", "b": "max"}, [1.0, 0.0], TypeError, "dict"),
+        ({"a": "min", "b": "max"}, {"a": 1.0}, ValueError, "exactly the objectives"),
+        ({"a": "min", "b": "max"}, {"a": 1.0, "b": 0.0, "c": 2.0}, ValueError, "exactly"),
+        ({"a": "min", "b": "max"}, {"a": 1.0, "b": math.nan}, ValueError, "finite"),
+        ({"a": "min", "b": "max"}, {"a": 1.0, "b": "0"}, TypeError, "finite number"),
+        ({"a": "min", "b": "max"}, {"a": True, "b": 0.0}, TypeError, "finite number"),
+        ({"a": "min"}, {"a": 1.0}, ValueError, "two or more"),
+        (None, {"value": 1.0}, ValueError, "two or more"),
+    ],
+)
+def test_bad_reference_points_are_refused(space, objectives, ref, error, match):
+    for cls in (bo.Optimizer, bo.RandomSearch):
+        with pytest.raises(error, match=match):
+            cls(space, objectives=objectives, reference_point=ref)
+    with pytest.raises(ValueError, match="two or more"):
+        bo.Optimizer(space, constraints={"c": ("<=", 1.0)}, reference_point={"value": 1.0})
+
+
+def test_a_given_reference_point_is_the_study_s(space):
+    rs = bo.RandomSearch(space, seed=0, objectives={"a": "min", "b": "max"},
+                         reference_point={"b": -2, "a": 2})  # fmt: skip
+    assert rs.reference_point() == {"a": 2.0, "b": -2.0}  # before any trial
+    assert rs.hypervolume() == 0.0
+    rs.add({"x": 0.1}, {"a": 1.0, "b": 0.0})
+    rs.add({"x": 0.2}, {"a": 0.0, "b": -1.0})
+    assert rs.hypervolume() == pytest.approx(1 * 2 + 1 * 1)  # at (2, -2), not inferred
+    assert rs.hypervolume({"a": 1.5, "b": -1.5}) == pytest.approx(0.5 * 1.5 + 1 * 0.5)
+    for i in range(outcomes.REFERENCE_TRIALS):  # the given point never moves
+        rs.add({"x": 0.5}, {"a": 5.0 + i, "b": -5.0})
+    assert rs.reference_point() == {"a": 2.0, "b": -2.0}
+
+
+@pytest.mark.parametrize("warp", gp.OUTPUT_WARPS)
+def test_a_value_maps_to_model_units_and_back(warp):
+    y = torch.tensor([0.0, 0.1, 0.5, 2.0, 9.0, -3.0], dtype=torch.float64)
+    z, inverse = gp.fit_output_transform(y, warp)
+    for i in range(len(y)):  # an observed value lands on its own model value
+        assert gp.to_model_units(inverse, float(y[i])) == pytest.approx(float(z[i]), abs=1e-6)
+    for v in (-50.0, 1.0, 40.0):  # inside the range, and beyond it on either side
+        assert float(inverse(np.array([gp.to_model_units(inverse, v)]))[0]) == pytest.approx(v)
+    flat = gp.fit_output_transform(torch.ones(4, dtype=torch.float64), warp)[1]
+    assert gp.to_model_units(flat, 3.0) == 0.0
+
+
+def test_the_asks_maximise_the_hypervolume_above_the_given_reference_point():
+    # Two quadratics: the objectives reach 1.28 while the front's useful middle lies
+    # below (0.3, 0.3). The inferred reference point (nadir + 10 % of the range) rewards
+    # the front's far ends; the given one only trade-offs that beat it in both.
+    ref = {"f1": 0.3, "f2": 0.3}
+    runs = {}
+    for given in (None, ref):
+        opt = bo.Optimizer(SQUARE, seed=0, objectives={"f1": "min", "f2": "min"},
+                           reference_point=given)  # fmt: skip
+        _drive(opt, two_quadratics, 14)
+        model = [t for t in opt.trials if t.source == bo.Source.MODEL]
+        inside = sum(t.values["f1"] < 0.3 and t.values["f2"] < 0.3 for t in model)
+        runs[given is None] = inside, len(model), opt.hypervolume(ref)
+    (inferred, n, hv_inferred), (given_inside, _, hv_given) = runs[True], runs[False]
+    assert given_inside >= 0.75 * n and given_inside > inferred
+    assert hv_given > hv_inferred
+    data = bo.Optimizer(SQUARE, seed=0, objectives={"f1": "min", "f2": "min"},
+                        reference_point=ref)  # fmt: skip
+    _drive(data, two_quadratics, 4)
+    assert data.outcome_data().reference.shape == (2,)
+
+
+def test_a_reference_point_is_part_of_the_journal(tmp_path):
+    path = tmp_path / "study.jsonl"
+    kw = dict(seed=1, objectives={"f1": "min", "f2": "min"})
+    opt = bo.Optimizer(SQUARE, storage=path, reference_point={"f1": 0.5, "f2": 0.6}, **kw)
+    _drive(opt, two_quadratics, 3)
+    opt.close()
+    loaded = bo.load(path)
+    assert loaded.reference_point() == {"f1": 0.5, "f2": 0.6}
+    assert loaded.outcomes == opt.outcomes
+    with pytest.raises(ValueError, match="reference_point"):
+        bo.Optimizer(SQUARE, storage=path, **kw)
+    with pytest.raises(ValueError, match="reference_point"):
+        bo.Optimizer(SQUARE, storage=path, reference_point={"f1": 0.5, "f2": 0.7}, **kw)
+    resumed = bo.Optimizer(SQUARE, storage=path, reference_point={"f2": 0.6, "f1": 0.5}, **kw)
+    assert len(resumed.trials) == 3
+    resumed.close()
 
 
 # Journals ----------------------------------------------------------------------------------------

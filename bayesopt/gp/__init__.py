@@ -70,6 +70,7 @@ from bayesopt.gp.transforms import (
     fit_output_transform,
     standardize,
     standardize_threshold,
+    to_model_units,
     transform_outputs,
 )
 
@@ -104,5 +105,6 @@ __all__ = [
     "standardize",
     "standardize_threshold",
     "stationary",
+    "to_model_units",
     "transform_outputs",
 ]

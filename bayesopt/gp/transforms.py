@@ -23,6 +23,7 @@ __all__ = [
     "fit_output_transform",
     "standardize",
     "standardize_threshold",
+    "to_model_units",
     "transform_outputs",
     "yeo_johnson_lambda",
 ]
@@ -250,6 +251,36 @@ def fit_output_transform(
         return inside + slope_lo * np.minimum(v - lo, 0.0) + slope_hi * np.maximum(v - hi, 0.0)
 
     return values, inverse
+
+
+def to_model_units(inverse: Callable[[np.ndarray], np.ndarray], y: float) -> float:
+    """The model-space value that ``inverse`` maps to ``y``.
+
+    ``inverse`` is the second result of ``fit_output_transform``: increasing, exact within
+    the data's range and linear beyond it, so a bisection finds the value whichever warp
+    made it. A constant output (``inverse`` flat) maps everything to 0.
+
+    Example:
+        >>> y = torch.tensor([0.0, 1.0, 4.0, 9.0], dtype=torch.float64)
+        >>> z, inverse = fit_output_transform(y, "yeo-johnson")
+        >>> abs(to_model_units(inverse, 4.0) - float(z[2])) < 1e-9
+        True
+    """
+
+    def at(v: float) -> float:
+        return float(inverse(np.array([v]))[0])
+
+    if not at(1.0) > at(-1.0):
+        return 0.0
+    lo, hi = -1.0, 1.0
+    while at(lo) > y and lo > -1e12:
+        lo *= 2.0
+    while at(hi) < y and hi < 1e12:
+        hi *= 2.0
+    for _ in range(80):  # the bracket shrinks below float64's resolution
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if at(mid) < y else (lo, mid)
+    return 0.5 * (lo + hi)
 
 
 def transform_outputs(y: Tensor, warp: str = "none") -> Tensor:
