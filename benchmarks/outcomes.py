@@ -28,7 +28,9 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
 * ``bayesopt-nehvi``: the same with ``ProposeOptions(closed_form="never")``, qLogNEHVI (the
   default before qLogEHVI over the posterior means' Pareto front; multiobjective only);
 * ``bayesopt+closedform``: ``ProposeOptions(closed_form="always")``, the factor study's
-  variant (``benchmarks/results/ablation/outcomes_tuning``).
+  variant (``benchmarks/results/ablation/outcomes_tuning``);
+* ``bayesopt+ref``: the default given the problem's reference point
+  (``reference_point=``), as a user who knows what a trade-off must beat would pass it.
 
 Optuna is told constraint values through ``constraints_func`` (``c <= 0`` feasible) and a
 NaN objective as a failed trial. The losses: the final log10 regret of the best feasible
@@ -87,7 +89,7 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
 """The contenders of each suite, in report order."""
 VARIANTS: dict[str, tuple[str, ...]] = {
     "constrained": (),
-    "multiobjective": ("bayesopt+closedform",),
+    "multiobjective": ("bayesopt+closedform", "bayesopt+ref"),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
 contenders; a plain ``run`` leaves them out."""
@@ -248,6 +250,11 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
     if name == "bayesopt-nehvi":
         options = bo.ProposeOptions(closed_form="never")
         return BayesoptSession(problem, seed, propose_options=options)
+    if name == "bayesopt+ref":
+        if problem.ref_point is None:
+            raise ValueError(f"{problem.name} has no reference point to give")
+        point = dict(zip(problem.objectives, problem.ref_point, strict=True))
+        return BayesoptSession(problem, seed, reference_point=point)
     if name in ("optuna-gp", "optuna-tpe", "optuna-nsga2"):
         return OptunaSession(problem, name, seed)
     known = sorted({c for suite in CONTENDERS for c in _known(suite)})
@@ -778,6 +785,8 @@ CONTENDER_ROWS: dict[str, str] = {
     "default before 2026-12-01",
     "bayesopt+closedform": "the same with `ProposeOptions(closed_form='always')`: qLogEHVI over "
     "one box decomposition of the posterior means' Pareto front instead of qLogNEHVI",
+    "bayesopt+ref": "the default given the problem's reference point (`reference_point=`) "
+    "instead of inferring one from the observations at every ask",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",
     "optuna-nsga2": "`optuna.samplers.NSGAIISampler(seed=s, constraints_func=...)`, its default "
@@ -1051,10 +1060,11 @@ def _multiobjective_report(records, results: Path, command: str) -> list[str]:
         ]
         others = [c for c in names if c != "bayesopt-parego"]
         lines += _wtl_section(losses, order, "bayesopt-parego", others)
-    if "bayesopt+closedform" in names:
-        lines += ["", "`bayesopt+closedform` against the same contenders (and `bayesopt`):", ""]
-        others = [c for c in names if c != "bayesopt+closedform"]
-        lines += _wtl_section(losses, order, "bayesopt+closedform", others)
+    for variant in ("bayesopt+closedform", "bayesopt+ref"):
+        if variant in names:
+            lines += ["", f"`{variant}` against the same contenders (and `bayesopt`):", ""]
+            others = [c for c in names if c != variant]
+            lines += _wtl_section(losses, order, variant, others)
     if "bayesopt" in names:
         lines += _where_peers_win(losses, order, names, "log10 hypervolume regret")
     lines += _cost_lines(table, order, names)

@@ -188,6 +188,13 @@ def test_multiobjective_cell_traces_hypervolume():
     assert all(b >= a for a, b in zip(r["trace"], r["trace"][1:], strict=False))
 
 
+def test_the_reference_point_variant_gives_the_problem_s_point():
+    session = bench.make_session("bayesopt+ref", problem("dtlz2-m2"), 0)
+    assert session.opt.reference_point() == {"f1": 1.1, "f2": 1.1}
+    with pytest.raises(ValueError, match="no reference point"):
+        bench.make_session("bayesopt+ref", problem("gardner"), 0)
+
+
 def test_make_session_rejects_unknown_contender():
     with pytest.raises(KeyError, match="unknown contender"):
         bench.make_session("nope", problem("gardner"), 0)
