@@ -701,7 +701,7 @@ class AskTell:
         """
         out = self._declared("reference_point()")
         if out.reference_point is not None:
-            return dict(out.reference_point)
+            return out.reference_point
         first = out.usable(self._history.trials)[: outcomes_module.REFERENCE_TRIALS]
         ref = outcomes_module.reference_point(out.gains(first))
         return out.from_gains(ref)

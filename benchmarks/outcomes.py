@@ -946,25 +946,16 @@ def _verdicts(losses, order, names, a: str) -> list[str]:
     # near-copy of bayesopt) does not push the other contenders down; a second line ranks
     # the whole field.
     variants = [c for c in names if any(c in v for v in VARIANTS.values())]
-    field = [c for c in names if c not in variants]
-    ranks, where = _mean_ranks(losses, order, field)
-    if ranks:
-        lines += [
-            "",
-            f"Mean ranks over the {len(where)} problem(s) where every contender ran (ranked per "
-            "seed, then averaged; 1 best): "
-            + ", ".join(f"{c} {ranks[c]:.2f}" for c in sorted(ranks, key=ranks.get))
-            + ".",
-        ]
-    ranks, where = _mean_ranks(losses, order, names) if variants else ({}, [])
-    if ranks:
-        lines += [
-            "",
-            f"With the variants ({', '.join(variants)}) in the field, over the {len(where)} "
-            "problem(s) where all ran: "
-            + ", ".join(f"{c} {ranks[c]:.2f}" for c in sorted(ranks, key=ranks.get))
-            + ".",
-        ]
+    fields = [
+        ([c for c in names if c not in variants], "every contender ran (ranked per seed, then "
+         "averaged; 1 best)"),
+        (names if variants else [], f"all ran, with the variants ({', '.join(variants)})"),
+    ]  # fmt: skip
+    for field, what in fields:
+        ranks, where = _mean_ranks(losses, order, field) if field else ({}, [])
+        if ranks:
+            ranked = ", ".join(f"{c} {ranks[c]:.2f}" for c in sorted(ranks, key=ranks.get))
+            lines += ["", f"Mean ranks over the {len(where)} problem(s) where {what}: {ranked}."]
     return lines
 
 
