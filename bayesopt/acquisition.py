@@ -42,8 +42,8 @@ qlognei    one objective: ``qLogNoisyExpectedImprovement`` with BoTorch's ``cons
            qLogEHVI over one box decomposition of the Pareto front of the posterior
            means at the feasible observations (``closed_form="pareto"``, the default of
            ``ProposeOptions``), or ``qLogNoisyExpectedHypervolumeImprovement`` (qLogNEHVI,
-           ``closed_form="never"``); the reference point inferred from the feasible
-           observations in the model's units.
+           ``closed_form="never"``); the reference point inferred in the model's units
+           from the feasible observations (``reference_from``, see ``infer_reference``).
 parego     several objectives: ``qLogNParEGO``, the noisy LogEI of a random augmented
            Chebyshev scalarisation, its weights drawn from the seed.
 (none)     before any observation is feasible: ``qLogProbabilityOfFeasibility``.
@@ -96,6 +96,8 @@ CLOSED_FORMS = ("never", "pareto", "batches", "always")
 ``make_outcomes``), each level including the one before: ``"pareto"``, several objectives
 (qLogEHVI over the posterior means' Pareto front); ``"batches"``, single-objective batches
 and pending points (``BelieverLogEI``); ``"always"``, a single point on a noisy model."""
+REFERENCE_SOURCES = ("observations", "front")
+"""What an inferred hypervolume reference point is computed from (``infer_reference``)."""
 NOISELESS_FRACTION = 0.01
 MC_BASELINE_LIMIT = 256
 """Above this many observations a single ask with nothing pending uses the closed form even
@@ -512,6 +514,7 @@ def make_outcomes(
     seed: int = 0,
     closed_form: str = "never",
     reference: Tensor | None = None,
+    reference_from: str = "observations",
 ) -> AcquisitionFunction:
     """The acquisition of a study with several outcomes (see the second table above).
 
@@ -533,8 +536,10 @@ def make_outcomes(
             feasible Pareto front of the posterior means at the observations, instead of
             qLogNEHVI's decomposition per sample of the noisy front.
         reference: the hypervolume's reference point as ``m`` model-unit gains; ``None``
-            to infer it from the feasible observations (BoTorch's
-            ``infer_reference_point``). ParEGO has none.
+            to infer it from the feasible observations (``infer_reference``). ParEGO has
+            none.
+        reference_from: one of ``REFERENCE_SOURCES``: what ``infer_reference`` uses when
+            ``reference`` is ``None``.
 
     Returns:
         An MC acquisition function (it accepts pending points, so batches are diverse);
@@ -558,9 +563,37 @@ def make_outcomes(
     first = models[0] if models else model
     inner = _make_outcomes(
         name, model, n_objectives, thresholds, X_baseline, Y_baseline, feasible, X_pending, seed,
-        closed_form, reference,
+        closed_form, reference, reference_from,
     )  # fmt: skip
     return inner if first is model else _OnList(inner, first)
+
+
+def infer_reference(gains: Tensor, source: str = "observations") -> Tensor:
+    """A hypervolume reference point for ``n x m`` observed gains (maximisation).
+
+    BoTorch's ``infer_reference_point``: the nadir minus 10 % of the range, per objective.
+    ``source="observations"`` takes the nadir and the range over every row;
+    ``source="front"`` over the non-dominated rows only (when at least two are), as
+    BoTorch's own docs apply it, so the point hugs the front instead of sitting beyond
+    the worst observation.
+
+    Example:
+        >>> gains = torch.tensor([[0.0, 1.0], [1.0, 0.0], [-4.0, -4.0]], dtype=torch.float64)
+        >>> infer_reference(gains).tolist(), infer_reference(gains, "front").tolist()
+        ([-4.5, -4.5], [-0.1, -0.1])
+    """
+    from botorch.utils.multi_objective.hypervolume import infer_reference_point
+    from botorch.utils.multi_objective.pareto import is_non_dominated
+
+    if source not in REFERENCE_SOURCES:
+        raise ValueError(
+            f"`reference_from` must be one of {REFERENCE_SOURCES}, but got {source!r}."
+        )
+    if source == "front":
+        front = gains[is_non_dominated(gains, deduplicate=False)]
+        if len(front) >= 2:
+            gains = front
+    return infer_reference_point(gains)
 
 
 def _plug_in_ehvi(
@@ -607,6 +640,7 @@ def _make_outcomes(
     seed: int,
     closed_form: str = "never",
     reference: Tensor | None = None,
+    reference_from: str = "observations",
 ) -> AcquisitionFunction:
     from botorch.acquisition.logei import qLogProbabilityOfFeasibility
     from botorch.acquisition.multi_objective.logei import (
@@ -615,7 +649,6 @@ def _make_outcomes(
     from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
     from botorch.acquisition.multi_objective.parego import qLogNParEGO
     from botorch.acquisition.objective import GenericMCObjective
-    from botorch.utils.multi_objective.hypervolume import infer_reference_point
     from botorch.utils.sampling import sample_simplex
 
     if name not in OUTCOME_ACQUISITIONS:
@@ -661,7 +694,7 @@ def _make_outcomes(
                 prune_baseline=True,
             )
         if reference is None:
-            ref = infer_reference_point(Y_baseline[feasible][:, :m])
+            ref = infer_reference(Y_baseline[feasible][:, :m], reference_from)
         else:
             ref = reference.to(Y_baseline)
         if closed_form != "never":

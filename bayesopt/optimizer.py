@@ -893,6 +893,7 @@ class Optimizer(AskTell):
             seed=seed,
             closed_form=self.propose_options.closed_form,
             reference=None if data.reference is None else data.reference.to(Y),
+            reference_from=self.propose_options.reference_from,
         )
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)

@@ -52,7 +52,7 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
-from bayesopt.acquisition import ACQUISITIONS, CLOSED_FORMS
+from bayesopt.acquisition import ACQUISITIONS, CLOSED_FORMS, REFERENCE_SOURCES
 
 __all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "Structure", "boxed", "maximize"]
 
@@ -142,6 +142,10 @@ class ProposeOptions:
             Hartmann-6 (``benchmarks/results/ablation/batch``). ``"always"``: a single
             point on a noisy model, too, uses LogEI against the best posterior mean
             (lost one BBOB function after Holm, ``benchmarks/results/ablation/bbob_tuning``).
+        reference_from: with several objectives and no ``reference_point=``, what the
+            hypervolume's reference point is inferred from at each ask
+            (``acquisition.infer_reference``): ``"observations"`` (the default), the nadir
+            of every feasible observation; ``"front"``, the nadir of their Pareto front.
     """
 
     raw_samples: int = 512
@@ -162,6 +166,7 @@ class ProposeOptions:
     thompson_after: int = 0
     portfolio: tuple[str, ...] = ()
     closed_form: str = "pareto"
+    reference_from: str = "observations"
 
     def __post_init__(self) -> None:
         for name in (
@@ -216,6 +221,7 @@ class ProposeOptions:
             ("method", METHODS),
             ("lbfgs", LBFGS_MODES),
             ("closed_form", CLOSED_FORMS),
+            ("reference_from", REFERENCE_SOURCES),
         ):
             value = getattr(self, name)
             if not isinstance(value, str):

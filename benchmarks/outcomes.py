@@ -30,7 +30,10 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
 * ``bayesopt+closedform``: ``ProposeOptions(closed_form="always")``, the factor study's
   variant (``benchmarks/results/ablation/outcomes_tuning``);
 * ``bayesopt+ref``: the default given the problem's reference point
-  (``reference_point=``), as a user who knows what a trade-off must beat would pass it.
+  (``reference_point=``), as a user who knows what a trade-off must beat would pass it;
+* ``bayesopt+front-ref``: ``ProposeOptions(reference_from="front")``, the inferred
+  reference point taken from the nadir of the observed Pareto front instead of every
+  observation.
 
 Optuna is told constraint values through ``constraints_func`` (``c <= 0`` feasible) and a
 NaN objective as a failed trial. The losses: the final log10 regret of the best feasible
@@ -89,7 +92,7 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
 """The contenders of each suite, in report order."""
 VARIANTS: dict[str, tuple[str, ...]] = {
     "constrained": (),
-    "multiobjective": ("bayesopt+closedform", "bayesopt+ref"),
+    "multiobjective": ("bayesopt+closedform", "bayesopt+ref", "bayesopt+front-ref"),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
 contenders; a plain ``run`` leaves them out."""
@@ -249,6 +252,9 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
         return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt-nehvi":
         options = bo.ProposeOptions(closed_form="never")
+        return BayesoptSession(problem, seed, propose_options=options)
+    if name == "bayesopt+front-ref":
+        options = bo.ProposeOptions(reference_from="front")
         return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+ref":
         if problem.ref_point is None:
@@ -787,6 +793,9 @@ CONTENDER_ROWS: dict[str, str] = {
     "one box decomposition of the posterior means' Pareto front instead of qLogNEHVI",
     "bayesopt+ref": "the default given the problem's reference point (`reference_point=`) "
     "instead of inferring one from the observations at every ask",
+    "bayesopt+front-ref": "the default with `ProposeOptions(reference_from='front')`: the "
+    "reference point inferred at each ask from the nadir of the observed Pareto front instead "
+    "of every observation",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",
     "optuna-nsga2": "`optuna.samplers.NSGAIISampler(seed=s, constraints_func=...)`, its default "
@@ -1065,7 +1074,7 @@ def _multiobjective_report(records, results: Path, command: str) -> list[str]:
         ]
         others = [c for c in names if c != "bayesopt-parego"]
         lines += _wtl_section(losses, order, "bayesopt-parego", others)
-    for variant in ("bayesopt+closedform", "bayesopt+ref"):
+    for variant in VARIANTS["multiobjective"]:
         if variant in names:
             lines += ["", f"`{variant}` against the same contenders (and `bayesopt`):", ""]
             others = [c for c in names if c != variant]

@@ -225,6 +225,43 @@ def test_reference_point_and_hypervolume_by_hand():
         reference_point(torch.empty(0, 2))
 
 
+def test_the_acquisition_s_reference_point_from_observations_or_the_front():
+    from bayesopt.acquisition import infer_reference
+
+    # Two trade-offs and one point far behind them (maximisation).
+    gains = torch.tensor([[0.0, 1.0], [1.0, 0.0], [-4.0, -2.0]], dtype=torch.float64)
+    assert infer_reference(gains).tolist() == pytest.approx([-4.5, -2.3])
+    assert infer_reference(gains, "front").tolist() == pytest.approx([-0.1, -0.1])
+    # A front of one point says nothing about the range: every observation is used.
+    one = torch.tensor([[1.0, 1.0], [0.0, -1.0]], dtype=torch.float64)
+    assert infer_reference(one, "front").tolist() == infer_reference(one).tolist()
+    with pytest.raises(ValueError, match="`reference_from` must be one of"):
+        infer_reference(gains, "nadir")
+    with pytest.raises(ValueError, match="`reference_from` must be one of"):
+        bo.ProposeOptions(reference_from="nadir")
+    with pytest.raises(TypeError, match="`reference_from` must be a str"):
+        bo.ProposeOptions(reference_from=None)
+
+
+def test_the_multi_objective_acquisition_uses_the_chosen_reference_point():
+    from botorch.models import ModelListGP
+
+    from bayesopt import acquisition
+
+    X = torch.rand(8, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    Y = torch.stack([gp.standardize(-X.sum(1)), gp.standardize(X.sum(1) - X[:, 0] ** 2)], 1)
+    model = ModelListGP(*(gp.fit(X, Y[:, j], seed=0) for j in range(2)))
+    kw = dict(n_objectives=2, thresholds=torch.empty(0), X_baseline=X, Y_baseline=Y,
+              feasible=torch.ones(8, dtype=torch.bool), closed_form="pareto")  # fmt: skip
+    for source in acquisition.REFERENCE_SOURCES:
+        acqf = acquisition.make_outcomes("qlognei", model, reference_from=source, **kw)
+        expected = acquisition.infer_reference(Y, source)
+        assert acqf.inner.ref_point.tolist() == pytest.approx(expected.tolist())
+    assert (
+        acquisition.infer_reference(Y, "front").tolist() != acquisition.infer_reference(Y).tolist()
+    )
+
+
 def test_study_hypervolume_and_frozen_reference_point(space):
     rs = bo.RandomSearch(space, seed=0, objectives={"a": "min", "b": "max"},
                          constraints={"c": ("<=", 0.0)})  # fmt: skip
