@@ -87,11 +87,17 @@ class Tracker:
     n_full: int = 0
     best: float = math.inf
     trajectory: list[list[float]] = field(default_factory=list)
+    rows: set[int] = field(default_factory=set)
 
     def start(self, params: dict[str, Any], rng: np.random.Generator) -> Job:
-        """A fresh training run of ``params``."""
+        """A fresh training run of ``params`` (a tabulated one's row is counted in
+        ``rows``)."""
         self.n_trials += 1
-        return self.problem.start(params, rng)
+        job = self.problem.start(params, rng)
+        row = getattr(job, "row", None)
+        if row is not None:
+            self.rows.add(int(row))
+        return job
 
     def train(self, job: Job, step: int) -> float:
         """Train ``job`` on to ``step``; its value there.
@@ -384,6 +390,14 @@ ABLATION: dict[str, Runner] = {
             p.space, seed=s, fidelity=_fidelity(p, model="rungs", random_fraction=0.0)
         )
     ),
+    "bayesopt-asha": _asktell(
+        lambda p, s: bo.Optimizer(
+            p.space,
+            seed=s,
+            fidelity=_fidelity(p, model="rungs"),
+            pruner=ASHA(p.min_step, ETA, max_resource=p.max_step),
+        )
+    ),
     "bayesopt-hb-complete": _asktell(
         lambda p, s: _CompleteOnly(p.space, seed=s, pruner=_hyperband(p))
     ),
@@ -420,7 +434,9 @@ def run_one(problem: CurveProblem, contender: str, seed: int) -> dict[str, Any]:
         ``problem``, ``contender``, ``seed``, ``max_cost`` (full trainings), ``trajectory``
         (``[cost in full trainings, wall s, true value, test score, observed value]`` at
         each new incumbent), ``cost`` (full trainings spent), ``early_cost`` (those spent
-        on trials stopped before the full budget), ``n_trials``, ``n_full``, ``train_s``,
+        on trials stopped before the full budget), ``n_trials``, ``n_full``,
+        ``distinct_rows`` (tabular problems: the table rows the trials looked up, else
+        ``None``), ``train_s``,
         ``opt_s``, ``info`` and ``error`` (``None``, or the traceback's last line).
     """
     runner = {**CONTENDERS, **ABLATION}[contender]
@@ -444,6 +460,7 @@ def run_one(problem: CurveProblem, contender: str, seed: int) -> dict[str, Any]:
         "early_cost": tr.early_cost / full,
         "n_trials": tr.n_trials,
         "n_full": tr.n_full,
+        "distinct_rows": len(tr.rows) if tr.rows else None,
         "train_s": round(tr.train_s, 3),
         "opt_s": round(tr.opt_s, 3),
         "run_s": round(time.perf_counter() - start, 3),
@@ -462,11 +479,13 @@ def run(
     seeds: int | None,
     results: Path,
     shard: tuple[int, int] = (0, 1),
+    first_seed: int = 0,
 ) -> None:
     """Run every missing (problem, contender, seed), appending records as they finish.
 
-    ``shard=(i, k)`` runs only the seeds ``s`` with ``s % k == i`` (for ``k`` processes
-    sharing one results file).
+    The seeds are ``first_seed`` onwards (``seeds`` of them, or the problem's own count);
+    ``shard=(i, k)`` runs only those ``s`` with ``s % k == i`` (for ``k`` processes sharing
+    one results file).
     """
     path = results / "runs.jsonl"
     done = {_key(r) for r in store.read(path, key=_key)[0]}
@@ -477,7 +496,7 @@ def run(
     for name in problems:
         problem = factories[name]()
         n = problem.seeds if seeds is None else seeds
-        for seed in range(shard[0], n, shard[1]):
+        for seed in (s for s in range(first_seed, first_seed + n) if s % shard[1] == shard[0]):
             for contender in contenders:
                 if contender in skip or (name, contender, seed) in done:
                     continue
@@ -588,7 +607,12 @@ def _problem_section(
         "the final incumbent's test "
         + ("accuracy" if problem is None or problem.kind != "synthetic" else "value, negated")
         + "; stopped early: the share of the cost spent on trials that did not reach the "
-        "full budget.",
+        "full budget; trials: median trials started"
+        + (
+            " (in brackets, the distinct tabulated configurations they looked up)."
+            if problem is not None and problem.kind == "tabular"
+            else "."
+        ),
         "",
         head,
         "|" + "---|" * (len(cps) + 6),
@@ -607,7 +631,10 @@ def _problem_section(
         tests = [_final_test(r) for r in by_seed.values()]
         test = float(np.nanmedian(tests)) if any(np.isfinite(tests)) else math.nan
         early = np.mean([r["early_cost"] / max(r["cost"], 1e-12) for r in by_seed.values()])
-        trials = np.median([r["n_trials"] for r in by_seed.values()])
+        trials = f"{np.median([r['n_trials'] for r in by_seed.values()]):g}"
+        looked_up = [r.get("distinct_rows") for r in by_seed.values()]
+        if all(v is not None for v in looked_up):
+            trials += f" ({np.median(looked_up):g})"
         opt_s = np.median([r["opt_s"] for r in by_seed.values()])
         errors = sum(r["error"] is not None for r in by_seed.values())
         label = (
@@ -617,7 +644,7 @@ def _problem_section(
         )
         lines.append(
             f"| {label} | {len(by_seed)} | " + " | ".join(cells)
-            + f" | {_fmt(test)} | {early:.0%} | {trials:g} | {opt_s:.1f} |"
+            + f" | {_fmt(test)} | {early:.0%} | {trials} | {opt_s:.1f} |"
         )  # fmt: skip
     lines += ["", f"![{name}]({fig})", ""]
     # Paired comparisons of the default against every other contender.
@@ -818,6 +845,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--contenders", nargs="+", default=list(CONTENDERS))
     r.add_argument("--seeds", type=int, default=None, help="seeds per problem (default: its own)")
     r.add_argument("--results", type=Path, default=RESULTS)
+    r.add_argument(
+        "--first-seed", type=int, default=0,
+        help="the first seed (default: 0; the report's seeds start at 0, tuning uses 100 on)",
+    )  # fmt: skip
     r.add_argument("--shard", default="0/1", help="i/k: run the seeds s with s %% k == i")
     p = sub.add_parser("report", help="write REPORT.md and the figures")
     p.add_argument("--results", type=Path, default=RESULTS)
@@ -828,7 +859,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown contenders {unknown}; known: {[*CONTENDERS, *ABLATION]}")
         i, _, k = args.shard.partition("/")
-        run(args.problems, args.contenders, args.seeds, args.results, (int(i), int(k or 1)))
+        shard = (int(i), int(k or 1))
+        run(args.problems, args.contenders, args.seeds, args.results, shard, args.first_seed)
     else:
         command = "python -m benchmarks.multifidelity " + " ".join(
             shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])

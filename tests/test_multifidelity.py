@@ -362,6 +362,23 @@ def test_on_the_tabular_benchmark_pruning_saves_40_percent_of_the_cost_at_equal_
     assert sum(pruned) <= 0.6 * sum(full)
 
 
+def test_a_tabular_run_counts_the_table_rows_its_trials_looked_up():
+    from benchmarks.multifidelity import run_one
+    from benchmarks.problems.learning_curves import curve_problems, load_table
+
+    problem = curve_problems()["digits-mlp"]()
+    table = load_table()
+    record = run_one(problem, "random", 0)
+    rs, rows = bo.RandomSearch(problem.space, seed=0), set()
+    for _ in range(record["n_trials"]):  # the same draws, told anything
+        trial = rs.ask()
+        rows.add(table.nearest(trial.params))
+        rs.tell(trial, 0.0)
+    assert record["distinct_rows"] == len(rows) <= record["n_trials"]
+    synthetic = run_one(curve_problems()["branin-mf"](), "random", 0)
+    assert synthetic["distinct_rows"] is None
+
+
 @pytest.mark.parametrize("acquisition", ["mes", pytest.param("kg", marks=pytest.mark.slow)])
 def test_cost_aware_acquisitions_choose_configuration_and_budget_together(
     acquisition, tmp_path, monkeypatch
