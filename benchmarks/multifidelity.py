@@ -512,14 +512,33 @@ def run(
                 )
 
 
+PACKAGES = ("bayesopt", "torch", "botorch", "gpytorch", "numpy", "scikit-learn", "optuna",
+            "dehb", "smac", "ConfigSpace")  # fmt: skip
+"""The packages whose versions a record keeps and the manifest lists."""
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = "absent"
+    return versions
+
+
 def _meta() -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    """The code commit (when the code runs from a git checkout) and the package versions."""
+    out: dict[str, Any] = {"versions": _versions()}
     with contextlib.suppress(OSError):
         root = Path(__file__).resolve().parent.parent
         res = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
         )
-        out["commit"] = res.stdout.strip()
+        if res.returncode == 0 and res.stdout.strip():
+            out["commit"] = res.stdout.strip()
     return out
 
 
@@ -610,7 +629,7 @@ def _problem_section(
         "full budget; trials: median trials started"
         + (
             " (in brackets, the distinct tabulated configurations they looked up)."
-            if problem is not None and problem.kind == "tabular"
+            if any(r.get("distinct_rows") is not None for by in runs.values() for r in by.values())
             else "."
         ),
         "",
@@ -795,22 +814,29 @@ def _goal(summary: dict[str, Any] | None) -> list[str]:
 
 
 def _manifest(records: list[dict[str, Any]]) -> list[str]:
-    import importlib.metadata as md
-
-    versions = {}
-    for pkg in ("bayesopt", "torch", "botorch", "gpytorch", "numpy", "scikit-learn", "optuna",
-                "dehb", "smac", "ConfigSpace"):  # fmt: skip
-        try:
-            versions[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            versions[pkg] = "absent"
-    commits = sorted({r.get("meta", {}).get("commit", "?") for r in records})
+    seen: dict[str, set[str]] = {}
+    for r in records:
+        for pkg, version in r.get("meta", {}).get("versions", {}).items():
+            seen.setdefault(pkg, set()).add(version)
+    if seen:
+        versions = "- versions (as the records say): " + ", ".join(
+            f"{pkg} {' / '.join(sorted(v))}" for pkg, v in seen.items()
+        )
+    else:  # records made before they kept versions
+        versions = "- versions (installed when this report was made; the records keep none): " + (
+            ", ".join(f"{k} {v}" for k, v in _versions().items())
+        )
+    commits = sorted({c for r in records if (c := r.get("meta", {}).get("commit"))})
+    untracked = sum(not r.get("meta", {}).get("commit") for r in records)
+    code = f"- code: commit(s) {', '.join(commits) or 'none recorded'}"
+    if untracked:
+        code += f" ({untracked} runs from a copy of the code: `commands.log` names its commit)"
     run_s = sum(r["run_s"] for r in records)
     return [
         "## Manifest",
         "",
-        f"- code: commit(s) {', '.join(commits)} plus the working tree of the report",
-        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        code + " plus the working tree of the report",
+        versions,
         f"- Python {platform.python_version()} on {platform.machine()} Linux; one process, "
         "one thread per run",
         f"- runs: {len(records)}, {run_s / 3600:.2f} CPU-hours of run time in all",

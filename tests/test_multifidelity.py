@@ -379,6 +379,19 @@ def test_a_tabular_run_counts_the_table_rows_its_trials_looked_up():
     assert synthetic["distinct_rows"] is None
 
 
+@pytest.mark.parametrize(("contender", "module"), [("dehb", "dehb"), ("smac-hyperband", "smac")])
+def test_the_multifidelity_peers_spend_their_budget_and_find_an_incumbent(contender, module):
+    pytest.importorskip(module)
+    from benchmarks.multifidelity import run_one
+    from benchmarks.problems.learning_curves import curve_problems
+
+    problem = curve_problems()["branin-mf"]()
+    record = run_one(problem, contender, 0)
+    assert record["error"] is None
+    assert problem.max_cost - 1 <= record["cost"] <= problem.max_cost + 1e-9
+    assert record["trajectory"] and record["n_trials"] > record["n_full"] >= 1
+
+
 @pytest.mark.parametrize("acquisition", ["mes", pytest.param("kg", marks=pytest.mark.slow)])
 def test_cost_aware_acquisitions_choose_configuration_and_budget_together(
     acquisition, tmp_path, monkeypatch
