@@ -491,6 +491,48 @@ class AskTell:
             self._commit([Pruned(tid, None)])
             return True
 
+    def continues(self, trial: Trial | int) -> Trial | None:
+        """The earlier trial whose training run ``trial`` may resume, or ``None``.
+
+        A multi-fidelity ``Optimizer`` asks again for a configuration that an earlier trial
+        trained to a lower budget and stopped, when it predicts that configuration to beat
+        every one trained to the full budget (a promotion; ``Fidelity(promote=True)``).
+        Whoever keeps checkpoints may resume that run instead of training afresh: load the
+        checkpoint of the trial returned here and report only the steps beyond its last
+        report (freeze-thaw). It is the stopped (pruned) earlier trial with the same params
+        that trained furthest below ``trial``'s budget (the latest of equals); ``None`` if
+        there is none.
+
+        Raises:
+            TypeError: ``trial`` is not a Trial or an int id.
+            ValueError: the trial is unknown.
+
+        Example:
+            >>> import bayesopt as bo
+            >>> rs = bo.RandomSearch(bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0)
+            >>> first = rs.ask()
+            >>> _ = rs.report(first, 3, 0.5)
+            >>> _ = rs.prune(first)
+            >>> rs.enqueue(first.params)  # the same configuration, asked again
+            >>> again = rs.ask()
+            >>> rs.continues(again).id, rs.continues(first)
+            (0, None)
+        """
+        trials = self._history.trials
+        mine = trials[self._resolve(trial)]
+        limit = math.inf if mine.budget is None else mine.budget
+        best: Trial | None = None
+        for t in trials[: mine.id]:
+            if (
+                t.state is TrialState.PRUNED
+                and t.intermediate
+                and t.params == mine.params
+                and t.intermediate[-1][0] < limit
+                and (best is None or t.intermediate[-1][0] >= best.intermediate[-1][0])
+            ):
+                best = t
+        return None if best is None else best.copy()
+
     def check_step(self, step: float) -> None:
         """Raise ``ValueError`` for a report's step outside the study's budgets (here the
         pruner's; a multi-fidelity ``Optimizer`` also checks its fidelity range)."""

@@ -99,6 +99,13 @@ class Tracker:
             self.rows.add(int(row))
         return job
 
+    def resume(self, job: Job) -> Job:
+        """A new trial that continues ``job`` from its last step (its checkpoint): those
+        steps now count towards a run that goes on, not towards a stopped one."""
+        self.n_trials += 1
+        self.early_cost -= job.step
+        return job
+
     def train(self, job: Job, step: int) -> float:
         """Train ``job`` on to ``step``; its value there.
 
@@ -152,22 +159,30 @@ def _quiet() -> contextlib.AbstractContextManager:
     return stack
 
 
-def _asktell(make: Callable[[CurveProblem, int], bo.AskTell]) -> Runner:
+def _asktell(make: Callable[[CurveProblem, int], bo.AskTell], resume: bool = False) -> Runner:
     """A bayesopt proposer: each trial trains step by step, reports every step and stops
-    when ``should_stop`` says so (its pruner, or the budget its ask set)."""
+    when ``should_stop`` says so (its pruner, or the budget its ask set). With ``resume``
+    a trial that ``opt.continues(trial)`` an earlier one resumes that one's run from its
+    checkpoint and pays only for the new steps; otherwise every trial trains afresh."""
 
     def run(problem: CurveProblem, seed: int, tr: Tracker) -> dict[str, Any]:
         rng = np.random.default_rng([seed, 1])
         with tr.optimiser(), _quiet():
             opt = make(problem, seed)
         reporting = opt.pruner is not None or getattr(opt, "fidelity", None) is not None
+        jobs: dict[int, Job] = {}
         while True:
             with tr.optimiser(), _quiet():
                 trial = opt.ask()
-            job = tr.start(trial.params, rng)
+                earlier = opt.continues(trial) if resume else None
+            if earlier is not None and earlier.id in jobs:
+                job = tr.resume(jobs.pop(earlier.id))
+            else:
+                job = tr.start(trial.params, rng)
+            jobs[trial.id] = job
             target = int(trial.budget or problem.max_step)
             value = math.nan
-            for step in range(1, target + 1):
+            for step in range(job.step + 1, target + 1):
                 try:
                     value = tr.train(job, step)
                 except OutOfBudget:
@@ -402,6 +417,10 @@ ABLATION: dict[str, Runner] = {
         lambda p, s: _CompleteOnly(p.space, seed=s, pruner=_hyperband(p))
     ),
     "bayesopt-mfgp-matern-no-promote": _mfgp(kernel="matern", promote=False),
+    "bayesopt-mfgp-resume": _asktell(
+        lambda p, s: bo.Optimizer(p.space, seed=s, fidelity=_fidelity(p, model="gp")),
+        resume=True,
+    ),
     "bayesopt-mfgp-linear-trunc": _mfgp(kernel="linear-trunc"),
     "bayesopt-mfgp-aei": _mfgp(kernel="matern", budget_rule="aei"),
     "bayesopt-mfgp-mes": _mfgp(kernel="matern", acquisition="mes"),

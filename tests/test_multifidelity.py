@@ -240,6 +240,45 @@ def test_asks_carry_budgets_and_should_stop_ends_a_trial_at_its_budget():
     assert opt.to_records()[0]["budget"] == trials[0].budget
 
 
+def test_a_promotion_continues_the_earlier_run_of_its_configuration():
+    opt = _train(bo.Optimizer(SPACE, seed=0, n_initial=5, fidelity=Fidelity(1, 27)), 14)
+    resumed = [(t, opt.continues(t)) for t in opt.trials]
+    resumed = [(t, e) for t, e in resumed if e is not None]
+    assert resumed  # the predicted best, seen at a low budget, went on to the full one
+    for trial, earlier in resumed:
+        assert trial.budget == 27 and earlier.id < trial.id
+        assert earlier.params == trial.params and earlier.state is bo.TrialState.PRUNED
+        assert earlier.intermediate[-1][0] == earlier.budget < trial.budget
+
+
+def test_continues_picks_the_run_that_went_furthest():
+    rs = bo.RandomSearch(SPACE, seed=0)
+    first = rs.ask()
+    for step in (1, 2):
+        rs.report(first, step, 1.0 / step)
+    rs.prune(first)
+    other = rs.ask()  # another configuration
+    rs.report(other, 5, 0.1)
+    rs.prune(other)
+    rs.enqueue(first.params)
+    second = rs.ask()
+    for step in (1, 2, 3, 4):
+        rs.report(second, step, 1.0 / step)
+    rs.prune(second)
+    rs.enqueue(first.params)
+    third = rs.ask()
+    assert rs.continues(third).id == second.id  # 4 steps beat 2
+    assert rs.continues(second).id == first.id
+    assert rs.continues(first) is None and rs.continues(other) is None
+    rs.tell(third, 0.2)
+    rs.enqueue(first.params)
+    assert rs.continues(rs.ask()).id == second.id  # a complete run is not a checkpoint
+    with pytest.raises(ValueError, match="unknown trial id"):
+        rs.continues(99)
+    with pytest.raises(TypeError, match="`trial` must be"):
+        rs.continues("0")
+
+
 def test_the_rung_model_asks_full_budgets_and_prunes_by_hyperband():
     fid = Fidelity(1, 27, model="rungs")
     opt = _train(bo.Optimizer(SPACE, seed=1, n_initial=4, fidelity=fid), 14)
@@ -377,6 +416,27 @@ def test_a_tabular_run_counts_the_table_rows_its_trials_looked_up():
     assert record["distinct_rows"] == len(rows) <= record["n_trials"]
     synthetic = run_one(curve_problems()["branin-mf"](), "random", 0)
     assert synthetic["distinct_rows"] is None
+
+
+def test_a_resumed_tabular_run_pays_only_for_its_new_steps():
+    import numpy as np
+
+    from benchmarks.multifidelity import Tracker
+    from benchmarks.problems.learning_curves import curve_problems
+
+    problem = curve_problems()["digits-mlp"]()
+    tr = Tracker(problem, problem.max_cost * problem.max_step)
+    params = bo.RandomSearch(problem.space, seed=0).ask().params
+    job = tr.start(params, np.random.default_rng(0))
+    early = [tr.train(job, step) for step in range(1, 7)]
+    tr.stopped(job)
+    assert (tr.cost, tr.early_cost, tr.n_trials) == (6, 6, 1)
+    job = tr.resume(job)
+    late = [tr.train(job, step) for step in range(7, problem.max_step + 1)]
+    tr.finished(job, params, late[-1])
+    assert (tr.cost, tr.early_cost, tr.n_trials, tr.n_full) == (problem.max_step, 0, 2, 1)
+    fresh = problem.start(params, np.random.default_rng(0))  # the same seed, afresh
+    assert [fresh.advance(s) for s in range(1, problem.max_step + 1)] == early + late
 
 
 @pytest.mark.parametrize(("contender", "module"), [("dehb", "dehb"), ("smac-hyperband", "smac")])
