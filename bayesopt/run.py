@@ -151,6 +151,14 @@ class TrialHandle:
         should return (its value is then ignored) or raise ``bayesopt.Pruned``."""
         return self._opt.should_stop(self.id)
 
+    def continues(self) -> int | None:
+        """The id of the earlier trial whose training run this one may resume from its
+        checkpoint (``AskTell.continues``: a multi-fidelity promotion), or ``None``: then
+        train from the start. A resumed run reports only the steps beyond the earlier
+        trial's last one."""
+        earlier = self._opt.continues(self.id)
+        return None if earlier is None else earlier.id
+
     def __repr__(self) -> str:
         return f"TrialHandle(id={self.id}, params={self.params!r})"
 

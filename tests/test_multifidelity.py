@@ -251,6 +251,32 @@ def test_a_promotion_continues_the_earlier_run_of_its_configuration():
         assert earlier.intermediate[-1][0] == earlier.budget < trial.budget
 
 
+def test_minimize_objectives_resume_promoted_runs_from_their_checkpoints():
+    checkpoints: dict[int, int] = {}  # trial id -> the last step trained
+    started: list[int] = []
+
+    def f(params: dict, trial: bo.TrialHandle) -> float:
+        earlier = trial.continues()
+        step = checkpoints.pop(earlier) if earlier is not None else 0
+        started.append(step)
+        loss = math.inf
+        while step < 27:
+            step += 1
+            loss = _curve(params, step)
+            trial.report(step, loss)
+            checkpoints[trial.id] = step
+            if trial.should_stop():
+                break
+        return loss
+
+    result = bo.minimize(f, SPACE, 14, seed=0, progress=False, n_initial=5,
+                         fidelity=Fidelity(1, 27))  # fmt: skip
+    resumed = [t for t, s in zip(result.trials, started, strict=True) if s > 0]
+    assert resumed and all(t.state is bo.TrialState.COMPLETE for t in resumed)
+    for t, s in zip(result.trials, started, strict=True):
+        assert t.intermediate[0][0] == s + 1  # reports start after the checkpoint
+
+
 def test_continues_picks_the_run_that_went_furthest():
     rs = bo.RandomSearch(SPACE, seed=0)
     first = rs.ask()
