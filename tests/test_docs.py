@@ -175,7 +175,7 @@ def test_the_pruning_example_runs_and_prunes():
 
 
 def test_the_multifidelity_example_trains_each_trial_to_its_budget():
-    (example,) = [b for b in _blocks("guide/pruning.md") if "fidelity=" in b]
+    example = next(b for b in _blocks("guide/pruning.md") if "fidelity=" in b)
     example = example.replace("range(40)", "range(12)")  # the same loop, fewer trials
 
     def train_one_epoch(params: dict, epoch: int) -> float:
@@ -191,6 +191,27 @@ def test_the_multifidelity_example_trains_each_trial_to_its_budget():
         full = t.budget == 50
         assert t.state is (bo.TrialState.COMPLETE if full else bo.TrialState.PRUNED)
     assert {t.budget for t in trials} > {50}
+
+
+def test_the_checkpoint_example_resumes_promoted_runs():
+    first, resume = [b for b in _blocks("guide/pruning.md") if "fidelity=" in b]
+    setup = first.split("for _ in")[0]  # space and fid as the guide defines them
+    example = resume.replace("range(40)", "range(14)")  # the same loop, fewer trials
+
+    def new_model(params: dict) -> dict:
+        return {"params": params}
+
+    def train_epoch(model: dict, epoch: int) -> float:
+        return (model["params"]["x"] - 0.3) ** 2 + 1.0 / epoch
+
+    namespace: dict = {"bo": bo, "space": bo.Space({"x": bo.Real(0.0, 1.0)}),
+                       "new_model": new_model, "train_epoch": train_epoch}  # fmt: skip
+    exec(compile(setup + example, "docs/guide/pruning.md", "exec"), namespace)
+    opt = namespace["opt"]
+    resumed = [t for t in opt.trials if opt.continues(t) is not None]
+    assert resumed and len(opt.trials) == 14
+    for t in resumed:  # its reports start after the earlier run's last epoch
+        assert t.intermediate[0][0] == opt.continues(t).intermediate[-1][0] + 1
 
 
 def test_the_getting_started_example_is_the_readmes():
