@@ -838,7 +838,13 @@ def _manifest(records: list[dict[str, Any]]) -> list[str]:
         for pkg, version in r.get("meta", {}).get("versions", {}).items():
             seen.setdefault(pkg, set()).add(version)
     if seen:
-        versions = "- versions (as the records say): " + ", ".join(
+        kept = sum(bool(r.get("meta", {}).get("versions")) for r in records)
+        whose = (
+            "the records"
+            if kept == len(records)
+            else f"the {kept} of {len(records)} records that keep them"
+        )
+        versions = f"- versions (as {whose} say): " + ", ".join(
             f"{pkg} {' / '.join(sorted(v))}" for pkg, v in seen.items()
         )
     else:  # records made before they kept versions
