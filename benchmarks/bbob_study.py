@@ -16,8 +16,9 @@ Holm.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from benchmarks import store
@@ -39,6 +40,38 @@ from benchmarks.variants import VARIANTS
 __all__ = ["write_study_report"]
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run_seconds(records: Iterable[dict], dim: int, names: Sequence[str]) -> list[str]:
+    """A table of the median wall seconds of a run, per contender (rows) and seed
+    (columns), over the functions at dimension ``dim``.
+
+    Wall seconds compare only between runs made side by side (``commands.log`` says
+    which were).
+
+    Example:
+        >>> recs = [{"problem": f"bbob-f0{f}-d2", "contender": "a", "seed": 100,
+        ...          "wall_s": 1.0 + f} for f in (1, 2, 3)]
+        >>> run_seconds(recs, 2, ["a"])[-1]
+        '| a | 3.0 |'
+    """
+    cells: dict[tuple[str, int], list[float]] = {}
+    for r in records:
+        if r["problem"].endswith(f"-d{dim}") and r.get("wall_s") is not None:
+            cells.setdefault((r["contender"], int(r["seed"])), []).append(float(r["wall_s"]))
+    seeds = sorted({seed for _, seed in cells})
+    lines = [
+        "| contender | " + " | ".join(f"seed {s}" for s in seeds) + " |",
+        "|---|" + "---|" * len(seeds),
+    ]
+    for name in names:
+        row = [cells.get((name, s)) for s in seeds]
+        lines.append(
+            f"| {name} | "
+            + " | ".join("–" if not v else f"{statistics.median(v):.1f}" for v in row)
+            + " |"
+        )
+    return lines
 
 
 def write_study_report(suite_dir: Path, command: str, date: str) -> Path:
@@ -79,6 +112,13 @@ def write_study_report(suite_dir: Path, command: str, date: str) -> Path:
             "### Paired comparisons",
             "",
             *comp_lines,
+            "### Seconds per run",
+            "",
+            "Median wall seconds of a run over the functions, per seed (one thread per run; "
+            "they compare only between runs made side by side, as `commands.log` says):",
+            "",
+            *run_seconds(res.records, dim, names),
+            "",
         ]
     machine = f"{HARDWARE}, {date}"
     lines += manifest_lines(suite_dir, res.records, command, EXTRA_PACKAGES, machine)

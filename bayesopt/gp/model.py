@@ -127,7 +127,7 @@ class ModelOptions:
             acquisition gradients) apply to ``"ard"`` only, so the others cost more per
             ask. On BBOB's tuning instances ``"auto"`` beat the default across functions
             at d = 5 after Holm (tied at d = 2), most on rotated, ill-conditioned ones, at
-            about four times the ask time (2.6 times at d = 2); it is the choice when an
+            about four times the run time (2.4 times at d = 2); it is the choice when an
             evaluation costs far more than an ask
             (``benchmarks/results/ablation/bbob_rotated/NOTES.md``).
 
