@@ -583,14 +583,15 @@ def infer_reference(gains: Tensor, source: str = "observations") -> Tensor:
         ([-4.5, -4.5], [-0.1, -0.1])
     """
     from botorch.utils.multi_objective.hypervolume import infer_reference_point
-    from botorch.utils.multi_objective.pareto import is_non_dominated
+
+    from bayesopt.outcomes import pareto_mask
 
     if source not in REFERENCE_SOURCES:
         raise ValueError(
             f"`reference_from` must be one of {REFERENCE_SOURCES}, but got {source!r}."
         )
     if source == "front":
-        front = gains[is_non_dominated(gains, deduplicate=False)]
+        front = gains[pareto_mask(gains)]
         if len(front) >= 2:
             gains = front
     return infer_reference_point(gains)

@@ -224,9 +224,10 @@ class _CompleteOnly(bo.Optimizer):
         return self._complete_data()
 
 
-def _mfgp(**kw: Any) -> Runner:
+def _mfgp(resume: bool = False, **kw: Any) -> Runner:
     return _asktell(
-        lambda p, s: bo.Optimizer(p.space, seed=s, fidelity=_fidelity(p, model="gp", **kw))
+        lambda p, s: bo.Optimizer(p.space, seed=s, fidelity=_fidelity(p, model="gp", **kw)),
+        resume=resume,
     )
 
 
@@ -417,10 +418,7 @@ ABLATION: dict[str, Runner] = {
         lambda p, s: _CompleteOnly(p.space, seed=s, pruner=_hyperband(p))
     ),
     "bayesopt-mfgp-matern-no-promote": _mfgp(kernel="matern", promote=False),
-    "bayesopt-mfgp-resume": _asktell(
-        lambda p, s: bo.Optimizer(p.space, seed=s, fidelity=_fidelity(p, model="gp")),
-        resume=True,
-    ),
+    "bayesopt-mfgp-resume": _mfgp(kernel="matern", resume=True),
     "bayesopt-mfgp-linear-trunc": _mfgp(kernel="linear-trunc"),
     "bayesopt-mfgp-aei": _mfgp(kernel="matern", budget_rule="aei"),
     "bayesopt-mfgp-mes": _mfgp(kernel="matern", acquisition="mes"),
