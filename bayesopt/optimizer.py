@@ -893,7 +893,7 @@ class Optimizer(AskTell):
             seed=seed,
             closed_form=self.propose_options.closed_form,
             reference=None if data.reference is None else data.reference.to(Y),
-            reference_from=self.propose_options.reference_from,
+            reference_from=self._reference_source(len(X_all)),
         )
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)
@@ -944,6 +944,15 @@ class Optimizer(AskTell):
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, cats)
         return self._maximize(acqf, n, seed, U_pending, X_avoid, X_best, scales)
+
+    def _reference_source(self, n_finished: int) -> str:
+        """What this ask infers the hypervolume reference point from: ``"alternate"`` takes
+        the observations after an even number of finished trials, the front after an odd
+        one (so the same tells give the same asks)."""
+        rule = self.propose_options.reference_from
+        if rule != "alternate":
+            return rule
+        return acquisition.REFERENCE_SOURCES[n_finished % 2]
 
     def _outcome_subset(self, X: Tensor, centres: Tensor) -> Tensor:
         """Indices of at most ``model_options.max_exact`` observations: all of them, or

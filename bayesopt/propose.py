@@ -54,7 +54,14 @@ from torch import Tensor
 from bayesopt._rng import seeded_torch
 from bayesopt.acquisition import ACQUISITIONS, CLOSED_FORMS, REFERENCE_SOURCES
 
-__all__ = ["LBFGS_MODES", "METHODS", "ProposeOptions", "Structure", "boxed", "maximize"]
+__all__ = [
+    "LBFGS_MODES", "METHODS", "REFERENCE_RULES", "ProposeOptions", "Structure", "boxed",
+    "maximize",
+]  # fmt: skip
+
+REFERENCE_RULES = (*REFERENCE_SOURCES, "alternate")
+"""``ProposeOptions.reference_from``: a source of ``acquisition.infer_reference``, or
+``"alternate"`` between them ask by ask."""
 
 METHODS = ("alternating", "botorch")
 """Acquisition optimisers ``ProposeOptions.method`` selects."""
@@ -226,7 +233,7 @@ class ProposeOptions:
             ("method", METHODS),
             ("lbfgs", LBFGS_MODES),
             ("closed_form", CLOSED_FORMS),
-            ("reference_from", REFERENCE_SOURCES),
+            ("reference_from", REFERENCE_RULES),
         ):
             value = getattr(self, name)
             if not isinstance(value, str):

@@ -33,7 +33,12 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
   (``reference_point=``), as a user who knows what a trade-off must beat would pass it;
 * ``bayesopt+front-ref``: ``ProposeOptions(reference_from="front")``, the inferred
   reference point taken from the nadir of the observed Pareto front instead of every
-  observation.
+  observation;
+* ``bayesopt+alt-ref``: ``ProposeOptions(reference_from="alternate")``, the two rules
+  above on alternate asks;
+* ``bayesopt+no-warp``: ``ModelOptions(output_warp="none")``, the objectives only
+  standardised, so that the hypervolume the acquisition measures is the judge's up to a
+  scale per objective.
 
 Optuna is told constraint values through ``constraints_func`` (``c <= 0`` feasible) and a
 NaN objective as a failed trial. The losses: the final log10 regret of the best feasible
@@ -92,7 +97,12 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
 """The contenders of each suite, in report order."""
 VARIANTS: dict[str, tuple[str, ...]] = {
     "constrained": (),
-    "multiobjective": ("bayesopt+closedform", "bayesopt+ref", "bayesopt+front-ref"),
+    "multiobjective": (
+        "bayesopt+closedform",
+        "bayesopt+ref",
+        "bayesopt+front-ref",
+        "bayesopt+no-warp",
+    ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
 contenders; a plain ``run`` leaves them out."""
@@ -256,6 +266,11 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
     if name == "bayesopt+front-ref":
         options = bo.ProposeOptions(reference_from="front")
         return BayesoptSession(problem, seed, propose_options=options)
+    if name == "bayesopt+alt-ref":
+        options = bo.ProposeOptions(reference_from="alternate")
+        return BayesoptSession(problem, seed, propose_options=options)
+    if name == "bayesopt+no-warp":
+        return BayesoptSession(problem, seed, model_options=bo.ModelOptions(output_warp="none"))
     if name == "bayesopt+ref":
         if problem.ref_point is None:
             raise ValueError(f"{problem.name} has no reference point to give")
@@ -796,6 +811,11 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt+front-ref": "the default with `ProposeOptions(reference_from='front')`: the "
     "reference point inferred at each ask from the nadir of the observed Pareto front instead "
     "of every observation",
+    "bayesopt+alt-ref": "the default with `ProposeOptions(reference_from='alternate')`: the "
+    "reference point inferred from every observation and from the Pareto front's nadir on "
+    "alternate asks",
+    "bayesopt+no-warp": "the default with `ModelOptions(output_warp='none')`: objectives only "
+    "standardised, so the acquisition's hypervolume is the judge's up to a scale per objective",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",
     "optuna-nsga2": "`optuna.samplers.NSGAIISampler(seed=s, constraints_func=...)`, its default "
