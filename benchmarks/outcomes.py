@@ -102,6 +102,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+ref",
         "bayesopt+front-ref",
         "bayesopt+no-warp",
+        "bayesopt+alt-ref",
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
