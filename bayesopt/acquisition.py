@@ -636,6 +636,7 @@ class LogEHVI(AcquisitionFunction):
         self.m = m
         self.fallback = fallback
         self.thresholds = thresholds
+        self.ref_point = partitioning.ref_point
         self.posteriors = [
             gp.CachedPosterior.from_model(g) if CachedLogEI.supports(g) else g for g in models
         ]

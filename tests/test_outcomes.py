@@ -262,6 +262,23 @@ def test_the_multi_objective_acquisition_uses_the_chosen_reference_point():
     )
 
 
+def test_alternate_reference_rule_switches_source_with_the_number_of_finished_trials():
+    space = bo.Space({"x": bo.Real(0.0, 1.0), "y": bo.Real(0.0, 1.0)})
+
+    def study(rule, n):
+        opt = bo.Optimizer(
+            space, seed=3, objectives={"a": "min", "b": "min"}, n_initial=4,
+            propose_options=bo.ProposeOptions(reference_from=rule),
+        )  # fmt: skip
+        for p in space.sample(n, seed=1):
+            opt.add(p, {"a": p["x"] + 0.1 * p["y"], "b": (1 - p["x"]) ** 2 + p["y"]})
+        return opt.ask().params
+
+    for n, source in ((7, "front"), (8, "observations")):
+        assert study("alternate", n) == study(source, n)
+    assert study("front", 7) != study("observations", 7)
+
+
 def test_study_hypervolume_and_frozen_reference_point(space):
     rs = bo.RandomSearch(space, seed=0, objectives={"a": "min", "b": "max"},
                          constraints={"c": ("<=", 0.0)})  # fmt: skip
@@ -495,7 +512,8 @@ def test_closed_form_several_objectives_uses_one_decomposition_of_the_mean_front
     acqf = acquisition.make_outcomes("qlognei", model, n_objectives=2, thresholds=torch.empty(0),
                                      X_baseline=X, Y_baseline=Y, feasible=feasible,
                                      closed_form="always")  # fmt: skip
-    assert isinstance(acqf.inner, qLogExpectedHypervolumeImprovement)
+    assert isinstance(acqf.inner, acquisition.LogEHVI)
+    assert isinstance(acqf.inner.fallback, qLogExpectedHypervolumeImprovement)
     from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
     from botorch.sampling import SobolQMCNormalSampler
     from botorch.utils.multi_objective.box_decompositions.non_dominated import (
@@ -514,7 +532,11 @@ def test_closed_form_several_objectives_uses_one_decomposition_of_the_mean_front
     )  # fmt: skip
     T = torch.rand(8, 1, 2, generator=g, dtype=torch.float64)
     with torch.no_grad():
-        assert torch.allclose(acqf(T), expected(T))
+        # Batches: the Monte-Carlo estimator; one point: its exact value, which the
+        # 128-sample estimate approximates.
+        assert torch.allclose(acqf(T.reshape(4, 2, 2)), expected(T.reshape(4, 2, 2)))
+        exact, estimate = acqf(T), expected(T)
+        assert torch.allclose(exact.exp(), estimate.exp(), rtol=0.01, atol=1e-6)
     opts = bo.ProposeOptions(closed_form="always")
     opt = bo.Optimizer(SQUARE, seed=0, n_initial=4, objectives={"f1": "min", "f2": "min"},
                        propose_options=opts)  # fmt: skip
@@ -678,3 +700,105 @@ def test_failure_model_is_part_of_the_journal(tmp_path):
     assert bo.load(path).failure_model == "classifier"
     with pytest.raises(ValueError, match="failure_model"):
         bo.Optimizer(SQUARE, seed=0, storage=path)
+
+
+# The closed-form expected hypervolume improvement -------------------------------------------------
+def _ehvi_setup(m, c=0):
+    from botorch.models import ModelListGP
+    from botorch.utils.multi_objective.box_decompositions.non_dominated import (
+        FastNondominatedPartitioning,
+    )
+
+    from bayesopt import acquisition
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(12, 3, generator=g, dtype=torch.float64)
+    cols = [-X.sum(1), X.sum(1) - X[:, 0] ** 2, X[:, 1] - X[:, 2] ** 2, X[:, 0] - 0.5]
+    Y = torch.stack([gp.standardize(col) for col in cols[: m + c]], 1)
+    models = [gp.fit(X, Y[:, j], seed=0) for j in range(m + c)]
+    with torch.no_grad():
+        means = ModelListGP(*models).posterior(X).mean[..., :m]
+    ref = acquisition.infer_reference(Y[:, :m])
+    partitioning = FastNondominatedPartitioning(ref_point=ref, Y=means)
+    X_test = torch.rand(6, 1, 3, generator=g, dtype=torch.float64)
+    return models, ref, partitioning, X_test
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_log_ehvi_is_the_log_of_botorch_s_analytic_ehvi(m):
+    from botorch.acquisition.multi_objective.analytic import ExpectedHypervolumeImprovement
+    from botorch.models import ModelListGP
+
+    from bayesopt.acquisition import LogEHVI
+
+    models, ref, partitioning, X = _ehvi_setup(m)
+    ours = LogEHVI(models, m, partitioning, torch.empty(0, dtype=torch.float64), None)
+    theirs = ExpectedHypervolumeImprovement(ModelListGP(*models), ref.tolist(), partitioning)
+    with torch.no_grad():
+        expected = theirs(X)
+        value = ours(X)
+    assert value.shape == (6,)
+    # Where BoTorch's value (not in log space) keeps its precision, the logs agree.
+    sure = expected > 1e-8
+    assert int(sure.sum()) >= 3
+    assert value[sure].tolist() == pytest.approx(expected[sure].log().tolist(), rel=1e-7)
+    assert ours.ref_point.tolist() == pytest.approx(ref.tolist())
+    # Gradients exist wherever the value is finite, even far from any improvement.
+    far = torch.full((1, 1, 3), 5.0, dtype=torch.float64, requires_grad=True)
+    ours(far).sum().backward()
+    assert torch.isfinite(far.grad).all()
+
+
+def test_log_ehvi_multiplies_in_the_probability_of_feasibility():
+    from bayesopt.acquisition import LogEHVI
+
+    models, _, partitioning, X = _ehvi_setup(2, c=1)
+    threshold = torch.tensor([0.3], dtype=torch.float64)
+    plain = LogEHVI(models[:2], 2, partitioning, torch.empty(0, dtype=torch.float64), None)
+    constrained = LogEHVI(models, 2, partitioning, threshold, None)
+    with torch.no_grad():
+        post = models[2].posterior(X)
+        z = (post.mean.reshape(-1) - 0.3) / post.variance.sqrt().reshape(-1)
+        expected = plain(X) + torch.special.log_ndtr(z)
+        assert constrained(X).tolist() == pytest.approx(expected.tolist(), rel=1e-8)
+
+
+def test_log_ehvi_hands_batches_and_pending_points_to_its_fallback():
+    from bayesopt.acquisition import LogEHVI
+
+    class Fallback(torch.nn.Module):
+        pending = None
+
+        def forward(self, X):
+            return torch.full(X.shape[:-2], -7.0, dtype=X.dtype)
+
+        def set_X_pending(self, X_pending=None):
+            self.pending = X_pending
+
+    models, _, partitioning, X = _ehvi_setup(2)
+    fallback = Fallback()
+    acqf = LogEHVI(models, 2, partitioning, torch.empty(0, dtype=torch.float64), fallback)
+    with torch.no_grad():
+        assert (acqf(X) != -7.0).all()
+        assert (acqf(X.reshape(3, 2, 3)) == -7.0).all()  # q = 2
+        acqf.set_X_pending(X[0])
+        assert fallback.pending is not None and (acqf(X) == -7.0).all()
+        acqf.set_X_pending(None)
+        assert (acqf(X) != -7.0).all()
+
+
+def test_the_default_multi_objective_ask_uses_the_closed_form():
+    from botorch.models import ModelListGP
+
+    from bayesopt import acquisition
+
+    models, _, _, _ = _ehvi_setup(2)
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(12, 3, generator=g, dtype=torch.float64)
+    Y = torch.stack([m.train_targets for m in models], 1)
+    kw = dict(n_objectives=2, thresholds=torch.empty(0), X_baseline=X, Y_baseline=Y,
+              feasible=torch.ones(12, dtype=torch.bool))  # fmt: skip
+    acqf = acquisition.make_outcomes("qlognei", ModelListGP(*models), closed_form="pareto", **kw)
+    assert isinstance(acqf.inner, acquisition.LogEHVI)
+    never = acquisition.make_outcomes("qlognei", ModelListGP(*models), closed_form="never", **kw)
+    assert type(never.inner).__name__ == "qLogNoisyExpectedHypervolumeImprovement"
