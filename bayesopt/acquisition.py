@@ -39,9 +39,11 @@ GP's units):
 =========  ===============================================================================
 qlognei    one objective: ``qLogNoisyExpectedImprovement`` with BoTorch's ``constraints=``
            (the probability of feasibility multiplies the improvement); several:
-           qLogEHVI over one box decomposition of the Pareto front of the posterior
-           means at the feasible observations (``closed_form="pareto"``, the default of
-           ``ProposeOptions``), or ``qLogNoisyExpectedHypervolumeImprovement`` (qLogNEHVI,
+           the expected hypervolume improvement over one box decomposition of the Pareto
+           front of the posterior means at the feasible observations
+           (``closed_form="pareto"``, the default of ``ProposeOptions``): in closed form
+           for one point (``LogEHVI``), qLogEHVI for batches and pending points; or
+           ``qLogNoisyExpectedHypervolumeImprovement`` (qLogNEHVI,
            ``closed_form="never"``); the reference point inferred in the model's units
            from the feasible observations (``reference_from``, see ``infer_reference``).
 parego     several objectives: ``qLogNParEGO``, the noisy LogEI of a random augmented
@@ -95,7 +97,7 @@ MC_SAMPLES = 128
 CLOSED_FORMS = ("never", "pareto", "batches", "always")
 """Where closed forms replace Monte-Carlo acquisitions (``closed_form`` of ``make`` and
 ``make_outcomes``), each level including the one before: ``"pareto"``, several objectives
-(qLogEHVI over the posterior means' Pareto front); ``"batches"``, single-objective batches
+(``LogEHVI`` over the posterior means' Pareto front); ``"batches"``, single-objective batches
 and pending points (``BelieverLogEI``); ``"always"``, a single point on a noisy model."""
 REFERENCE_SOURCES = ("observations", "front")
 """What an inferred hypervolume reference point is computed from (``infer_reference``)."""
@@ -533,9 +535,10 @@ def make_outcomes(
         X_pending: ``p x d`` points being evaluated, or ``None``.
         seed: seeds the quasi-Monte-Carlo sampler and ParEGO's weights.
         closed_form: one of ``CLOSED_FORMS``; any but ``"never"``: with several
-            objectives and ``"qlognei"``, qLogEHVI over one box decomposition of the
-            feasible Pareto front of the posterior means at the observations, instead of
-            qLogNEHVI's decomposition per sample of the noisy front.
+            objectives and ``"qlognei"``, ``LogEHVI`` (qLogEHVI for batches and pending
+            points) over one box decomposition of the feasible Pareto front of the
+            posterior means at the observations, instead of qLogNEHVI's decomposition per
+            sample of the noisy front.
         reference: the hypervolume's reference point as ``m`` model-unit gains; ``None``
             to infer it from the feasible observations (``infer_reference``). ParEGO has
             none.

@@ -19,7 +19,8 @@ One ask, step by step:
 
 With declared outcomes (``objectives=``, ``constraints=``; see ``bayesopt.outcomes``) step
 2 fits one GP per outcome on ``outcome_data()`` (a BoTorch ``ModelListGP``), and step 3
-builds constrained qLogNEI (one objective), qLogEHVI or qLogNParEGO (several), or the
+builds constrained qLogNEI (one objective), the expected hypervolume improvement
+(``acquisition.LogEHVI``) or qLogNParEGO (several), or the
 probability of feasibility while no trial is feasible (``acquisition.make_outcomes``).
 Such studies search globally: no trust region.
 
@@ -177,8 +178,9 @@ class Optimizer(AskTell):
             study is then told ``tell(trial, {name: value, ...})`` with every objective
             and constraint; ``trial.values`` holds them, ``trial.value`` is ``None`` with
             several objectives, ``pareto_front()`` and ``hypervolume()`` read the result,
-            and ``best`` raises. Asks maximise qLogEHVI over the posterior means' Pareto
-            front (``acquisition="qlognei"``, the default; qLogNEHVI with
+            and ``best`` raises. Asks maximise the expected hypervolume improvement over
+            the posterior means' Pareto front, in closed form for one point and by
+            qLogEHVI for batches (``acquisition="qlognei"``, the default; qLogNEHVI with
             ``ProposeOptions(closed_form="never")``) or qLogNParEGO
             (``acquisition="parego"``), with pending points and batches. Not with
             ``maximize=True``, a pruner or a fidelity.
@@ -186,10 +188,10 @@ class Optimizer(AskTell):
             the objectives (without ``objectives=`` the one objective is ``"value"``:
             ``tell(trial, {"value": v, "memory_gb": m})``). One GP per outcome; the
             probability of feasibility multiplies the improvement (constrained qLogNEI
-            or qLogEHVI), and before the first feasible trial asks maximise the
-            probability of feasibility. ``best`` is the best feasible trial, ``None``
-            while none is. A NaN constraint value counts as violated. Studies with
-            outcomes search globally (no trust region).
+            or the expected hypervolume improvement), and before the first feasible
+            trial asks maximise the probability of feasibility. ``best`` is the best
+            feasible trial, ``None`` while none is. A NaN constraint value counts as
+            violated. Studies with outcomes search globally (no trust region).
         reference_point: ``{objective: value}`` with two or more objectives, in the
             user's units: the point beyond which a trade-off is worth nothing. The asks
             maximise the hypervolume above it (mapped through each objective's output

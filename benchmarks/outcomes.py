@@ -53,6 +53,7 @@ import argparse
 import contextlib
 import math
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -1229,9 +1230,84 @@ def write_report(results: Path, suite: str, command: str | None = None) -> Path:
     return path
 
 
+# Compare: one contender, two runs ------------------------------------------------------------
+def _run_losses(
+    records: Sequence[dict[str, Any]], contender: str, problem: OutcomeProblem, top: float
+) -> dict[int, float]:
+    """The final losses per seed of ``contender``'s finished runs of ``problem``: log10
+    hypervolume regret below ``top`` (several objectives) or log10 regret above ``top``."""
+    out = {}
+    for r in records:
+        if r.get("status") != "ok" or r["contender"] != contender or r["problem"] != problem.name:
+            continue
+        if problem.suite == "multiobjective":
+            out[r["seed"]] = math.log10(max(top - (r["final"] or 0.0), FLOOR))
+        elif r["final"] is None:
+            out[r["seed"]] = math.inf
+        else:
+            out[r["seed"]] = math.log10(max(r["final"] - top, problem.regret_floor))
+    return out
+
+
+def compare_runs(
+    old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]], suite: str, contender: str
+) -> list[str]:
+    """Markdown lines: ``contender``'s new runs against its old ones, problem by problem,
+    paired by seed (two-sided Wilcoxon, Holm's correction over the problems).
+
+    Run seconds are medians of the records' wall time over those seeds (comparable only
+    when both runs shared a machine alike). The loss is the report's: log10 hypervolume
+    regret below BoTorch's ``max_hv`` (or, without one, below the best hypervolume of
+    either run), or log10 regret of the best feasible value above the known optimum (or
+    the best of either run).
+    """
+    rows, fam = [], {}
+    for prob in problems(suite):
+        finals = [
+            r["final"]
+            for r in (*old, *new)
+            if r.get("status") == "ok" and r["contender"] == contender
+            and r["problem"] == prob.name and r["final"] is not None
+        ]  # fmt: skip
+        if not finals:
+            continue
+        if suite == "multiobjective":
+            top = prob.max_hv if prob.max_hv is not None else max(finals)
+        else:
+            top = prob.optimum if prob.optimum is not None else min(finals)
+        a = _run_losses(new, contender, prob, top)
+        b = _run_losses(old, contender, prob, top)
+        seeds = sorted(set(a) & set(b))
+        if not seeds:
+            continue
+        xa, xb = [a[k] for k in seeds], [b[k] for k in seeds]
+        fam[prob.name] = stats.compare(xa, xb)
+        secs = [
+            statistics.median(
+                r["wall_s"]
+                for r in run
+                if r.get("status") == "ok" and r["contender"] == contender
+                and r["problem"] == prob.name and r["seed"] in seeds
+            )
+            for run in (old, new)
+        ]  # fmt: skip
+        rows.append((prob.name, len(seeds), _median(xb), _median(xa), *secs))
+    holm = stats.holm_outcomes(fam) if fam else {}
+    lines = [
+        "| problem | pairs | median old | median new | new against old | run s, old | run s, new |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{name}` | {n} | {mo:.3f} | {mn:.3f} | {stats.wtl_cell(fam[name], holm[name])} "
+        f"| {so:.1f} | {sn:.1f} |"
+        for name, n, mo, mn, so, sn in rows
+    ]
+    return lines
+
+
 # CLI ------------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchmarks.outcomes run|report --suite constrained|multiobjective``."""
+    """``python -m benchmarks.outcomes run|report|compare --suite constrained|multiobjective``."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.outcomes", description=__doc__.splitlines()[0]
     )
@@ -1249,7 +1325,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--retry-errors", action="store_true", help="rerun cells recorded as errors")
     rep = sub.add_parser("report", help="write REPORT.md and the figures")
     rep.add_argument("--suite", required=True, choices=SUITES)
+    cmp_ = sub.add_parser(
+        "compare", help="one contender's runs in two runs.jsonl files, paired by seed"
+    )
+    cmp_.add_argument("--suite", required=True, choices=SUITES)
+    cmp_.add_argument("--old", required=True, help="runs.jsonl of the runs before a change")
+    cmp_.add_argument("--new", required=True, help="runs.jsonl of the runs after it")
+    cmp_.add_argument("--contender", default="bayesopt", help="(default: %(default)s)")
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        lines = compare_runs(
+            store.read_runs(Path(args.old)), store.read_runs(Path(args.new)), args.suite,
+            args.contender,
+        )  # fmt: skip
+        print("\n".join(lines))
+        return 0
     if args.command == "run":
         try:
             parse_seeds(args.seeds)

@@ -275,3 +275,34 @@ def test_write_report_rejects_bad_input(tmp_path):
         bench.write_report(tmp_path, "other")
     with pytest.raises(ValueError, match="no finished cell"):
         bench.write_report(tmp_path, "constrained")
+
+
+def test_compare_runs_pairs_seeds_and_corrects_over_problems(capsys, tmp_path):
+    hv = problem("zdt1").max_hv
+
+    def rec(name, seed, final, wall=1.0):
+        return {"problem": name, "contender": "bayesopt", "seed": seed, "status": "ok",
+                "final": final, "wall_s": wall}  # fmt: skip
+
+    # zdt1: the new runs are better on every one of 8 seeds; dtlz2-m2: no change.
+    old = [rec("zdt1", s, hv - 1.0, wall=10.0) for s in range(8)]
+    new = [rec("zdt1", s, hv - 0.01 * (s + 1), wall=2.0) for s in range(8)]
+    top = problem("dtlz2-m2").max_hv
+    old += [rec("dtlz2-m2", s, top - 0.1) for s in range(8)]
+    new += [rec("dtlz2-m2", s, top - 0.1) for s in range(8)]
+    new.append(rec("dtlz2-m3", 0, 0.5))  # no old run: left out
+    lines = bench.compare_runs(old, new, "multiobjective", "bayesopt")
+    rows = {line.split("|")[1].strip(): line for line in lines[2:]}
+    assert set(rows) == {"`zdt1`", "`dtlz2-m2`"}
+    cells = [c.strip() for c in rows["`zdt1`"].split("|")[1:-1]]
+    assert cells[1] == "8" and float(cells[2]) == pytest.approx(0.0)
+    assert cells[4].startswith("W (0.008") and cells[4].endswith("Holm W)")
+    assert cells[5:] == ["10.0", "2.0"]
+    assert "T (" in rows["`dtlz2-m2`"]
+    # The command line prints the same table from two files.
+    for name, recs in (("old", old), ("new", new)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    argv = ["compare", "--suite", "multiobjective", "--old", str(tmp_path / "old.jsonl"),
+            "--new", str(tmp_path / "new.jsonl")]  # fmt: skip
+    assert bench.main(argv) == 0
+    assert capsys.readouterr().out.strip().splitlines() == lines
