@@ -55,6 +55,7 @@ parego     several objectives: ``qLogNParEGO``, the noisy LogEI of a random augm
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -620,7 +621,9 @@ class LogEHVI(AcquisitionFunction):
     Args:
         models: the ``m + c`` single-output GPs: objectives (maximised), then constraints.
         m: the number of objectives.
-        partitioning: a box decomposition of the non-dominated region of the front.
+        cells: the boxes' ``k x m`` lower and upper corners, e.g. a box decomposition's
+            ``get_hypercell_bounds()``; with one objective the one box above the
+            incumbent, ``([[best_f]], [[inf]])``, which makes this LogEI.
         thresholds: ``c`` thresholds: constraint ``j`` holds where output ``m + j`` is at
             least ``thresholds[j]``.
         fallback: the Monte-Carlo acquisition used when ``X`` holds more than one point
@@ -631,7 +634,7 @@ class LogEHVI(AcquisitionFunction):
         self,
         models: list[Model],
         m: int,
-        partitioning: object,
+        cells: tuple[Tensor, Tensor],
         thresholds: Tensor,
         fallback: AcquisitionFunction,
     ) -> None:
@@ -639,11 +642,10 @@ class LogEHVI(AcquisitionFunction):
         self.m = m
         self.fallback = fallback
         self.thresholds = thresholds
-        self.ref_point = partitioning.ref_point
         self.posteriors = [
             gp.CachedPosterior.from_model(g) if CachedLogEI.supports(g) else g for g in models
         ]
-        lower, upper = partitioning.get_hypercell_bounds()
+        lower, upper = cells
         keep = (upper > lower).all(-1)  # boxes of zero width add nothing
         self.lower, self.upper = lower[keep], upper[keep].clamp_max(1e10)
         self.pending = False
@@ -720,9 +722,27 @@ def _plug_in_ehvi(
     if models is None or any(g.num_outputs != 1 for g in models):
         return mc
     thresholds = torch.tensor([c.threshold for c in constraints]).to(means)
-    acqf = LogEHVI(list(models), m, partitioning, thresholds, mc)
+    cells = partitioning.get_hypercell_bounds()
+    acqf = LogEHVI(list(models), m, (cells[0], cells[1]), thresholds, mc)
+    acqf.ref_point = partitioning.ref_point
     acqf.set_X_pending(pending)
     return acqf
+
+
+def _plug_in_logei(
+    model: Model, X_baseline: Tensor, feasible: Tensor, constraints: list, mc: AcquisitionFunction
+) -> AcquisitionFunction:
+    """LogEI times the probability of feasibility for one point, the incumbent the best
+    posterior mean at the feasible observations (``LogEHVI`` with one box); ``mc`` on
+    anything but a list of single-output GPs, and for batches and pending points."""
+    models = getattr(model, "models", None)
+    if models is None or any(g.num_outputs != 1 for g in models):
+        return mc
+    with torch.no_grad():
+        best = models[0].posterior(X_baseline[feasible]).mean.max()
+    lower = best.reshape(1, 1).to(X_baseline)
+    thresholds = torch.tensor([c.threshold for c in constraints]).to(X_baseline)
+    return LogEHVI(list(models), 1, (lower, torch.full_like(lower, math.inf)), thresholds, mc)
 
 
 def _make_outcomes(
@@ -768,7 +788,7 @@ def _make_outcomes(
                 objective=GenericMCObjective(_first_output), X_pending=pending,
             )  # fmt: skip
         if m == 1:
-            return qLogNoisyExpectedImprovement(
+            mc = qLogNoisyExpectedImprovement(
                 model,
                 X_baseline=X_baseline,
                 sampler=sampler,
@@ -777,6 +797,15 @@ def _make_outcomes(
                 X_pending=pending,
                 prune_baseline=True,
             )
+            first = getattr(model, "models", [model])[0]
+            closed = (
+                closed_form == "always"
+                or gp.noise_fraction(first) < NOISELESS_FRACTION
+                or len(X_baseline) > MC_BASELINE_LIMIT
+            )
+            if not closed or pending is not None:
+                return mc
+            return _plug_in_logei(model, X_baseline, feasible, constraints, mc)
         objective = IdentityMCMultiOutputObjective(outcomes=list(range(m)))
         if name == "parego":
             weights = sample_simplex(m, seed=seed, dtype=X_baseline.dtype).reshape(-1)

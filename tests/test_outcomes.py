@@ -719,9 +719,14 @@ def _ehvi_setup(m, c=0):
     with torch.no_grad():
         means = ModelListGP(*models).posterior(X).mean[..., :m]
     ref = acquisition.infer_reference(Y[:, :m])
-    partitioning = FastNondominatedPartitioning(ref_point=ref, Y=means)
+    partitioning = FastNondominatedPartitioning(ref_point=ref, Y=means) if m > 1 else None
     X_test = torch.rand(6, 1, 3, generator=g, dtype=torch.float64)
     return models, ref, partitioning, X_test
+
+
+def _cells(partitioning):
+    lower, upper = partitioning.get_hypercell_bounds()
+    return lower, upper
 
 
 @pytest.mark.parametrize("m", [2, 3])
@@ -732,7 +737,7 @@ def test_log_ehvi_is_the_log_of_botorch_s_analytic_ehvi(m):
     from bayesopt.acquisition import LogEHVI
 
     models, ref, partitioning, X = _ehvi_setup(m)
-    ours = LogEHVI(models, m, partitioning, torch.empty(0, dtype=torch.float64), None)
+    ours = LogEHVI(models, m, _cells(partitioning), torch.empty(0, dtype=torch.float64), None)
     theirs = ExpectedHypervolumeImprovement(ModelListGP(*models), ref.tolist(), partitioning)
     with torch.no_grad():
         expected = theirs(X)
@@ -742,7 +747,6 @@ def test_log_ehvi_is_the_log_of_botorch_s_analytic_ehvi(m):
     sure = expected > 1e-8
     assert int(sure.sum()) >= 3
     assert value[sure].tolist() == pytest.approx(expected[sure].log().tolist(), rel=1e-7)
-    assert ours.ref_point.tolist() == pytest.approx(ref.tolist())
     # Gradients exist wherever the value is finite, even far from any improvement.
     far = torch.full((1, 1, 3), 5.0, dtype=torch.float64, requires_grad=True)
     ours(far).sum().backward()
@@ -754,8 +758,8 @@ def test_log_ehvi_multiplies_in_the_probability_of_feasibility():
 
     models, _, partitioning, X = _ehvi_setup(2, c=1)
     threshold = torch.tensor([0.3], dtype=torch.float64)
-    plain = LogEHVI(models[:2], 2, partitioning, torch.empty(0, dtype=torch.float64), None)
-    constrained = LogEHVI(models, 2, partitioning, threshold, None)
+    plain = LogEHVI(models[:2], 2, _cells(partitioning), torch.empty(0, dtype=torch.float64), None)
+    constrained = LogEHVI(models, 2, _cells(partitioning), threshold, None)
     with torch.no_grad():
         post = models[2].posterior(X)
         z = (post.mean.reshape(-1) - 0.3) / post.variance.sqrt().reshape(-1)
@@ -777,7 +781,7 @@ def test_log_ehvi_hands_batches_and_pending_points_to_its_fallback():
 
     models, _, partitioning, X = _ehvi_setup(2)
     fallback = Fallback()
-    acqf = LogEHVI(models, 2, partitioning, torch.empty(0, dtype=torch.float64), fallback)
+    acqf = LogEHVI(models, 2, _cells(partitioning), torch.empty(0, dtype=torch.float64), fallback)
     with torch.no_grad():
         assert (acqf(X) != -7.0).all()
         assert (acqf(X.reshape(3, 2, 3)) == -7.0).all()  # q = 2
@@ -802,3 +806,29 @@ def test_the_default_multi_objective_ask_uses_the_closed_form():
     assert isinstance(acqf.inner, acquisition.LogEHVI)
     never = acquisition.make_outcomes("qlognei", ModelListGP(*models), closed_form="never", **kw)
     assert type(never.inner).__name__ == "qLogNoisyExpectedHypervolumeImprovement"
+
+
+def test_a_constrained_single_objective_ask_is_logei_times_the_probability_of_feasibility():
+    from botorch.acquisition import LogExpectedImprovement
+    from botorch.models import ModelListGP
+
+    from bayesopt import acquisition
+
+    models, _, _, X = _ehvi_setup(1, c=1)
+    X_base = models[0].train_inputs[0]
+    feasible = torch.arange(12) % 3 != 0
+    kw = dict(n_objectives=1, thresholds=torch.tensor([0.2], dtype=torch.float64),
+              X_baseline=X_base, Y_baseline=torch.stack([m.train_targets for m in models], 1),
+              feasible=feasible)  # fmt: skip
+    acqf = acquisition.make_outcomes("qlognei", ModelListGP(*models), **kw)
+    assert isinstance(acqf.inner, acquisition.LogEHVI)
+    with torch.no_grad():
+        best = float(models[0].posterior(X_base[feasible]).mean.max())
+        post = models[1].posterior(X)
+        mean, sd = post.mean.reshape(-1), post.variance.sqrt().reshape(-1)
+        z = (mean - 0.2 - acquisition.CONSTRAINT_MARGIN) / sd
+        expected = LogExpectedImprovement(models[0], best_f=best)(X) + torch.special.log_ndtr(z)
+        assert acqf(X).tolist() == pytest.approx(expected.tolist(), rel=1e-7)
+    # Pending points (and "never" on a noisy model) keep the Monte-Carlo qLogNEI.
+    pending = acquisition.make_outcomes("qlognei", ModelListGP(*models), X_pending=X[0], **kw)
+    assert type(pending.inner).__name__ == "qLogNoisyExpectedImprovement"
