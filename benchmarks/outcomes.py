@@ -21,12 +21,13 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
 * ``optuna-nsga2``: Optuna's ``NSGAIISampler(seed=s, constraints_func=...)``, its default
   population of 50 (multiobjective only);
 * ``bayesopt``: ``bayesopt.Optimizer(space, objectives=..., constraints=..., seed=s)``
-  (qLogNEI with constraints; qLogEHVI over the posterior means' Pareto front with several
-  objectives);
+  (LogEI times the probability of feasibility with constraints; with several objectives
+  the expected hypervolume improvement over the posterior means' Pareto front; both in
+  closed form, ``acquisition.LogEHVI``);
 * ``bayesopt-parego``: the same with ``acquisition="parego"`` (qLogNParEGO; multiobjective
   only);
 * ``bayesopt-nehvi``: the same with ``ProposeOptions(closed_form="never")``, qLogNEHVI (the
-  default before qLogEHVI over the posterior means' Pareto front; multiobjective only);
+  default before the posterior means' Pareto front; multiobjective only);
 * ``bayesopt+closedform``: ``ProposeOptions(closed_form="always")``, the factor study's
   variant (``benchmarks/results/ablation/outcomes_tuning``);
 * ``bayesopt+ref``: the default given the problem's reference point
@@ -801,13 +802,15 @@ def _seed_counts(table: Table, p: str) -> str:
 
 CONTENDER_ROWS: dict[str, str] = {
     "bayesopt": "`bayesopt.Optimizer(space, objectives=..., constraints=..., seed=s)`: "
-    "qLogNEI with constraints; with several objectives qLogEHVI over the posterior means' "
-    "Pareto front",
+    "LogEI times the probability of feasibility with constraints; with several objectives "
+    "the expected hypervolume improvement over the posterior means' Pareto front; both in "
+    "closed form (`acquisition.LogEHVI`)",
     "bayesopt-parego": 'the same with `acquisition="parego"` (qLogNParEGO)',
     "bayesopt-nehvi": "the same with `ProposeOptions(closed_form='never')`: qLogNEHVI, the "
     "default before 2026-12-01",
-    "bayesopt+closedform": "the same with `ProposeOptions(closed_form='always')`: qLogEHVI over "
-    "one box decomposition of the posterior means' Pareto front instead of qLogNEHVI",
+    "bayesopt+closedform": "the same with `ProposeOptions(closed_form='always')`: the "
+    "posterior means' Pareto front instead of qLogNEHVI, the factor study's variant (the default "
+    "since)",
     "bayesopt+ref": "the default given the problem's reference point (`reference_point=`) "
     "instead of inferring one from the observations at every ask",
     "bayesopt+front-ref": "the default with `ProposeOptions(reference_from='front')`: the "
