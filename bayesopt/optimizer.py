@@ -19,7 +19,7 @@ One ask, step by step:
 
 With declared outcomes (``objectives=``, ``constraints=``; see ``bayesopt.outcomes``) step
 2 fits one GP per outcome on ``outcome_data()`` (a BoTorch ``ModelListGP``), and step 3
-builds constrained qLogNEI (one objective), the expected hypervolume improvement
+builds constrained LogEI (one objective), the expected hypervolume improvement
 (``acquisition.LogEHVI``) or qLogNParEGO (several), or the
 probability of feasibility while no trial is feasible (``acquisition.make_outcomes``).
 Such studies search globally: no trust region.
@@ -187,11 +187,12 @@ class Optimizer(AskTell):
         constraints: ``{name: ("<=" | ">=", bound)}``: black-box constraints, told with
             the objectives (without ``objectives=`` the one objective is ``"value"``:
             ``tell(trial, {"value": v, "memory_gb": m})``). One GP per outcome; the
-            probability of feasibility multiplies the improvement (constrained qLogNEI
-            or the expected hypervolume improvement), and before the first feasible
-            trial asks maximise the probability of feasibility. ``best`` is the best
-            feasible trial, ``None`` while none is. A NaN constraint value counts as
-            violated. Studies with outcomes search globally (no trust region).
+            probability of feasibility multiplies the improvement (constrained LogEI
+            or the expected hypervolume improvement, in closed form for one point), and
+            before the first feasible trial asks maximise the probability of
+            feasibility. ``best`` is the best feasible trial, ``None`` while none is. A
+            NaN constraint value counts as violated. Studies with outcomes search
+            globally (no trust region).
         reference_point: ``{objective: value}`` with two or more objectives, in the
             user's units: the point beyond which a trade-off is worth nothing. The asks
             maximise the hypervolume above it (mapped through each objective's output
@@ -904,7 +905,7 @@ class Optimizer(AskTell):
 
     def _propose_classifier(self, n: int, data: ModelData, U_pending: Tensor, seed: int) -> Tensor:
         """``failure_model="classifier"``: the objective's GP (failures imputed), a GP on
-        every finished trial's success (1) or failure (0), and constrained qLogNEI with
+        every finished trial's success (1) or failure (0), and constrained LogEI with
         success as the constraint, over the complete trials as baseline (globally).
 
         Fitting the objective on the complete trials only (Gelbart et al.'s choice) asked
