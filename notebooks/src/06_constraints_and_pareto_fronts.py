@@ -103,13 +103,15 @@ plt.rcParams.update({"figure.dpi": 90, "figure.figsize": (7.5, 3.8), "axes.grid"
 # and it turns a set into one number. The **hypervolume improvement** of a new point $y$,
 # $\mathrm{HVI}(y) = \mathrm{HV}(P \cup \{y\}) - \mathrm{HV}(P)$, plays the role of the
 # improvement in EI: its expectation under the GPs' posterior is **EHVI** (Emmerich et al.,
-# 2006). Its batched, log-space form qLogEHVI (Daulton et al., 2020; Ament et al., 2023),
-# with $P$ the Pareto front of the GPs' posterior means at the observations, is the
-# toolkit's default; qLogNEHVI (Daulton et al., 2021) also integrates over the noise in
-# $P$, at three times the cost with three objectives, and tied it on the tuning problems
-# (`ProposeOptions(closed_form="never")` selects it). The alternative, **ParEGO**
-# (Knowles, 2006), turns the objectives into one by a random weighted Chebyshev
-# scalarisation at every ask,
+# 2006). With one GP per objective and $P$ the Pareto front of the GPs' posterior means at
+# the observations, EHVI has a closed form (Yang et al., 2019): split the space that $P$
+# does not dominate into boxes, and the expectation factorises over boxes and objectives.
+# Computed in log space (as LogEI is; Ament et al., 2023), it is the toolkit's default for
+# one ask; batches use its Monte-Carlo form qLogEHVI (Daulton et al., 2020), and
+# qLogNEHVI (Daulton et al., 2021) also integrates over the noise in $P$, at three times
+# the cost with three objectives (`ProposeOptions(closed_form="never")` selects it). The
+# alternative, **ParEGO** (Knowles, 2006), turns the objectives into one by a random
+# weighted Chebyshev scalarisation at every ask,
 #
 # $$
 # s_\lambda(y) = \max_m \lambda_m y_m + \rho \sum_m \lambda_m y_m,
