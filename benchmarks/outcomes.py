@@ -37,6 +37,8 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
   observation;
 * ``bayesopt+alt-ref``: ``ProposeOptions(reference_from="alternate")``, the two rules
   above on alternate asks;
+* ``bayesopt+wide-search``: ``ProposeOptions(raw_samples=2048, n_restarts=20)``, a wider
+  search of the acquisition (four times the raw samples, twice the local searches);
 * ``bayesopt+no-warp``: ``ModelOptions(output_warp="none")``, the objectives only
   standardised, so that the hypervolume the acquisition measures is the judge's up to a
   scale per objective.
@@ -105,6 +107,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+front-ref",
         "bayesopt+no-warp",
         "bayesopt+alt-ref",
+        "bayesopt+wide-search",
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
@@ -268,6 +271,9 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
         return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+front-ref":
         options = bo.ProposeOptions(reference_from="front")
+        return BayesoptSession(problem, seed, propose_options=options)
+    if name == "bayesopt+wide-search":
+        options = bo.ProposeOptions(raw_samples=2048, n_restarts=20)
         return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+alt-ref":
         options = bo.ProposeOptions(reference_from="alternate")
@@ -816,6 +822,8 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt+front-ref": "the default with `ProposeOptions(reference_from='front')`: the "
     "reference point inferred at each ask from the nadir of the observed Pareto front instead "
     "of every observation",
+    "bayesopt+wide-search": "the default with `ProposeOptions(raw_samples=2048, n_restarts=20)`"
+    ": four times the raw samples and twice the local searches of the acquisition's maximiser",
     "bayesopt+alt-ref": "the default with `ProposeOptions(reference_from='alternate')`: the "
     "reference point inferred from every observation and from the Pareto front's nadir on "
     "alternate asks",
