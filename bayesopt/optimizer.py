@@ -901,7 +901,8 @@ class Optimizer(AskTell):
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)
         starts = centres[: self.propose_options.n_incumbents]
-        return self._maximize(acqf, n, seed, U_pending, X_avoid, starts, scales)
+        options = self.propose_options.for_pareto() if m > 1 else None
+        return self._maximize(acqf, n, seed, U_pending, X_avoid, starts, scales, options)
 
     def _propose_classifier(self, n: int, data: ModelData, U_pending: Tensor, seed: int) -> Tensor:
         """``failure_model="classifier"``: the objective's GP (failures imputed), a GP on
@@ -977,9 +978,10 @@ class Optimizer(AskTell):
         X_avoid: Tensor,
         X_starts: Tensor,
         scales: Tensor,
+        options: propose.ProposeOptions | None = None,
     ) -> Tensor:
         """``propose.maximize`` over the whole space, with this optimiser's grids, options
-        and structure."""
+        (or ``options``) and structure."""
         return propose.maximize(
             acqf,
             self._grids,
@@ -988,7 +990,7 @@ class Optimizer(AskTell):
             X_pending=U_pending,
             X_avoid=X_avoid,
             X_starts=X_starts,
-            options=self.propose_options,
+            options=options or self.propose_options,
             scales=scales,
             cat_dims=self.space.categorical_dims,
             structure=self._structure,

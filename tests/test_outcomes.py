@@ -832,3 +832,27 @@ def test_a_constrained_single_objective_ask_is_logei_times_the_probability_of_fe
     # Pending points (and "never" on a noisy model) keep the Monte-Carlo qLogNEI.
     pending = acquisition.make_outcomes("qlognei", ModelListGP(*models), X_pending=X[0], **kw)
     assert type(pending.inner).__name__ == "qLogNoisyExpectedImprovement"
+
+
+def test_several_objectives_search_the_acquisition_wider(monkeypatch):
+    from bayesopt import propose
+
+    seen = []
+    real = propose.maximize
+
+    def spy(acqf, grids, **kw):
+        seen.append(kw["options"])
+        return real(acqf, grids, **kw)
+
+    monkeypatch.setattr(propose, "maximize", spy)
+    options = bo.ProposeOptions(raw_samples=64, n_restarts=3)
+    assert options.for_pareto() == bo.ProposeOptions(raw_samples=256, n_restarts=6)
+    mo = bo.Optimizer(SQUARE, seed=0, n_initial=4, objectives={"f1": "min", "f2": "min"},
+                      propose_options=options)  # fmt: skip
+    _drive(mo, two_quadratics, 5)
+    assert seen and all(o == options.for_pareto() for o in seen)
+    seen.clear()
+    one = bo.Optimizer(SQUARE, seed=0, n_initial=4, constraints={"c": ("<=", 0.6)},
+                       propose_options=options)  # fmt: skip
+    _drive(one, lambda p: {"value": two_quadratics(p)["f1"], "c": p["y"]}, 5)
+    assert seen and all(o == options for o in seen)
