@@ -77,10 +77,10 @@ PARETO_SEARCH = (4, 2)
 ``ProposeOptions.raw_samples`` raw points and runs this many times ``n_restarts`` local
 searches (``ProposeOptions.for_pareto``): late in a run the hypervolume improvement has a
 local maximum in every gap of the front, and 512 raw points and 10 searches missed the
-best one often enough to cost BraninCurrin after 100 evaluations (the closed form's best
-point was lower than the wider search's at 4 of 8 asks checked; on the tuning seeds the
-wider search won BraninCurrin at 30 and 100 evaluations after Holm and tied DTLZ2 and
-ZDT1, ``benchmarks/results/ablation/closed_form_ehvi``)."""
+best one often enough to cost BraninCurrin after 100 evaluations (their choice scored
+lower at 7 of 8 asks checked, ``benchmarks.scripts.pareto_search_gap``; on the tuning
+seeds the wider search won BraninCurrin at 30 and 100 evaluations after Holm and tied
+DTLZ2 and ZDT1, ``benchmarks/results/ablation/closed_form_ehvi``)."""
 
 
 @dataclass(frozen=True)
