@@ -4,9 +4,9 @@ Both are given the same ``n`` uniform random points of DTLZ2 (d = 6) with M = 2 
 objectives (bayesopt through ``Optimizer.add``, Optuna through ``study.add_trial``), then
 asked once; the median of ``--repeats`` asks, each on a fresh optimiser, is reported.
 bayesopt runs its default (``acquisition.LogEHVI``: the expected hypervolume improvement
-over the posterior means' Pareto front in closed form), the same ask with that closed form
-replaced by its Monte-Carlo estimator (qLogEHVI, 128 quasi-random samples: the default
-before the closed form) and, up to ``--nehvi-max-n`` observations,
+over the posterior means' Pareto front in closed form), the same ask, with the same search,
+with that closed form replaced by its Monte-Carlo estimator (qLogEHVI, 128 quasi-random
+samples) and, up to ``--nehvi-max-n`` observations,
 ``ProposeOptions(closed_form="never")`` (qLogNEHVI, the default before 2026-12-01); Optuna
 its ``GPSampler`` (logEHVI). Each timing runs in this process, one after the other, so
 the machine's load hits all alike.
@@ -136,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         f"DTLZ2, d = {DIM}, n uniform random observations added, then one ask; median over "
         f"{args.repeats} fresh optimisers. bayesopt: its default, one GP per objective and the "
         "expected hypervolume improvement over the posterior means' Pareto front in closed "
-        "form (`acquisition.LogEHVI`); Monte-Carlo: the same ask with that value estimated "
-        "by qLogEHVI from 128 quasi-random samples (the default before the closed form); "
-        "qLogNEHVI: "
+        "form (`acquisition.LogEHVI`), searched from 2048 raw points with 20 local searches "
+        "(`propose.PARETO_SEARCH`); Monte-Carlo: the same ask and search with that value "
+        "estimated by qLogEHVI from 128 quasi-random samples; qLogNEHVI: "
         '`ProposeOptions(closed_form="never")`, up to n = '
         f"{args.nehvi_max_n}; Optuna 5: GPSampler (logEHVI).",
         "",
