@@ -1261,10 +1261,15 @@ def _run_losses(
 
 
 def compare_runs(
-    old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]], suite: str, contender: str
+    old: Sequence[dict[str, Any]],
+    new: Sequence[dict[str, Any]],
+    suite: str,
+    contender: str,
+    new_contender: str | None = None,
 ) -> list[str]:
     """Markdown lines: ``contender``'s new runs against its old ones, problem by problem,
-    paired by seed (two-sided Wilcoxon, Holm's correction over the problems).
+    paired by seed (two-sided Wilcoxon, Holm's correction over the problems). With
+    ``new_contender`` the new runs are that contender's (a variant against the default).
 
     Run seconds are medians of the records' wall time over those seeds (comparable only
     when both runs shared a machine alike). The loss is the report's: log10 hypervolume
@@ -1272,12 +1277,14 @@ def compare_runs(
     either run), or log10 regret of the best feasible value above the known optimum (or
     the best of either run).
     """
+    later = new_contender or contender
     rows, fam = [], {}
     for prob in problems(suite):
         finals = [
             r["final"]
-            for r in (*old, *new)
-            if r.get("status") == "ok" and r["contender"] == contender
+            for run, name in ((old, contender), (new, later))
+            for r in run
+            if r.get("status") == "ok" and r["contender"] == name
             and r["problem"] == prob.name and r["final"] is not None
         ]  # fmt: skip
         if not finals:
@@ -1286,7 +1293,7 @@ def compare_runs(
             top = prob.max_hv if prob.max_hv is not None else max(finals)
         else:
             top = prob.optimum if prob.optimum is not None else min(finals)
-        a = _run_losses(new, contender, prob, top)
+        a = _run_losses(new, later, prob, top)
         b = _run_losses(old, contender, prob, top)
         seeds = sorted(set(a) & set(b))
         if not seeds:
@@ -1297,10 +1304,10 @@ def compare_runs(
             statistics.median(
                 r["wall_s"]
                 for r in run
-                if r.get("status") == "ok" and r["contender"] == contender
+                if r.get("status") == "ok" and r["contender"] == name
                 and r["problem"] == prob.name and r["seed"] in seeds
             )
-            for run in (old, new)
+            for run, name in ((old, contender), (new, later))
         ]  # fmt: skip
         rows.append((prob.name, len(seeds), _median(xb), _median(xa), *secs))
     holm = stats.holm_outcomes(fam) if fam else {}
@@ -1343,11 +1350,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     cmp_.add_argument("--old", required=True, help="runs.jsonl of the runs before a change")
     cmp_.add_argument("--new", required=True, help="runs.jsonl of the runs after it")
     cmp_.add_argument("--contender", default="bayesopt", help="(default: %(default)s)")
+    cmp_.add_argument(
+        "--new-contender", default=None, help="the new runs' contender (default: --contender)"
+    )
     args = parser.parse_args(argv)
     if args.command == "compare":
         lines = compare_runs(
             store.read_runs(Path(args.old)), store.read_runs(Path(args.new)), args.suite,
-            args.contender,
+            args.contender, args.new_contender,
         )  # fmt: skip
         print("\n".join(lines))
         return 0

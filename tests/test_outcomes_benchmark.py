@@ -306,3 +306,6 @@ def test_compare_runs_pairs_seeds_and_corrects_over_problems(capsys, tmp_path):
             "--new", str(tmp_path / "new.jsonl")]  # fmt: skip
     assert bench.main(argv) == 0
     assert capsys.readouterr().out.strip().splitlines() == lines
+    # A variant's runs against the default's: the same table.
+    variant = [{**r, "contender": "bayesopt+x"} for r in new]
+    assert bench.compare_runs(old, variant, "multiobjective", "bayesopt", "bayesopt+x") == lines
