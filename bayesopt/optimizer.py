@@ -901,7 +901,10 @@ class Optimizer(AskTell):
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)
         starts = centres[: self.propose_options.n_incumbents]
-        options = self.propose_options.for_pareto() if m > 1 else None
+        # The wider search for one point with nothing pending, where the closed form makes
+        # it cheap; batches and pending points keep the Monte-Carlo cost of before.
+        wide = m > 1 and n == 1 and not len(U_pending)
+        options = self.propose_options.for_pareto() if wide else None
         return self._maximize(acqf, n, seed, U_pending, X_avoid, starts, scales, options)
 
     def _propose_classifier(self, n: int, data: ModelData, U_pending: Tensor, seed: int) -> Tensor:

@@ -73,14 +73,16 @@ LBFGS_MODES = ("independent", "joint")
 LBFGS_FTOL = 1e-6
 """L-BFGS-B's relative tolerance on the objective in the continuous step."""
 PARETO_SEARCH = (4, 2)
-"""With several objectives the acquisition's search scores this many times
-``ProposeOptions.raw_samples`` raw points and runs this many times ``n_restarts`` local
-searches (``ProposeOptions.for_pareto``): late in a run the hypervolume improvement has a
-local maximum in every gap of the front, and 512 raw points and 10 searches missed the
-best one often enough to cost BraninCurrin after 100 evaluations (their choice scored
-lower at 7 of 8 asks checked, ``benchmarks.scripts.pareto_search_gap``; on the tuning
-seeds the wider search won BraninCurrin at 30 and 100 evaluations after Holm and tied
-DTLZ2 and ZDT1, ``benchmarks/results/ablation/closed_form_ehvi``)."""
+"""With several objectives an ask for one point with nothing pending (the closed form's
+case) scores this many times ``ProposeOptions.raw_samples`` raw points and runs this many
+times ``n_restarts`` local searches (``ProposeOptions.for_pareto``); batches and asks
+with pending trials, on the costlier Monte-Carlo estimate, keep the plain settings. Late
+in a run the hypervolume improvement has a local maximum in every gap of the front, and
+512 raw points and 10 searches missed the best one often enough to cost BraninCurrin
+after 100 evaluations (their choice scored lower at 7 of 8 asks checked,
+``benchmarks.scripts.pareto_search_gap``; on the tuning seeds the wider search won
+BraninCurrin at 30 and 100 evaluations after Holm and tied DTLZ2 and ZDT1,
+``benchmarks/results/ablation/closed_form_ehvi``)."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,10 @@ class ProposeOptions:
     """Settings of the acquisition optimiser.
 
     Attributes:
-        raw_samples: Sobol points scored to pick the starts (with several objectives four
-            times as many, ``PARETO_SEARCH``).
+        raw_samples: Sobol points scored to pick the starts (four times as many for one
+            point with several objectives, ``PARETO_SEARCH``).
         n_restarts: local searches run from the best raw points (plus the incumbents);
-            with several objectives twice as many.
+            twice as many for one point with several objectives.
         max_exhaustive: discrete coordinates with at most this many values are searched
             exhaustively in the discrete step; larger ones are relaxed.
         max_enumerate: fully discrete domains with at most this many points are enumerated.

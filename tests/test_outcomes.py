@@ -852,6 +852,9 @@ def test_several_objectives_search_the_acquisition_wider(monkeypatch):
     _drive(mo, two_quadratics, 5)
     assert seen and all(o == options.for_pareto() for o in seen)
     seen.clear()
+    mo.ask(2)  # a batch, on the Monte-Carlo estimate: the plain search
+    assert seen and all(o == options for o in seen)
+    seen.clear()
     one = bo.Optimizer(SQUARE, seed=0, n_initial=4, constraints={"c": ("<=", 0.6)},
                        propose_options=options)  # fmt: skip
     _drive(one, lambda p: {"value": two_quadratics(p)["f1"], "c": p["y"]}, 5)
