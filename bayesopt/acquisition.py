@@ -337,9 +337,15 @@ class _Context:
         return SobolQMCNormalSampler(torch.Size([MC_SAMPLES]), seed=self.seed)
 
 
+def _closed_form_incumbent(noise_fraction: float | None, n: int) -> bool:
+    """Whether one point's LogEI may take the best posterior mean as its incumbent: an
+    effectively noiseless model, or more than ``MC_BASELINE_LIMIT`` observations."""
+    noiseless = noise_fraction is not None and noise_fraction < NOISELESS_FRACTION
+    return noiseless or n > MC_BASELINE_LIMIT
+
+
 def _qlognei(c: _Context) -> AcquisitionFunction:
-    noiseless = c.noise_fraction is not None and c.noise_fraction < NOISELESS_FRACTION
-    if not c.batch and (noiseless or len(c.X_baseline) > MC_BASELINE_LIMIT):
+    if not c.batch and _closed_form_incumbent(c.noise_fraction, len(c.X_baseline)):
         if CachedLogEI.supports(c.model):
             cached = CachedLogEI(c.model, 0.0)
             with torch.no_grad():
@@ -628,6 +634,8 @@ class LogEHVI(AcquisitionFunction):
             least ``thresholds[j]``.
         fallback: the Monte-Carlo acquisition used when ``X`` holds more than one point
             per batch or points are pending.
+        ref_point: the hypervolume's reference point the cells were built from (kept for
+            inspection), or ``None``.
     """
 
     def __init__(
@@ -637,8 +645,10 @@ class LogEHVI(AcquisitionFunction):
         cells: tuple[Tensor, Tensor],
         thresholds: Tensor,
         fallback: AcquisitionFunction,
+        ref_point: Tensor | None = None,
     ) -> None:
         super().__init__(models[0])
+        self.ref_point = ref_point
         self.m = m
         self.fallback = fallback
         self.thresholds = thresholds
@@ -700,7 +710,8 @@ def _plug_in_ehvi(
 ) -> AcquisitionFunction:
     """The expected hypervolume improvement over the feasible Pareto front of the
     posterior means at the observations (one box decomposition, as for a noiseless
-    study): ``LogEHVI`` on a model list, Monte-Carlo qLogEHVI otherwise."""
+    study): ``LogEHVI`` on a model list, Monte-Carlo qLogEHVI otherwise and when points
+    are pending (the closed form would never be called)."""
     from botorch.acquisition.multi_objective.logei import qLogExpectedHypervolumeImprovement
     from botorch.utils.multi_objective.box_decompositions.non_dominated import (
         FastNondominatedPartitioning,
@@ -719,14 +730,11 @@ def _plug_in_ehvi(
         X_pending=pending,
     )
     models = getattr(model, "models", None)
-    if models is None or any(g.num_outputs != 1 for g in models):
+    if pending is not None or models is None or any(g.num_outputs != 1 for g in models):
         return mc
     thresholds = torch.tensor([c.threshold for c in constraints]).to(means)
-    cells = partitioning.get_hypercell_bounds()
-    acqf = LogEHVI(list(models), m, (cells[0], cells[1]), thresholds, mc)
-    acqf.ref_point = partitioning.ref_point
-    acqf.set_X_pending(pending)
-    return acqf
+    lower, upper = partitioning.get_hypercell_bounds()
+    return LogEHVI(list(models), m, (lower, upper), thresholds, mc, partitioning.ref_point)
 
 
 def _plug_in_logei(
@@ -798,10 +806,8 @@ def _make_outcomes(
                 prune_baseline=True,
             )
             first = getattr(model, "models", [model])[0]
-            closed = (
-                closed_form == "always"
-                or gp.noise_fraction(first) < NOISELESS_FRACTION
-                or len(X_baseline) > MC_BASELINE_LIMIT
+            closed = closed_form == "always" or _closed_form_incumbent(
+                gp.noise_fraction(first), len(X_baseline)
             )
             if not closed or pending is not None:
                 return mc

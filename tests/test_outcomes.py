@@ -804,6 +804,10 @@ def test_the_default_multi_objective_ask_uses_the_closed_form():
               feasible=torch.ones(12, dtype=torch.bool))  # fmt: skip
     acqf = acquisition.make_outcomes("qlognei", ModelListGP(*models), closed_form="pareto", **kw)
     assert isinstance(acqf.inner, acquisition.LogEHVI)
+    pending = acquisition.make_outcomes(
+        "qlognei", ModelListGP(*models), closed_form="pareto", X_pending=X[:1], **kw
+    )
+    assert type(pending.inner).__name__ == "qLogExpectedHypervolumeImprovement"
     never = acquisition.make_outcomes("qlognei", ModelListGP(*models), closed_form="never", **kw)
     assert type(never.inner).__name__ == "qLogNoisyExpectedHypervolumeImprovement"
 
