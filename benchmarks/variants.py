@@ -354,6 +354,15 @@ VARIANTS: tuple[Variant, ...] = (
         model={"structure": "auto"},
     ),
     Variant(
+        "bayesopt+floor1e-9",
+        "model uncertainty",
+        "bayesopt",
+        "the default with a noise variance floor of 1e-9 instead of 1e-6 "
+        "(ModelOptions(noise_floor=1e-9)), so that a noiseless objective is resolved "
+        "closer to its optimum",
+        model={"noise_floor": 1e-9},
+    ),
+    Variant(
         "bayesopt+restarts3",
         "model uncertainty",
         "bayesopt",

@@ -89,6 +89,12 @@ class ModelOptions:
             flat below 1e-2, so that the GP can interpolate noiseless objectives but still
             learns real noise; ``"botorch"``: BoTorch's floor of 1e-4 and LogNormal(-4, 1)
             prior.
+        noise_floor: the noise variance floor (of the twice-standardised outputs) in
+            place of the noise model's own, 1e-6 for ``"low"`` and 1e-4 for
+            ``"botorch"``; ``None`` keeps it. The floor bounds how finely the GP can
+            resolve values near the optimum of a noiseless objective: close to it,
+            differences below about the floor's square root times the spread of all the
+            observations look like noise.
         warp: learn a Kumaraswamy input warping of the continuous coordinates (BoTorch's
             ``Warp``).
         output_warp: ``"yeo-johnson"`` (the default: a power transform fitted by
@@ -141,6 +147,7 @@ class ModelOptions:
     outputscale: bool = True
     lengthscale_prior: str = "bounded"
     noise: str = "low"
+    noise_floor: float | None = None
     warp: bool = False
     output_warp: str = "yeo-johnson"
     fit_points: int = 512
@@ -180,6 +187,17 @@ class ModelOptions:
                 raise TypeError(f"ModelOptions: `{name}` must be an int, but got {value!r}.")
             if value < least:
                 raise ValueError(f"ModelOptions: `{name} >= {least}` must hold, but got {value}.")
+        if self.noise_floor is not None:
+            if not isinstance(self.noise_floor, float | int) or isinstance(self.noise_floor, bool):
+                raise TypeError(
+                    "ModelOptions: `noise_floor` must be a float or None, "
+                    f"but got {self.noise_floor!r}."
+                )
+            if not 1e-12 <= self.noise_floor <= 1e-2:
+                raise ValueError(
+                    "ModelOptions: `noise_floor` must lie in [1e-12, 1e-2], "
+                    f"but got {self.noise_floor!r}."
+                )
         if self.fit_restarts > 6:
             raise ValueError(
                 f"ModelOptions: `fit_restarts <= 6` must hold, but got {self.fit_restarts}."
@@ -281,10 +299,20 @@ def _kernel(d: int, cat_dims: Sequence[int], options: ModelOptions) -> Kernel:
 
 def _likelihood(options: ModelOptions) -> GaussianLikelihood:
     if options.noise == "botorch":
-        return get_gaussian_likelihood_with_lognormal_prior()
+        likelihood = get_gaussian_likelihood_with_lognormal_prior()
+        if options.noise_floor is not None:
+            prior = likelihood.noise_covar.noise_prior
+            likelihood = GaussianLikelihood(
+                noise_prior=prior,
+                noise_constraint=GreaterThan(
+                    float(options.noise_floor), transform=None, initial_value=prior.mode
+                ),
+            )
+        return likelihood
+    floor = LOW_NOISE_FLOOR if options.noise_floor is None else float(options.noise_floor)
     return GaussianLikelihood(
         noise_prior=gamma_prior(1.1, 30.0),
-        noise_constraint=GreaterThan(LOW_NOISE_FLOOR, transform=None, initial_value=1e-2),
+        noise_constraint=GreaterThan(floor, transform=None, initial_value=1e-2),
     )
 
 
