@@ -42,10 +42,10 @@ def test_default_model_is_matern52_with_output_scale_and_bounded_prior():
     assert bool((base.lengthscale == 1.0).all())
 
 
-def test_default_noise_floor_is_1e_6_with_gamma_prior():
+def test_default_noise_floor_is_1e_9_with_gamma_prior():
     X, y = _data(10)
     likelihood = gp.build(X, y).likelihood
-    assert likelihood.noise_covar.raw_noise_constraint.lower_bound.item() == pytest.approx(1e-6)
+    assert likelihood.noise_covar.raw_noise_constraint.lower_bound.item() == pytest.approx(1e-9)
     prior = likelihood.noise_covar.noise_prior
     assert isinstance(prior, GammaPrior)
     assert (float(prior.concentration), float(prior.rate)) == (1.1, 30.0)
@@ -55,10 +55,10 @@ def test_default_noise_floor_is_1e_6_with_gamma_prior():
 def test_noise_floor_replaces_the_noise_models_floor_and_keeps_its_prior(noise):
     X, y = _data(10)
     own = gp.build(X, y, options=ModelOptions(noise=noise)).likelihood
-    low = gp.build(X, y, options=ModelOptions(noise=noise, noise_floor=1e-9)).likelihood
-    assert low.noise_covar.raw_noise_constraint.lower_bound.item() == pytest.approx(1e-9)
+    low = gp.build(X, y, options=ModelOptions(noise=noise, noise_floor=1e-7)).likelihood
+    assert low.noise_covar.raw_noise_constraint.lower_bound.item() == pytest.approx(1e-7)
     assert own.noise_covar.raw_noise_constraint.lower_bound.item() == pytest.approx(
-        1e-6 if noise == "low" else 1e-4
+        1e-9 if noise == "low" else 1e-4
     )
     assert type(low.noise_covar.noise_prior) is type(own.noise_covar.noise_prior)
     assert float(low.noise.detach()) == pytest.approx(float(own.noise.detach()))  # same start
@@ -67,8 +67,8 @@ def test_noise_floor_replaces_the_noise_models_floor_and_keeps_its_prior(noise):
 def test_a_lower_noise_floor_resolves_a_noiseless_minimum_more_finely():
     """On noiseless data whose values near the optimum are tiny against their spread (a
     sphere observed far out and close in), the fitted noise sits at the floor; with the
-    default floor the posterior mean misses the close-in values by a fifth of their
-    range, with 1e-9 it follows them."""
+    old floor of 1e-6 the posterior mean misses the close-in values by a fifth of their
+    range, with the default 1e-9 it follows them."""
     g = torch.Generator().manual_seed(0)
     far = torch.rand(30, 2, generator=g, dtype=torch.float64)
     near = 0.5 + 1e-2 * (torch.rand(10, 2, generator=g, dtype=torch.float64) - 0.5)
@@ -76,15 +76,15 @@ def test_a_lower_noise_floor_resolves_a_noiseless_minimum_more_finely():
     y = gp.standardize(-((X - 0.5) ** 2).sum(-1) * 100)
     span = float(y[30:].max() - y[30:].min())
     errors = {}
-    for floor in (None, 1e-9):
+    for floor in (1e-6, None):
         model = gp.fit(X, y, options=ModelOptions(noise_floor=floor))
         noise = float(model.likelihood.noise.detach())
-        assert noise == pytest.approx(1e-6 if floor is None else 1e-9, rel=0.01)
+        assert noise == pytest.approx(1e-9 if floor is None else 1e-6, rel=0.01)
         with torch.no_grad():
             mean = model.posterior(X[30:]).mean.reshape(-1)
         errors[floor] = float((mean - y[30:]).abs().max()) / span
-    assert errors[None] > 0.1
-    assert errors[1e-9] < 0.01
+    assert errors[1e-6] > 0.1
+    assert errors[None] < 0.01
 
 
 def test_default_output_transform_is_yeo_johnson_and_the_optimizer_uses_it():
