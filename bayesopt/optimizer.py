@@ -1144,7 +1144,13 @@ class Optimizer(AskTell):
             self.trust_region == "stagnation"
             and self.space.active_ordinal_dim < trust_region_module.MIN_DIMS
         )
-        return trust_region_module.replay(losses, counts, self.space.dim, start_global=start_global)
+        return trust_region_module.replay(
+            losses,
+            counts,
+            self.space.dim,
+            start_global=start_global,
+            success=self.propose_options.region_success,
+        )
 
     def _local_data(self, X: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """At most ``model_options.max_exact`` observations: beyond, those nearest the best.

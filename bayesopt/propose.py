@@ -53,6 +53,7 @@ from torch import Tensor
 
 from bayesopt._rng import seeded_torch
 from bayesopt.acquisition import ACQUISITIONS, CLOSED_FORMS, REFERENCE_SOURCES
+from bayesopt.trust_region import SUCCESS_RULES
 
 __all__ = [
     "LBFGS_MODES", "METHODS", "REFERENCE_RULES", "ProposeOptions", "Structure", "boxed",
@@ -177,6 +178,10 @@ class ProposeOptions:
             observations after an even number of finished trials and the front after an
             odd one, a hedge between the two; it lost ZDT1 after Holm too. When the
             trade-off that counts is known, ``reference_point=`` says it directly.
+        region_success: when a trust region's trial counts as a success, one of
+            ``trust_region.SUCCESS_RULES``: ``"relative"`` (TuRBO's, the default) needs a
+            gain above 1e-3 of the best loss's magnitude, ``"strict"`` any gain,
+            ``"spread"`` a gain above 1e-3 of the gap between the median loss and the best.
     """
 
     raw_samples: int = 512
@@ -198,6 +203,7 @@ class ProposeOptions:
     portfolio: tuple[str, ...] = ()
     closed_form: str = "pareto"
     reference_from: str = "observations"
+    region_success: str = "relative"
 
     def for_pareto(self) -> ProposeOptions:
         """These options with the wider search of a study with several objectives
@@ -261,6 +267,7 @@ class ProposeOptions:
             ("lbfgs", LBFGS_MODES),
             ("closed_form", CLOSED_FORMS),
             ("reference_from", REFERENCE_RULES),
+            ("region_success", SUCCESS_RULES),
         ):
             value = getattr(self, name)
             if not isinstance(value, str):

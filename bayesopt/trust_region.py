@@ -9,7 +9,7 @@ the best observation and resizes the box by results:
   that the box is long where the objective varies slowly (clipped to the unit cube;
   categorical coordinates are never restricted);
 * ``length`` starts at ``INITIAL_LENGTH`` (0.8); after ``SUCCESS_TOLERANCE`` (3)
-  consecutive model trials that improve the best value by more than 1e-3 of its magnitude
+  consecutive model trials that improve the best value (see ``SUCCESS_RULES``)
   it doubles (at most ``MAX_LENGTH``), after ``failure_tolerance(d)`` (``max(4, d)``)
   consecutive ones that do not it halves;
 * below ``MIN_LENGTH`` (0.5**7) the region restarts at ``INITIAL_LENGTH``. TuRBO-1 also
@@ -28,6 +28,7 @@ tells give the same box, and a study resumed from its journal continues exactly.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from torch import Tensor
 __all__ = [
     "MIN_DIMS",
     "MODES",
+    "SUCCESS_RULES",
     "BoxAcquisition",
     "TrustRegion",
     "box",
@@ -56,7 +58,14 @@ MIN_LENGTH = 0.5**7
 MAX_LENGTH = 1.6
 SUCCESS_TOLERANCE = 3
 IMPROVEMENT = 1e-3
-"""A trial succeeds when it beats the best loss by more than this fraction of its size."""
+"""The fraction of a scale (``SUCCESS_RULES``) by which a trial must beat the best loss."""
+SUCCESS_RULES = ("relative", "strict", "spread")
+"""When a trial counts as an improvement of the best loss ``b``. ``"relative"`` (TuRBO's
+rule): by more than ``IMPROVEMENT * |b|``; it depends on where zero lies, so an objective
+offset by a constant (BBOB's ``f_opt`` reaches +-1000) demands an absolute gain of up to
+1 and stops counting successes long before the optimum. ``"strict"``: any decrease.
+``"spread"``: by more than ``IMPROVEMENT * (median - b)``, the median of the finite losses
+seen so far; unchanged by adding a constant to, or scaling, the objective."""
 
 
 def failure_tolerance(d: int) -> int:
@@ -85,7 +94,12 @@ class TrustRegion:
 
 
 def replay(
-    losses: Sequence[float], counts: Sequence[bool], d: int, *, start_global: bool = False
+    losses: Sequence[float],
+    counts: Sequence[bool],
+    d: int,
+    *,
+    start_global: bool = False,
+    success: str = "relative",
 ) -> TrustRegion:
     """The region after a history of losses (smaller is better), in trial order.
 
@@ -98,6 +112,7 @@ def replay(
         start_global: begin with a global search that opens the region after
             ``failure_tolerance(d)`` consecutive failures, and return to it when the
             region collapses (``trust_region="stagnation"``).
+        success: which gain counts as an improvement, one of ``SUCCESS_RULES``.
 
     Returns:
         The state after the last trial.
@@ -108,15 +123,20 @@ def replay(
     """
     if len(losses) != len(counts):
         raise ValueError("replay: `losses` and `counts` must have the same length.")
+    if success not in SUCCESS_RULES:
+        raise ValueError(f"replay: `success` must be one of {SUCCESS_RULES}, but got {success!r}.")
     state = TrustRegion(active=not start_global)
     best = math.inf
+    seen: list[float] = []  # the finite losses so far, sorted (for "spread")
     tolerance = failure_tolerance(d)
     for loss, counted in zip(losses, counts, strict=True):
         improved = math.isfinite(loss) and (
-            not math.isfinite(best) or loss < best - IMPROVEMENT * abs(best)
+            not math.isfinite(best) or loss < best - _margin(success, best, seen)
         )
         if math.isfinite(loss):
             best = min(best, loss)
+            if success == "spread":
+                bisect.insort(seen, loss)
         if not counted:
             continue
         if not state.active:
@@ -140,6 +160,17 @@ def replay(
                 continue
         state = TrustRegion(length, successes, failures, restarts)
     return state
+
+
+def _margin(success: str, best: float, seen: Sequence[float]) -> float:
+    """How much a loss must beat ``best`` by to count as an improvement."""
+    if success == "strict":
+        return 0.0
+    if success == "relative":
+        return IMPROVEMENT * abs(best)
+    n = len(seen)
+    median = 0.5 * (seen[(n - 1) // 2] + seen[n // 2])
+    return IMPROVEMENT * (median - best)
 
 
 def box(

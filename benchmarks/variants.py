@@ -313,6 +313,24 @@ VARIANTS: tuple[Variant, ...] = (
         optimizer={"trust_region": "stagnation"},
     ),
     Variant(
+        "bayesopt+tr-strict",
+        "exploration hedges",
+        "bayesopt",
+        "the default's trust region counting any gain over the best loss as a success "
+        "instead of a gain above 1e-3 of its magnitude, which depends on where zero lies "
+        "(ProposeOptions(region_success='strict'))",
+        propose={"region_success": "strict"},
+    ),
+    Variant(
+        "bayesopt+tr-spread",
+        "exploration hedges",
+        "bayesopt",
+        "the default's trust region counting a gain over the best loss as a success when "
+        "it exceeds 1e-3 of the gap between the median loss and the best, which no "
+        "offset or scaling of the objective changes (ProposeOptions(region_success='spread'))",
+        propose={"region_success": "spread"},
+    ),
+    Variant(
         "bayesopt+warp",
         "input and output transforms",
         "bayesopt",
