@@ -33,6 +33,51 @@ def test_tiny_improvements_and_failed_trials_are_failures():
     assert (state.successes, state.failures) == (0, 2)
 
 
+def test_success_rules_and_their_invariance_to_an_offset():
+    # A run converging towards 0 and the same run shifted by +500 (a BBOB-like f_opt).
+    losses = [4.0, 3.0, 2.0, 1.0, 0.5, 0.25, 0.2495, 0.249, 0.2485]
+    counts = [False, False] + [True] * 7
+    shifted = [v + 500.0 for v in losses]
+    for rule in ("strict", "spread"):
+        assert tr.replay(losses, counts, d=4, success=rule) == tr.replay(
+            shifted, counts, d=4, success=rule
+        )
+    # TuRBO's rule needs a gain above 1e-3 * |best|, about 0.5 at the offset: two
+    # successes, then five failures (halved at the fourth); near zero all seven succeed.
+    assert tr.replay(shifted, counts, d=4) == tr.TrustRegion(length=0.4, failures=1)
+    assert tr.replay(losses, counts, d=4) == tr.TrustRegion(length=1.6, successes=1)
+    # "spread": the last three gains (5e-4) are below 1e-3 of median - best (1.5 - 0.25).
+    spread = tr.replay(losses, counts, d=4, success="spread")
+    assert spread == tr.TrustRegion(length=1.6, failures=3)
+    assert tr.replay(losses, counts, d=4, success="strict") == tr.TrustRegion(1.6, successes=1)
+    # Scaling the losses leaves the spread rule unchanged, too.
+    scaled = [1e3 * v for v in losses]
+    assert tr.replay(scaled, counts, d=4, success="spread") == spread
+    with pytest.raises(ValueError, match="`success` must be one of"):
+        tr.replay(losses, counts, d=4, success="absolute")
+
+
+def test_region_success_option_reaches_the_region_and_is_validated():
+    space, _ = _sphere(10)
+    told = [5.0 + i for i in range(11)] + [1.0, 1.0 - 1e-6, 1.0 - 2e-6, 1.0 - 3e-6]
+    counts = [False] * 11 + [True] * 4  # the initial design, then model trials
+
+    def region(rule):
+        opts = bo.ProposeOptions(region_success=rule, raw_samples=64, n_restarts=2)
+        opt = bo.Optimizer(space, seed=0, n_initial=11, propose_options=opts)
+        for value in told:
+            opt.tell(opt.ask(), value)
+        return opt.region()
+
+    assert region("strict") == tr.replay(told, counts, d=10, success="strict")
+    assert region("strict") == tr.TrustRegion(length=1.6, successes=1)
+    assert region("relative") == tr.TrustRegion(failures=3)
+    with pytest.raises(ValueError, match="`region_success` must be one of"):
+        bo.ProposeOptions(region_success="sometimes")
+    with pytest.raises(TypeError, match="`region_success` must be a str"):
+        bo.ProposeOptions(region_success=1)
+
+
 def test_collapse_restarts_the_region():
     # 7 halvings take 0.8 below 0.5**7; each needs max(4, d) = 4 failures.
     losses = [0.0] + [1.0] * 28
