@@ -318,7 +318,7 @@ VARIANTS: tuple[Variant, ...] = (
         "bayesopt",
         "the default's trust region counting any gain over the best loss as a success "
         "instead of a gain above 1e-3 of its magnitude, which depends on where zero lies "
-        "(ProposeOptions(region_success='strict'))",
+        "(ProposeOptions(region_success='strict'); a tie, not adopted)",
         propose={"region_success": "strict"},
     ),
     Variant(
@@ -327,7 +327,8 @@ VARIANTS: tuple[Variant, ...] = (
         "bayesopt",
         "the default's trust region counting a gain over the best loss as a success when "
         "it exceeds 1e-3 of the gap between the median loss and the best, which no "
-        "offset or scaling of the objective changes (ProposeOptions(region_success='spread'))",
+        "offset or scaling of the objective changes "
+        "(ProposeOptions(region_success='spread'); a tie, not adopted)",
         propose={"region_success": "spread"},
     ),
     Variant(
