@@ -189,6 +189,12 @@ def _coverage(res: Results, preset_cells: list[Any]) -> list[str]:
         ]
         out.append(f"| {d} | " + " | ".join(row) + " |")
     out.append("")
+    for d, left_out in presets.BBOB_SKIPPED.items():
+        out += [
+            f"At d = {d} the preset leaves out {', '.join(left_out)} for its cost "
+            "(`benchmarks.presets.BBOB_SKIPPED` says how much).",
+            "",
+        ]
     from benchmarks.problems.bbob import DIMENSIONS
 
     unrun = [str(d) for d in DIMENSIONS if d not in dims]
