@@ -63,9 +63,11 @@ SUCCESS_RULES = ("relative", "strict", "spread")
 """When a trial counts as an improvement of the best loss ``b``. ``"relative"`` (TuRBO's
 rule): by more than ``IMPROVEMENT * |b|``; it depends on where zero lies, so an objective
 offset by a constant (BBOB's ``f_opt`` reaches +-1000) demands an absolute gain of up to
-1 and stops counting successes long before the optimum. ``"strict"``: any decrease.
-``"spread"``: by more than ``IMPROVEMENT * (median - b)``, the median of the finite losses
-seen so far; unchanged by adding a constant to, or scaling, the objective."""
+1 near its optimum. ``"strict"``: any decrease. ``"spread"``: by more than
+``IMPROVEMENT * (median - b)``, the median of the finite losses seen so far; unchanged by
+adding a constant to, or scaling, the objective. On BBOB's tuning instances at d = 10 the
+choice decided a median of one trial in a run, and neither alternative differed from the
+default (``benchmarks/results/ablation/tr_success``)."""
 
 
 def failure_tolerance(d: int) -> int:
