@@ -86,11 +86,13 @@ def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> f
     def natural(z: np.ndarray) -> np.ndarray:
         return np.where(logged, np.exp(np.where(logged, z, 0.0)), z)
 
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+
     def assign(x: np.ndarray) -> None:
+        flat = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
         with torch.no_grad():
-            chunks = np.split(x, np.cumsum(sizes)[:-1])
-            for k, chunk, shape in zip(names, chunks, shapes, strict=True):
-                params[k].copy_(torch.as_tensor(chunk).reshape(shape))
+            for k, start, stop, shape in zip(names, offsets[:-1], offsets[1:], shapes, strict=True):
+                params[k].copy_(flat[start:stop].view(shape))
 
     evaluate = objective_function(model, params)
 
@@ -98,12 +100,10 @@ def map_fit(model: SingleTaskGP, *, maxiter: int = 200, ftol: float = 1e-9) -> f
         x = natural(z)
         assign(x)
         value, grads = evaluate()
-        grad = np.concatenate(
-            [
-                np.zeros(sz) if grads[k] is None else grads[k].detach().reshape(-1).cpu().numpy()
-                for k, sz in pairs
-            ]
-        )
+        grad = np.zeros(len(z))
+        for k, start, stop in zip(names, offsets[:-1], offsets[1:], strict=True):
+            if grads[k] is not None:
+                grad[start:stop] = grads[k].detach().reshape(-1).cpu().numpy()
         grad = np.where(logged, grad * x, grad)
         if not (math.isfinite(value) and np.isfinite(grad).all()):
             return 1e10, np.zeros_like(z)

@@ -55,8 +55,9 @@ def cholesky(matrix: Callable[[], Tensor], noise: float = 0.0) -> Tensor:
     """
     for jitter in JITTERS:
         K = matrix()
-        scale = float(K.diagonal().mean()) if len(K) else 1.0
-        K.diagonal().add_(noise + jitter * scale)
+        if jitter or noise:
+            scale = float(K.diagonal().mean()) if len(K) else 1.0
+            K.diagonal().add_(noise + jitter * scale)
         info = torch.empty((), dtype=torch.int32, device=K.device)
         torch.linalg.cholesky_ex(K, out=(K, info))
         if int(info) == 0:
@@ -151,6 +152,17 @@ class Stationary:
             return torch.exp(-0.5 * r2)
         r5 = torch.sqrt(5.0 * r2.clamp_min(0.0))
         return (5.0 / 3.0) * (1.0 + r5) * torch.exp(-r5)
+
+    def base_and_slope(self, r2: Tensor) -> tuple[Tensor, Tensor]:
+        """``base_of_r2(r2)`` and ``slope_of_r2(r2)`` at once, sharing their exponential
+        (no autograd through it: for the marginal likelihood's closed-form gradient)."""
+        if self.kind == "rbf":
+            e = torch.exp(-0.5 * r2)
+            return e, e
+        r5 = torch.sqrt(5.0 * r2.clamp_min(0.0))
+        e = torch.exp(-r5)
+        slope = (5.0 / 3.0) * (1.0 + r5) * e
+        return (1.0 + r5 + r5**2 / 3.0) * e, slope
 
     def r2(self, X1: Tensor, X2: Tensor) -> Tensor:
         """Squared distances of the lengthscale-scaled inputs (``n1 x n2``, clamped >= 0)."""

@@ -26,7 +26,7 @@ from gpytorch.means import ZeroMean
 from torch import Tensor
 
 from bayesopt.gp.linalg import Stationary, cholesky, stationary
-from bayesopt.gp.priors import closed_form_prior_terms, log_prior_of_terms
+from bayesopt.gp.priors import closed_form_prior_terms, prior_function
 
 __all__ = ["neg_log_likelihood", "neg_log_posterior", "objective", "objective_function"]
 
@@ -140,7 +140,7 @@ def _stationary_objective(
             ls = fast.lengthscale.reshape(-1)
             scale = fast.scale
             r2 = fast.r2(X, X)
-            base = fast.base_of_r2(r2)
+            base, slope = fast.base_and_slope(r2)
 
             def matrix() -> Tensor:
                 K = scale * base
@@ -149,7 +149,7 @@ def _stationary_objective(
 
             r = (y if constant is None else y - constant).unsqueeze(-1)
             value, alpha, W = neg_log_likelihood(matrix, r)
-            M = W * fast.slope_of_r2(r2)
+            M = W * slope
             m, S = M.sum(1), M @ Xa
             quad = 2.0 * ((m.unsqueeze(1) * Xa2).sum(0) - (Xa * S).sum(0))
             grads = {
@@ -163,7 +163,7 @@ def _stationary_objective(
             if fast.outputscale is not None:
                 grads[KERNEL + fast.outputscale_name] = (0.5 * (W * base).sum()).reshape(())
         log_p, prior_grads = log_prior()
-        value -= float(log_p.detach())
+        value -= log_p
         out = {}
         for name in params:
             g = prior_grads.get(name)
@@ -175,15 +175,15 @@ def _stationary_objective(
 
 def _log_prior_function(
     model: SingleTaskGP, params: dict[str, Tensor]
-) -> Callable[[], tuple[Tensor, dict[str, Tensor | None]]]:
-    """A function of no arguments giving the log prior and its gradient by parameter name
-    at the parameters' current values: in closed form where ``closed_form_prior_terms``
-    covers the priors (checked once, here), else by autograd."""
+) -> Callable[[], tuple[float, dict[str, Tensor | None]]]:
+    """A function of no arguments giving the log prior (a float) and its gradient by
+    parameter name at the parameters' current values: in closed form where
+    ``closed_form_prior_terms`` covers the priors (checked once, here), else by autograd."""
     terms = closed_form_prior_terms(model, params)
     if terms is not None:
-        return lambda: log_prior_of_terms(terms, params)
+        return prior_function(terms)
 
-    def by_autograd() -> tuple[Tensor, dict[str, Tensor | None]]:
+    def by_autograd() -> tuple[float, dict[str, Tensor | None]]:
         first = next(iter(params.values()))
         log_prior = sum(
             (
@@ -193,9 +193,9 @@ def _log_prior_function(
             torch.zeros((), dtype=first.dtype, device=first.device),
         )
         if not log_prior.requires_grad:
-            return log_prior, {}
+            return float(log_prior), {}
         grads = torch.autograd.grad(log_prior, list(params.values()), allow_unused=True)
-        return log_prior, dict(zip(params, grads, strict=True))
+        return float(log_prior.detach()), dict(zip(params, grads, strict=True))
 
     return by_autograd
 

@@ -212,11 +212,13 @@ def log_ei_and_gradient(post: CachedPosterior, X: Tensor, best_f: float) -> tupl
     log_h = _log_ei_helper(z)
     value = log_h + sigma.log()
     w = torch.linalg.solve_triangular(post.L.mT, v, upper=True).mT  # b x n
-    d_mean = kernel_gradient(fast, X, post.active, r2, post.alpha.expand_as(r2))
-    d_var = kernel_gradient(fast, X, post.active, r2, w)
-    d_var = torch.where((raw_var > 1e-12).unsqueeze(-1), -2.0 * d_var, 0.0)
-    d_sigma = d_var / (2.0 * sigma.unsqueeze(-1))
+    # The gradient is linear in the kernel's: with D(u) = kernel_gradient(..., u),
+    # d mean = D(alpha), d sigma = -D(w) / sigma where the variance is positive, and
+    # d value = (h'/h) (d mean - z d sigma) / sigma + d sigma / sigma. So one D with
+    # weights a alpha + c w, a = (h'/h) / sigma, c = ((h'/h) z - 1) / sigma^2.
     dlogh_dz = torch.exp(torch.special.log_ndtr(z) - log_h)
-    d_z = (d_mean - z.unsqueeze(-1) * d_sigma) / sigma.unsqueeze(-1)
-    grad = dlogh_dz.unsqueeze(-1) * d_z + d_sigma / sigma.unsqueeze(-1)
+    a = dlogh_dz / sigma
+    c = torch.where(raw_var > 1e-12, (dlogh_dz * z - 1.0) / sigma**2, 0.0)
+    weights = a.unsqueeze(-1) * post.alpha + c.unsqueeze(-1) * w
+    grad = kernel_gradient(fast, X, post.active, r2, weights)
     return value, grad
