@@ -333,6 +333,33 @@ def test_closed_form_prior_gradient_is_keyed_by_parameter_name():
         assert grad.shape == params[name].shape
 
 
+def test_written_out_log_prior_equals_the_priors_own_log_prob():
+    X, y = _data(10)
+    model = gp.build(X, y)
+    params = get_parameters_and_bounds(model, requires_grad=True)[0]
+    with torch.no_grad():
+        for p in params.values():
+            p.mul_(1.7)  # away from the initial values
+        expected = sum(
+            float(prior.log_prob(closure(module)).sum())
+            for _, module, prior, closure, _ in model.named_priors()
+        )
+    total, _ = priors.closed_form_log_prior(model, params)
+    assert float(total) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    value, _ = priors.prior_function(priors.closed_form_prior_terms(model, params))()
+    assert value == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["matern52", "rbf"])
+def test_base_and_slope_equal_the_separate_functions(kind):
+    model = gp.build(*_data(8), options=ModelOptions(kernel=kind))
+    fast = gp.stationary(model.covar_module)
+    r2 = torch.tensor([[0.0, 1e-40, 0.3], [2.0, 7.5, 40.0]], dtype=torch.float64)
+    base, slope = fast.base_and_slope(r2)
+    assert torch.allclose(base, fast.base_of_r2(r2), rtol=1e-15, atol=0)
+    assert torch.allclose(slope, fast.slope_of_r2(r2), rtol=1e-15, atol=0)
+
+
 def test_neg_log_likelihood_is_the_gaussian_log_density():
     g = torch.Generator().manual_seed(9)
     A = torch.rand(6, 6, generator=g, dtype=torch.float64)
