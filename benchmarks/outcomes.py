@@ -42,7 +42,9 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
   that search became the default for several objectives, so it is now the default;
 * ``bayesopt+no-warp``: ``ModelOptions(output_warp="none")``, the objectives only
   standardised, so that the hypervolume the acquisition measures is the judge's up to a
-  scale per objective.
+  scale per objective;
+* ``bayesopt+init10``: the default with an initial design of at most 10
+  points, where Optuna's GPSampler starts its model.
 
 Optuna is told constraint values through ``constraints_func`` (``c <= 0`` feasible) and a
 NaN objective as a failed trial. The losses: the final log10 regret of the best feasible
@@ -70,6 +72,7 @@ from typing import Any
 import numpy as np
 
 import bayesopt as bo
+from bayesopt.optimizer import default_n_initial
 from benchmarks import stats, store
 from benchmarks.manifest import CODE_PATHS, host, manifest_lines
 from benchmarks.problems.outcomes import SUITES, OutcomeProblem, problems
@@ -101,7 +104,7 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
 }
 """The contenders of each suite, in report order."""
 VARIANTS: dict[str, tuple[str, ...]] = {
-    "constrained": (),
+    "constrained": ("bayesopt+init10",),
     "multiobjective": (
         "bayesopt+closedform",
         "bayesopt+ref",
@@ -109,6 +112,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+no-warp",
         "bayesopt+alt-ref",
         "bayesopt+wide-search",
+        "bayesopt+init10",
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
@@ -280,6 +284,9 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
         return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+no-warp":
         return BayesoptSession(problem, seed, model_options=bo.ModelOptions(output_warp="none"))
+    if name == "bayesopt+init10":
+        n_initial = min(default_n_initial(problem.space), 10)
+        return BayesoptSession(problem, seed, n_initial=n_initial)
     if name == "bayesopt+ref":
         if problem.ref_point is None:
             raise ValueError(f"{problem.name} has no reference point to give")
@@ -817,6 +824,9 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt+closedform": "the same with `ProposeOptions(closed_form='always')`: the "
     "posterior means' Pareto front instead of qLogNEHVI, the factor study's variant (the default "
     "since)",
+    "bayesopt+init10": "the default with an initial design of at most 10 points "
+    "(`n_initial=min(default_n_initial(space), 10)`; Optuna's GPSampler starts its model "
+    "after 10 trials)",
     "bayesopt+ref": "the default given the problem's reference point (`reference_point=`) "
     "instead of inferring one from the observations at every ask",
     "bayesopt+front-ref": "the default with `ProposeOptions(reference_from='front')`: the "
