@@ -4,8 +4,9 @@ Hyperparameters are the maximum a posteriori estimate, found by one L-BFGS-B run
 starting values (``map_fit``). The model, kernels, priors and constraints are BoTorch's and
 GPyTorch's; only the objective is computed here (``gp.mll``), from one plain Cholesky
 factorisation, in place of GPyTorch's generic marginal-likelihood path: one evaluation
-with its gradient took 27-31 ms against 45 ms at 512 points, 2.0-2.2 ms against 4.2-4.9 ms
-at 200 (1.4 to 2.3 times faster; one thread, ``benchmarks/scripts/gp_mll_speed.py``).
+with its gradient took 27.5 ms against 39.9 ms at 512 points and 1.7 ms against 6.7 ms at
+200 (one thread, ``benchmarks/scripts/gp_mll_speed.py``; the output is in
+``benchmarks/results/latency/loop_fit_speed/gp_mll_speed.txt``).
 
 With more than ``ModelOptions.fit_points`` observations the hyperparameters are fitted on
 a deterministic subset (the best half and a seeded random half) and the GP is then
