@@ -122,8 +122,7 @@ def prior_function(terms: list[PriorTerm]) -> Callable[[], tuple[float, dict[str
     compiled = []
     for name, prior, x in terms:
         if isinstance(prior, BoundedLengthscalePrior):
-            a = float(prior.a) if prior.a.numel() == 1 else prior.a
-            compiled.append((name, x, True, (a,)))
+            compiled.append((name, x, True, (float(prior.a),)))
         else:
             compiled.append((name, x, False, _gamma_constants(prior)))
 
