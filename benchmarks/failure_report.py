@@ -284,7 +284,8 @@ def write_report(suite_dir: Path, command: str, date: str) -> Path:
         "## Cost",
         "",
         "Median [quartiles] over seeds of the seconds a run spent in the optimiser's asks "
-        "and tells (one thread, with another benchmark process beside it):",
+        "and tells (one thread; cells ran beside other benchmark processes, at the times and "
+        "loads `commands.log` gives, so compare columns that ran together):",
         "",
         *_table(ask_s, names),
         "## Paired comparisons",
