@@ -525,6 +525,7 @@ def make_outcomes(
     closed_form: str = "never",
     reference: Tensor | None = None,
     reference_from: str = "observations",
+    margin: float = CONSTRAINT_MARGIN,
 ) -> AcquisitionFunction:
     """The acquisition of a study with several outcomes (see the second table above).
 
@@ -534,8 +535,8 @@ def make_outcomes(
             to maximise, then ``c`` constraints.
         n_objectives: ``m``.
         thresholds: ``c`` model-unit thresholds: constraint ``j`` holds where output
-            ``m + j`` is at least ``thresholds[j]`` (the acquisition asks for
-            ``CONSTRAINT_MARGIN`` more).
+            ``m + j`` is at least ``thresholds[j]`` (the acquisition asks for ``margin``
+            more).
         X_baseline: ``n x d`` observed inputs.
         Y_baseline: ``n x (m + c)`` observed outputs in the model's units.
         feasible: ``n`` booleans, the observations that satisfied every constraint.
@@ -551,6 +552,8 @@ def make_outcomes(
             none.
         reference_from: one of ``REFERENCE_SOURCES``: what ``infer_reference`` uses when
             ``reference`` is ``None``.
+        margin: how far inside its threshold, in the model's units, a constraint counts
+            as met (``CONSTRAINT_MARGIN`` by default).
 
     Returns:
         An MC acquisition function (it accepts pending points, so batches are diverse);
@@ -574,7 +577,7 @@ def make_outcomes(
     first = models[0] if models else model
     inner = _make_outcomes(
         name, model, n_objectives, thresholds, X_baseline, Y_baseline, feasible, X_pending, seed,
-        closed_form, reference, reference_from,
+        closed_form, reference, reference_from, margin,
     )  # fmt: skip
     return inner if first is model else _OnList(inner, first)
 
@@ -766,6 +769,7 @@ def _make_outcomes(
     closed_form: str = "never",
     reference: Tensor | None = None,
     reference_from: str = "observations",
+    margin: float = CONSTRAINT_MARGIN,
 ) -> AcquisitionFunction:
     from botorch.acquisition.logei import qLogProbabilityOfFeasibility
     from botorch.acquisition.multi_objective.logei import (
@@ -784,9 +788,7 @@ def _make_outcomes(
     if closed_form not in CLOSED_FORMS:
         raise ValueError(f"`closed_form` must be one of {CLOSED_FORMS}, but got {closed_form!r}.")
     m = n_objectives
-    constraints = [
-        _Slack(m + j, float(t) + CONSTRAINT_MARGIN) for j, t in enumerate(thresholds.tolist())
-    ]
+    constraints = [_Slack(m + j, float(t) + margin) for j, t in enumerate(thresholds.tolist())]
     pending = X_pending if X_pending is not None and len(X_pending) else None
     sampler = SobolQMCNormalSampler(torch.Size([MC_SAMPLES]), seed=seed)
     with seeded_torch(seed):

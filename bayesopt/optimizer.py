@@ -897,6 +897,7 @@ class Optimizer(AskTell):
             closed_form=self.propose_options.closed_form,
             reference=None if data.reference is None else data.reference.to(Y),
             reference_from=self._reference_source(len(X_all)),
+            margin=self.propose_options.constraint_margin,
         )
         X_avoid = torch.cat([U_pending, X_failed, X_all])
         scales = gp.lengthscales(models[0], self.space.dim, self.space.categorical_dims)

@@ -52,7 +52,12 @@ from scipy.optimize import minimize as scipy_minimize
 from torch import Tensor
 
 from bayesopt._rng import seeded_torch
-from bayesopt.acquisition import ACQUISITIONS, CLOSED_FORMS, REFERENCE_SOURCES
+from bayesopt.acquisition import (
+    ACQUISITIONS,
+    CLOSED_FORMS,
+    CONSTRAINT_MARGIN,
+    REFERENCE_SOURCES,
+)
 from bayesopt.trust_region import SUCCESS_RULES
 
 __all__ = [
@@ -182,6 +187,12 @@ class ProposeOptions:
             ``trust_region.SUCCESS_RULES``: ``"relative"`` (TuRBO's, the default) needs a
             gain above 1e-3 of the best loss's magnitude, ``"strict"`` any gain,
             ``"spread"`` a gain above 1e-3 of the gap between the median loss and the best.
+        constraint_margin: how far inside its bound a declared constraint must be
+            predicted to count as met, in standard deviations of that constraint's
+            observed values (``acquisition.CONSTRAINT_MARGIN``, 0.002, by default). The
+            optimum of a constrained problem usually lies on an active constraint; a
+            margin keeps the asks there from landing a hair on the infeasible side, at
+            the price of stopping that far short of the bound.
             Neither alternative differed from the default across BBOB's functions at
             d = 10 on the tuning instances; most runs were identical
             (``benchmarks/results/ablation/tr_success``).
@@ -207,6 +218,7 @@ class ProposeOptions:
     closed_form: str = "pareto"
     reference_from: str = "observations"
     region_success: str = "relative"
+    constraint_margin: float = CONSTRAINT_MARGIN
 
     def for_pareto(self) -> ProposeOptions:
         """These options with the wider search of a study with several objectives
@@ -231,6 +243,15 @@ class ProposeOptions:
                 raise TypeError(f"ProposeOptions: `{name}` must be an int, but got {value!r}.")
             if value < 1:
                 raise ValueError(f"ProposeOptions: `{name} >= 1` must hold, but got {value}.")
+        margin = self.constraint_margin
+        if not isinstance(margin, int | float) or isinstance(margin, bool):
+            raise TypeError(
+                f"ProposeOptions: `constraint_margin` must be a float, but got {margin!r}."
+            )
+        if not (math.isfinite(margin) and margin >= 0):
+            raise ValueError(
+                f"ProposeOptions: `constraint_margin` must be finite and >= 0, but got {margin!r}."
+            )
         share = self.thompson_share
         if not isinstance(share, int | float) or isinstance(share, bool):
             raise TypeError(f"ProposeOptions: `thompson_share` must be a float, but got {share!r}.")

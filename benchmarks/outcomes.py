@@ -104,7 +104,7 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
 }
 """The contenders of each suite, in report order."""
 VARIANTS: dict[str, tuple[str, ...]] = {
-    "constrained": ("bayesopt+init10",),
+    "constrained": ("bayesopt+init10", "bayesopt+margin0", "bayesopt+margin2e-4"),
     "multiobjective": (
         "bayesopt+closedform",
         "bayesopt+ref",
@@ -113,6 +113,8 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+alt-ref",
         "bayesopt+wide-search",
         "bayesopt+init10",
+        "bayesopt+margin0",
+        "bayesopt+margin2e-4",
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
@@ -253,6 +255,10 @@ class OptunaSession(Session):
                 self.study.tell(self.trial, state=self.optuna.trial.TrialState.FAIL)
 
 
+MARGINS = {"bayesopt+margin0": 0.0, "bayesopt+margin2e-4": 2e-4}
+"""Variants with another ``ProposeOptions.constraint_margin`` (the default's is 0.002)."""
+
+
 def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
     """A fresh, seeded session of contender ``name`` on ``problem``.
 
@@ -287,6 +293,9 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
     if name == "bayesopt+init10":
         n_initial = min(default_n_initial(problem.space), 10)
         return BayesoptSession(problem, seed, n_initial=n_initial)
+    if name in MARGINS:
+        options = bo.ProposeOptions(constraint_margin=MARGINS[name])
+        return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+ref":
         if problem.ref_point is None:
             raise ValueError(f"{problem.name} has no reference point to give")
@@ -840,6 +849,10 @@ CONTENDER_ROWS: dict[str, str] = {
     "alternate asks",
     "bayesopt+no-warp": "the default with `ModelOptions(output_warp='none')`: objectives only "
     "standardised, so the acquisition's hypervolume is the judge's up to a scale per objective",
+    "bayesopt+margin0": "the default with `ProposeOptions(constraint_margin=0.0)`: a constraint "
+    "counts as met up to its bound, not 0.002 s.d. of its observed values inside it",
+    "bayesopt+margin2e-4": "the default with `ProposeOptions(constraint_margin=2e-4)`: a tenth "
+    "of the default's margin inside each constraint's bound",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",
     "optuna-nsga2": "`optuna.samplers.NSGAIISampler(seed=s, constraints_func=...)`, its default "
