@@ -812,7 +812,8 @@ def test_the_default_multi_objective_ask_uses_the_closed_form():
     assert type(never.inner).__name__ == "qLogNoisyExpectedHypervolumeImprovement"
 
 
-def test_a_constrained_single_objective_ask_is_logei_times_the_probability_of_feasibility():
+@pytest.mark.parametrize("margin", [None, 0.0, 0.05])
+def test_a_constrained_single_objective_ask_is_logei_times_the_probability_of_feasibility(margin):
     from botorch.acquisition import LogExpectedImprovement
     from botorch.models import ModelListGP
 
@@ -824,18 +825,46 @@ def test_a_constrained_single_objective_ask_is_logei_times_the_probability_of_fe
     kw = dict(n_objectives=1, thresholds=torch.tensor([0.2], dtype=torch.float64),
               X_baseline=X_base, Y_baseline=torch.stack([m.train_targets for m in models], 1),
               feasible=feasible)  # fmt: skip
-    acqf = acquisition.make_outcomes("qlognei", ModelListGP(*models), **kw)
+    extra = {} if margin is None else {"margin": margin}
+    acqf = acquisition.make_outcomes("qlognei", ModelListGP(*models), **kw, **extra)
     assert isinstance(acqf.inner, acquisition.LogEHVI)
     with torch.no_grad():
         best = float(models[0].posterior(X_base[feasible]).mean.max())
         post = models[1].posterior(X)
         mean, sd = post.mean.reshape(-1), post.variance.sqrt().reshape(-1)
-        z = (mean - 0.2 - acquisition.CONSTRAINT_MARGIN) / sd
+        z = (mean - 0.2 - (acquisition.CONSTRAINT_MARGIN if margin is None else margin)) / sd
         expected = LogExpectedImprovement(models[0], best_f=best)(X) + torch.special.log_ndtr(z)
         assert acqf(X).tolist() == pytest.approx(expected.tolist(), rel=1e-7)
+    if margin is not None:
+        return
     # Pending points (and "never" on a noisy model) keep the Monte-Carlo qLogNEI.
     pending = acquisition.make_outcomes("qlognei", ModelListGP(*models), X_pending=X[0], **kw)
     assert type(pending.inner).__name__ == "qLogNoisyExpectedImprovement"
+
+
+def test_the_constraint_margin_option_reaches_the_acquisition_and_is_validated(monkeypatch):
+    from bayesopt import acquisition
+
+    seen = []
+    real = acquisition.make_outcomes
+
+    def spy(*args, **kw):
+        seen.append(kw["margin"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(acquisition, "make_outcomes", spy)
+    options = bo.ProposeOptions(constraint_margin=0.0, raw_samples=64, n_restarts=2)
+    opt = bo.Optimizer(BRANIN_SPACE, seed=0, n_initial=4, propose_options=options,
+                       constraints={"sum": ("<=", BRANIN_BOUND)})  # fmt: skip
+    _drive(opt, constrained_branin, 5)
+    assert seen == [0.0]
+    assert bo.ProposeOptions().constraint_margin == acquisition.CONSTRAINT_MARGIN == 0.002
+    with pytest.raises(ValueError, match="`constraint_margin` must be finite and >= 0"):
+        bo.ProposeOptions(constraint_margin=-0.1)
+    with pytest.raises(ValueError, match="`constraint_margin` must be finite and >= 0"):
+        bo.ProposeOptions(constraint_margin=math.inf)
+    with pytest.raises(TypeError, match="`constraint_margin` must be a float"):
+        bo.ProposeOptions(constraint_margin="0")
 
 
 def test_several_objectives_search_the_acquisition_wider(monkeypatch):
