@@ -946,6 +946,7 @@ class Optimizer(AskTell):
             feasible=torch.ones(len(X), dtype=torch.bool, device=on),
             X_pending=U_pending,
             seed=seed,
+            margin=acquisition.SUCCESS_MARGIN,
         )
         n_best = self.propose_options.n_incumbents
         X_best = X[torch.argsort(y, descending=True, stable=True)[:n_best]]

@@ -104,7 +104,12 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
 }
 """The contenders of each suite, in report order."""
 VARIANTS: dict[str, tuple[str, ...]] = {
-    "constrained": ("bayesopt+init10", "bayesopt+margin0", "bayesopt+margin2e-4"),
+    "constrained": (
+        "bayesopt+init10",
+        "bayesopt+margin0",
+        "bayesopt+margin2e-4",
+        "bayesopt+margin2e-3",
+    ),
     "multiobjective": (
         "bayesopt+closedform",
         "bayesopt+ref",
@@ -115,6 +120,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+init10",
         "bayesopt+margin0",
         "bayesopt+margin2e-4",
+        "bayesopt+margin2e-3",
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
@@ -255,8 +261,9 @@ class OptunaSession(Session):
                 self.study.tell(self.trial, state=self.optuna.trial.TrialState.FAIL)
 
 
-MARGINS = {"bayesopt+margin0": 0.0, "bayesopt+margin2e-4": 2e-4}
-"""Variants with another ``ProposeOptions.constraint_margin`` (the default's is 0.002)."""
+MARGINS = {"bayesopt+margin0": 0.0, "bayesopt+margin2e-4": 2e-4, "bayesopt+margin2e-3": 2e-3}
+"""Variants with a given ``ProposeOptions.constraint_margin``: 2e-4 is the default's since
+2026-12-02, 2e-3 the one before (what ``bayesopt`` ran in the margin study's records)."""
 
 
 def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
@@ -850,9 +857,11 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt+no-warp": "the default with `ModelOptions(output_warp='none')`: objectives only "
     "standardised, so the acquisition's hypervolume is the judge's up to a scale per objective",
     "bayesopt+margin0": "the default with `ProposeOptions(constraint_margin=0.0)`: a constraint "
-    "counts as met up to its bound, not 0.002 s.d. of its observed values inside it",
-    "bayesopt+margin2e-4": "the default with `ProposeOptions(constraint_margin=2e-4)`: a tenth "
-    "of the default's margin inside each constraint's bound",
+    "counts as met up to its bound, not a small margin of its observed values' s.d. inside it",
+    "bayesopt+margin2e-4": "`ProposeOptions(constraint_margin=2e-4)`, the default's margin since "
+    "2026-12-02, a tenth of the one before",
+    "bayesopt+margin2e-3": "`ProposeOptions(constraint_margin=2e-3)`, the default's margin "
+    "before 2026-12-02",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",
     "optuna-nsga2": "`optuna.samplers.NSGAIISampler(seed=s, constraints_func=...)`, its default "

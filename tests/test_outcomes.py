@@ -858,7 +858,7 @@ def test_the_constraint_margin_option_reaches_the_acquisition_and_is_validated(m
                        constraints={"sum": ("<=", BRANIN_BOUND)})  # fmt: skip
     _drive(opt, constrained_branin, 5)
     assert seen == [0.0]
-    assert bo.ProposeOptions().constraint_margin == acquisition.CONSTRAINT_MARGIN == 0.002
+    assert bo.ProposeOptions().constraint_margin == acquisition.CONSTRAINT_MARGIN == 2e-4
     with pytest.raises(ValueError, match="`constraint_margin` must be finite and >= 0"):
         bo.ProposeOptions(constraint_margin=-0.1)
     with pytest.raises(ValueError, match="`constraint_margin` must be finite and >= 0"):
