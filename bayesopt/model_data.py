@@ -150,6 +150,16 @@ class ModelData:
         return cls(X, y, X_failed, values, maximize, untransform, budget)
 
 
+def _constraint_column(slack: Tensor, warp: str) -> tuple[Tensor, float]:
+    """A constraint's slacks in model units and the image of a zero slack: standardised
+    (``warp="none"``, or too few distinct values to fit a warp), else transformed as an
+    objective is (``gp.fit_output_transform``) with zero mapped through the transform."""
+    if warp == "none" or len(slack) < 3 or not bool(slack.max() > slack.min()):
+        return gp.standardize_threshold(slack, 0.0)
+    z, inverse = gp.fit_output_transform(slack, warp)
+    return z, gp.to_model_units(inverse, 0.0)
+
+
 @dataclass(frozen=True, eq=False)
 class OutcomeData:
     """What the GPs of the next ask of a study with several outcomes are fitted on: one
@@ -157,7 +167,8 @@ class OutcomeData:
 
     Objectives are gains (larger is better), each transformed as a single objective is
     (``ModelOptions.output_warp``). Constraints are slacks (``bound - v`` for ``<=``,
-    ``v - bound`` for ``>=``), standardised; constraint ``j`` holds where its column is at
+    ``v - bound`` for ``>=``), standardised (or transformed, ``ModelOptions.constraint_warp``);
+    constraint ``j`` holds where its column is at
     least ``thresholds[j]``, the image of a zero slack. Failed trials are imputed with each
     column's worst value, and a NaN constraint value with a value below both the worst
     slack observed and zero (violated), so that the model learns that those regions are
@@ -193,6 +204,7 @@ class OutcomeData:
         outcomes: Outcomes,
         *,
         output_warp: str = "yeo-johnson",
+        constraint_warp: str = "none",
     ) -> OutcomeData:
         """The training tensors of ``trials``' complete and failed trials.
 
@@ -239,7 +251,7 @@ class OutcomeData:
             reference = torch.tensor(units, dtype=DTYPE)
         thresholds = []
         for col in slacks.T:
-            z, t = gp.standardize_threshold(col, 0.0)
+            z, t = _constraint_column(col, constraint_warp)
             cols.append(z)
             thresholds.append(t)
         Y = torch.stack(cols, 1)

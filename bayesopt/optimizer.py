@@ -851,7 +851,11 @@ class Optimizer(AskTell):
         if self.outcomes is None:
             raise ValueError("outcome_data() needs `objectives=` or `constraints=`.")
         return OutcomeData.from_trials(
-            self._trials, self.space, self.outcomes, output_warp=self.model_options.output_warp
+            self._trials,
+            self.space,
+            self.outcomes,
+            output_warp=self.model_options.output_warp,
+            constraint_warp=self.model_options.constraint_warp,
         )
 
     def _propose_outcomes(self, n: int, data: OutcomeData, U_pending: Tensor, seed: int) -> Tensor:

@@ -109,6 +109,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+margin0",
         "bayesopt+margin2e-4",
         "bayesopt+margin2e-3",
+        "bayesopt+constraint-warp",
     ),
     "multiobjective": (
         "bayesopt+closedform",
@@ -121,6 +122,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+margin0",
         "bayesopt+margin2e-4",
         "bayesopt+margin2e-3",
+        "bayesopt+constraint-warp",
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
@@ -300,6 +302,9 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
     if name == "bayesopt+init10":
         n_initial = min(default_n_initial(problem.space), 10)
         return BayesoptSession(problem, seed, n_initial=n_initial)
+    if name == "bayesopt+constraint-warp":
+        options = bo.ModelOptions(constraint_warp="yeo-johnson")
+        return BayesoptSession(problem, seed, model_options=options)
     if name in MARGINS:
         options = bo.ProposeOptions(constraint_margin=MARGINS[name])
         return BayesoptSession(problem, seed, propose_options=options)
@@ -862,6 +867,9 @@ CONTENDER_ROWS: dict[str, str] = {
     "2026-12-02, a tenth of the one before",
     "bayesopt+margin2e-3": "`ProposeOptions(constraint_margin=2e-3)`, the default's margin "
     "before 2026-12-02",
+    "bayesopt+constraint-warp": "the default with `ModelOptions(constraint_warp='yeo-johnson')`: "
+    "each constraint's slacks Yeo-Johnson transformed as an objective is, its bound mapped "
+    "through the transform, instead of only standardised",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",
     "optuna-nsga2": "`optuna.samplers.NSGAIISampler(seed=s, constraints_func=...)`, its default "

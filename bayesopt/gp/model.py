@@ -108,6 +108,11 @@ class ModelOptions:
             study on Hartmann-6, Rosenbrock-4 and RF-wine and tied everywhere else: it
             pulls in the long tail of bad values, so the GP spends its flexibility near
             the good ones.
+        constraint_warp: the transform of a declared constraint's slacks before its GP
+            (one of the ``output_warp`` values; its bound, a zero slack, is mapped through
+            the same transform). ``"none"`` (the default) only standardises them.
+            Constraints whose values span decades (ratios, powers) otherwise leave the GP
+            its flexibility for the tail instead of the bound.
         fit_points: hyperparameters are fitted on at most this many observations.
         max_exact: the GP conditions on at most this many observations; beyond, on the
             ``max_exact`` nearest to the best ones (a local model; see ``Optimizer``).
@@ -154,6 +159,7 @@ class ModelOptions:
     noise_floor: float | None = None
     warp: bool = False
     output_warp: str = "yeo-johnson"
+    constraint_warp: str = "none"
     fit_points: int = 512
     max_exact: int = 20_000
     fit_maxiter: int = 200
@@ -167,6 +173,7 @@ class ModelOptions:
             ("lengthscale_prior", LENGTHSCALE_PRIORS),
             ("noise", NOISE_MODELS),
             ("output_warp", OUTPUT_WARPS),
+            ("constraint_warp", OUTPUT_WARPS),
             ("mean", MEANS),
             ("structure", STRUCTURES),
         ):
