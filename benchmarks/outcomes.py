@@ -110,6 +110,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+margin2e-4",
         "bayesopt+margin2e-3",
         "bayesopt+constraint-warp",
+        "bayesopt+constraint-copula",
     ),
     "multiobjective": (
         "bayesopt+closedform",
@@ -123,6 +124,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+margin2e-4",
         "bayesopt+margin2e-3",
         "bayesopt+constraint-warp",
+        "bayesopt+constraint-copula",
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
@@ -263,6 +265,11 @@ class OptunaSession(Session):
                 self.study.tell(self.trial, state=self.optuna.trial.TrialState.FAIL)
 
 
+CONSTRAINT_WARPS = {
+    "bayesopt+constraint-warp": "yeo-johnson",
+    "bayesopt+constraint-copula": "copula",
+}
+"""Variants with a given ``ModelOptions.constraint_warp`` (the default's is ``"none"``)."""
 MARGINS = {"bayesopt+margin0": 0.0, "bayesopt+margin2e-4": 2e-4, "bayesopt+margin2e-3": 2e-3}
 """Variants with a given ``ProposeOptions.constraint_margin``: 2e-4 is the default's since
 2026-12-02, 2e-3 the one before (what ``bayesopt`` ran in the margin study's records)."""
@@ -302,8 +309,8 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
     if name == "bayesopt+init10":
         n_initial = min(default_n_initial(problem.space), 10)
         return BayesoptSession(problem, seed, n_initial=n_initial)
-    if name == "bayesopt+constraint-warp":
-        options = bo.ModelOptions(constraint_warp="yeo-johnson")
+    if name in CONSTRAINT_WARPS:
+        options = bo.ModelOptions(constraint_warp=CONSTRAINT_WARPS[name])
         return BayesoptSession(problem, seed, model_options=options)
     if name in MARGINS:
         options = bo.ProposeOptions(constraint_margin=MARGINS[name])
@@ -870,6 +877,9 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt+constraint-warp": "the default with `ModelOptions(constraint_warp='yeo-johnson')`: "
     "each constraint's slacks Yeo-Johnson transformed as an objective is, its bound mapped "
     "through the transform, instead of only standardised",
+    "bayesopt+constraint-copula": "the default with `ModelOptions(constraint_warp='copula')`: "
+    "each constraint's slacks replaced by the normal quantiles of their ranks, its bound "
+    "mapped between the ranks it separates",
     "optuna-gp": "`optuna.samplers.GPSampler(seed=s, constraints_func=...)`",
     "optuna-tpe": "`optuna.samplers.TPESampler(seed=s, constraints_func=...)`, defaults otherwise",
     "optuna-nsga2": "`optuna.samplers.NSGAIISampler(seed=s, constraints_func=...)`, its default "

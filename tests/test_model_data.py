@@ -78,3 +78,36 @@ def test_outcome_data_columns_thresholds_and_imputation():
         opt.model_data()
     with pytest.raises(ValueError, match="objectives"):
         bo.Optimizer(bo.Space({"x": bo.Real(0.0, 1.0)})).outcome_data()
+
+
+@pytest.mark.parametrize("warp", ["none", "yeo-johnson", "bilog", "copula"])
+def test_constraint_warp_keeps_which_trials_are_feasible(warp):
+    # Slacks spanning decades, as ratio constraints give: the warp reshapes the column
+    # but the bound (a zero slack) maps to the threshold that splits it the same way.
+    values = [-5000.0, -300.0, -20.0, -1.0, -0.2, 0.1, 0.3, 0.5, 0.9, 0.95]
+    opt = bo.Optimizer(
+        bo.Space({"x": bo.Real(0.0, 1.0)}), seed=0, objectives={"a": "min"},
+        constraints={"c": (">=", 0.0)}, model_options=bo.ModelOptions(constraint_warp=warp),
+    )  # fmt: skip
+    for i, c in enumerate(values):
+        opt.add({"x": i / 10}, {"a": float(i), "c": c})
+    data = opt.outcome_data()
+    t = float(data.thresholds[0])
+    assert (data.Y[:, 1] >= t).tolist() == [c >= 0 for c in values]
+    assert torch.all(torch.diff(data.Y[:, 1]) > 0)  # monotone in the slack
+    if warp == "none":
+        assert data.Y[:, 1].tolist() == pytest.approx(gp.standardize_threshold(
+            torch.tensor(values, dtype=torch.float64), 0.0)[0].tolist())  # fmt: skip
+    if warp == "copula":  # ranks: the tail no longer squeezes the values near the bound
+        z = data.Y[:, 1]
+        assert float(z[-1] - z[5]) > 0.5
+
+
+def test_constraint_warp_of_a_constant_column_keeps_the_order_of_the_bound():
+    from bayesopt.model_data import _constraint_column
+
+    for slack, expected in ((torch.full((4,), 2.0), -1.0), (torch.full((4,), -2.0), 1.0)):
+        z, t = _constraint_column(slack.to(torch.float64), "yeo-johnson")
+        assert z.tolist() == [0.0] * 4 and t == expected
+    with pytest.raises(ValueError, match="`constraint_warp` must be one of"):
+        bo.ModelOptions(constraint_warp="log")
