@@ -167,8 +167,8 @@ class OutcomeData:
 
     Objectives are gains (larger is better), each transformed as a single objective is
     (``ModelOptions.output_warp``). Constraints are slacks (``bound - v`` for ``<=``,
-    ``v - bound`` for ``>=``), standardised (or transformed, ``ModelOptions.constraint_warp``);
-    constraint ``j`` holds where its column is at
+    ``v - bound`` for ``>=``), each transformed as an objective is
+    (``ModelOptions.constraint_warp``); constraint ``j`` holds where its column is at
     least ``thresholds[j]``, the image of a zero slack. Failed trials are imputed with each
     column's worst value, and a NaN constraint value with a value below both the worst
     slack observed and zero (violated), so that the model learns that those regions are
@@ -204,7 +204,7 @@ class OutcomeData:
         outcomes: Outcomes,
         *,
         output_warp: str = "yeo-johnson",
-        constraint_warp: str = "none",
+        constraint_warp: str = "yeo-johnson",
     ) -> OutcomeData:
         """The training tensors of ``trials``' complete and failed trials.
 

@@ -111,6 +111,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+margin2e-3",
         "bayesopt+constraint-warp",
         "bayesopt+constraint-copula",
+        "bayesopt+no-constraint-warp",
     ),
     "multiobjective": (
         "bayesopt+closedform",
@@ -125,6 +126,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+margin2e-3",
         "bayesopt+constraint-warp",
         "bayesopt+constraint-copula",
+        "bayesopt+no-constraint-warp",
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
@@ -268,8 +270,10 @@ class OptunaSession(Session):
 CONSTRAINT_WARPS = {
     "bayesopt+constraint-warp": "yeo-johnson",
     "bayesopt+constraint-copula": "copula",
+    "bayesopt+no-constraint-warp": "none",
 }
-"""Variants with a given ``ModelOptions.constraint_warp`` (the default's is ``"none"``)."""
+"""Variants with a given ``ModelOptions.constraint_warp``: Yeo-Johnson is the default's since
+2026-12-02, ``"none"`` the one before (what ``bayesopt`` ran in the study's records)."""
 MARGINS = {"bayesopt+margin0": 0.0, "bayesopt+margin2e-4": 2e-4, "bayesopt+margin2e-3": 2e-3}
 """Variants with a given ``ProposeOptions.constraint_margin``: 2e-4 is the default's since
 2026-12-02, 2e-3 the one before (what ``bayesopt`` ran in the margin study's records)."""
@@ -874,9 +878,11 @@ CONTENDER_ROWS: dict[str, str] = {
     "2026-12-02, a tenth of the one before",
     "bayesopt+margin2e-3": "`ProposeOptions(constraint_margin=2e-3)`, the default's margin "
     "before 2026-12-02",
-    "bayesopt+constraint-warp": "the default with `ModelOptions(constraint_warp='yeo-johnson')`: "
-    "each constraint's slacks Yeo-Johnson transformed as an objective is, its bound mapped "
-    "through the transform, instead of only standardised",
+    "bayesopt+constraint-warp": "`ModelOptions(constraint_warp='yeo-johnson')`: each "
+    "constraint's slacks Yeo-Johnson transformed as an objective is, its bound mapped through "
+    "the transform (the default since 2026-12-02)",
+    "bayesopt+no-constraint-warp": "`ModelOptions(constraint_warp='none')`: constraint slacks "
+    "only standardised, the default before 2026-12-02",
     "bayesopt+constraint-copula": "the default with `ModelOptions(constraint_warp='copula')`: "
     "each constraint's slacks replaced by the normal quantiles of their ranks, its bound "
     "mapped between the ranks it separates",
