@@ -309,3 +309,16 @@ def test_compare_runs_pairs_seeds_and_corrects_over_problems(capsys, tmp_path):
     # A variant's runs against the default's: the same table.
     variant = [{**r, "contender": "bayesopt+x"} for r in new]
     assert bench.compare_runs(old, variant, "multiobjective", "bayesopt", "bayesopt+x") == lines
+
+
+def test_compare_runs_counts_a_run_without_a_feasible_point_as_the_worst():
+    def rec(seed, final):
+        return {"problem": "spring", "contender": "bayesopt", "seed": seed, "status": "ok",
+                "final": final, "wall_s": 1.0}  # fmt: skip
+
+    optimum = problem("spring").optimum
+    old = [rec(s, None if s else optimum + 0.1) for s in range(10)]  # feasible once
+    new = [rec(s, optimum + 0.001 * (s + 1)) for s in range(10)]
+    (line,) = bench.compare_runs(old, new, "constrained", "bayesopt")[2:]
+    cells = [c.strip() for c in line.split("|")[1:-1]]
+    assert cells[2] == "inf" and cells[4].startswith("W (0.002")
