@@ -103,16 +103,19 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
     ),
 }
 """The contenders of each suite, in report order."""
+_CONSTRAINT_VARIANTS = (
+    "bayesopt+init10",
+    "bayesopt+margin0",
+    "bayesopt+margin2e-4",
+    "bayesopt+margin2e-3",
+    "bayesopt+constraint-warp",
+    "bayesopt+constraint-copula",
+    "bayesopt+no-constraint-warp",
+)
+"""Variants of how constraints are handled (and the initial design), in both suites: the
+multi-objective one has a constrained problem too."""
 VARIANTS: dict[str, tuple[str, ...]] = {
-    "constrained": (
-        "bayesopt+init10",
-        "bayesopt+margin0",
-        "bayesopt+margin2e-4",
-        "bayesopt+margin2e-3",
-        "bayesopt+constraint-warp",
-        "bayesopt+constraint-copula",
-        "bayesopt+no-constraint-warp",
-    ),
+    "constrained": _CONSTRAINT_VARIANTS,
     "multiobjective": (
         "bayesopt+closedform",
         "bayesopt+ref",
@@ -120,13 +123,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+no-warp",
         "bayesopt+alt-ref",
         "bayesopt+wide-search",
-        "bayesopt+init10",
-        "bayesopt+margin0",
-        "bayesopt+margin2e-4",
-        "bayesopt+margin2e-3",
-        "bayesopt+constraint-warp",
-        "bayesopt+constraint-copula",
-        "bayesopt+no-constraint-warp",
+        *_CONSTRAINT_VARIANTS,
     ),
 }
 """Factor-study variants a suite can run and report when asked (``--contenders``), after its
