@@ -473,7 +473,7 @@ OUTCOME_ACQUISITIONS = ("qlognei", "parego")
 """The acquisitions of a study with declared outcomes (``parego``: several objectives)."""
 CONSTRAINT_MARGIN = 2e-4
 """The acquisitions count a declared constraint as met only this far inside its bound (in
-the constraint GP's standardised units: 2e-4 s.d. of the observed values;
+the constraint GP's units: 2e-4 s.d. of its transformed observed values;
 ``ProposeOptions.constraint_margin``). The optimum of a constrained problem usually lies on
 an active constraint. Without a margin many asks there land a hair on the infeasible side;
 with too wide a one every ask stops short of the bound. On Branin with ``x1 + x2 <= 4``

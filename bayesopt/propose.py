@@ -188,8 +188,9 @@ class ProposeOptions:
             gain above 1e-3 of the best loss's magnitude, ``"strict"`` any gain,
             ``"spread"`` a gain above 1e-3 of the gap between the median loss and the best.
         constraint_margin: how far inside its bound a declared constraint must be
-            predicted to count as met, in standard deviations of that constraint's
-            observed values (``acquisition.CONSTRAINT_MARGIN``, 2e-4, by default). The
+            predicted to count as met, in the constraint GP's units (standard deviations
+            of its transformed observed values; ``acquisition.CONSTRAINT_MARGIN``, 2e-4, by
+            default). The
             optimum of a constrained problem usually lies on an active constraint; a
             margin keeps the asks there from landing a hair on the infeasible side, at
             the price of stopping that far short of the bound. 2e-4 replaced 0.002 after
