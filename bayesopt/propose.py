@@ -190,13 +190,12 @@ class ProposeOptions:
         constraint_margin: how far inside its bound a declared constraint must be
             predicted to count as met, in the constraint GP's units (standard deviations
             of its transformed observed values; ``acquisition.CONSTRAINT_MARGIN``, 2e-4, by
-            default). The
-            optimum of a constrained problem usually lies on an active constraint; a
-            margin keeps the asks there from landing a hair on the infeasible side, at
-            the price of stopping that far short of the bound. 2e-4 replaced 0.002 after
-            winning the speed reducer and the pressure vessel on the tuning seeds; 0 won
-            the same two but left 8-11 of 25 model asks infeasible on a constrained
-            Branin (``benchmarks/results/ablation/constraint_margin``).
+            default). The optimum of a constrained problem usually lies on an active
+            constraint; a margin keeps the asks there from landing a hair on the
+            infeasible side, at the price of stopping that far short of the bound. 2e-4
+            replaced 0.002 after winning the speed reducer and the pressure vessel on the
+            tuning seeds; 0 won the same two but left 8-11 of 25 model asks infeasible on
+            a constrained Branin (``benchmarks/results/ablation/constraint_margin``).
             Neither alternative differed from the default across BBOB's functions at
             d = 10 on the tuning instances; most runs were identical
             (``benchmarks/results/ablation/tr_success``).
