@@ -235,17 +235,22 @@ def fit_output_transform(
 
     values = standardize(warped)
     lo, hi = float(values.min()), float(values.max())
+    second = _standardizer(warped)
+    slopes: list[float] = []  # at the ends of the range, computed at the first call
 
     def exact(v: np.ndarray) -> np.ndarray:
-        return _unstandardize(first, unwarp(_unstandardize(_standardizer(warped), v)))
+        return _unstandardize(first, unwarp(_unstandardize(second, v)))
 
     def inverse(v: np.ndarray) -> np.ndarray:
         # A power transform can have a bounded range (Yeo-Johnson with lambda > 2 or
-        # < 0): exact within the data's range, continued linearly beyond it. Computed
-        # only when called (by plots), so the ask path pays nothing for it.
-        step = 1e-6 * max(hi - lo, 1e-12)
-        f = exact(np.array([lo, lo + step, hi - step, hi]))
-        slope_lo, slope_hi = (f[1] - f[0]) / step, (f[3] - f[2]) / step
+        # < 0): exact within the data's range, continued linearly beyond it. The end
+        # slopes are computed once, at the first call (plots, a reference point or a
+        # constraint's bound in model units: ``to_model_units`` calls it ~100 times).
+        if not slopes:
+            step = 1e-6 * max(hi - lo, 1e-12)
+            f = exact(np.array([lo, lo + step, hi - step, hi]))
+            slopes.extend(((f[1] - f[0]) / step, (f[3] - f[2]) / step))
+        slope_lo, slope_hi = slopes
         v = np.asarray(v, dtype=float)
         inside = exact(np.clip(v, lo, hi))
         return inside + slope_lo * np.minimum(v - lo, 0.0) + slope_hi * np.maximum(v - hi, 0.0)
