@@ -598,9 +598,9 @@ def test_constrained_branin_finds_the_feasible_minimum():
     _drive(opt, constrained_branin, 30)
     model = [t for t in opt.trials if t.source == "model"]
     assert len(model) >= 20
-    assert sum(bool(t.feasible) for t in model) >= 0.8 * len(model)  # 24 of 25
+    assert sum(bool(t.feasible) for t in model) >= 0.8 * len(model)  # 23 of 25
     assert opt.best.feasible
-    assert opt.best.value - BRANIN_CONSTRAINED_MIN < 0.05  # 0.016
+    assert opt.best.value - BRANIN_CONSTRAINED_MIN < 0.01  # 0.0020; 0.019 with a margin of 0.002
 
 
 @pytest.mark.slow
