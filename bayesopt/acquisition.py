@@ -102,6 +102,10 @@ CLOSED_FORMS = ("never", "pareto", "batches", "always")
 and pending points (``BelieverLogEI``); ``"always"``, a single point on a noisy model."""
 REFERENCE_SOURCES = ("observations", "front")
 """What an inferred hypervolume reference point is computed from (``infer_reference``)."""
+BOTH_REFERENCES = "both"
+"""``reference_from`` of ``make_outcomes`` for the closed-form hypervolume improvement
+relative to two inferred points at once, the observations' and the front's (see
+``_plug_in_ehvi``)."""
 NOISELESS_FRACTION = 0.01
 MC_BASELINE_LIMIT = 256
 """Above this many observations a single ask with nothing pending uses the closed form even
@@ -561,7 +565,11 @@ def make_outcomes(
             to infer it from the feasible observations (``infer_reference``). ParEGO has
             none.
         reference_from: one of ``REFERENCE_SOURCES``: what ``infer_reference`` uses when
-            ``reference`` is ``None``.
+            ``reference`` is ``None``; or ``BOTH_REFERENCES``: with the closed form, the sum
+            of the expected hypervolume improvements relative to both points, each divided
+            by the hypervolume the posterior means already hold relative to it (so that
+            the far point's larger volumes do not drown the near one's); elsewhere the
+            observations' point.
         margin: how far inside its threshold, in the model's units, a constraint counts
             as met (``CONSTRAINT_MARGIN`` by default).
 
@@ -659,6 +667,7 @@ class LogEHVI(AcquisitionFunction):
         thresholds: Tensor,
         fallback: AcquisitionFunction,
         ref_point: Tensor | None = None,
+        log_weights: Tensor | None = None,
     ) -> None:
         super().__init__(models[0])
         self.ref_point = ref_point
@@ -671,6 +680,7 @@ class LogEHVI(AcquisitionFunction):
         lower, upper = cells
         keep = (upper > lower).all(-1)  # boxes of zero width add nothing
         self.lower, self.upper = lower[keep], upper[keep].clamp_max(1e10)
+        self.log_weights = None if log_weights is None else log_weights[keep]
         self.pending = False
 
     def set_X_pending(self, X_pending: Tensor | None = None) -> None:
@@ -703,7 +713,10 @@ class LogEHVI(AcquisitionFunction):
         log_h_lower = _log_ei_helper((mu - self.lower) / sd)
         log_h_upper = _log_ei_helper((mu - self.upper) / sd)
         per_axis = sd.log() + log_h_lower + log1mexp(log_h_upper - log_h_lower)
-        value = torch.logsumexp(per_axis.sum(-1), dim=-1)
+        per_box = per_axis.sum(-1)
+        if self.log_weights is not None:
+            per_box = per_box + self.log_weights
+        value = torch.logsumexp(per_box, dim=-1)
         if len(self.thresholds):
             z = (mean[:, self.m :] - self.thresholds) / sigma[:, self.m :]
             value = value + torch.special.log_ndtr(z).sum(-1)
@@ -713,7 +726,7 @@ class LogEHVI(AcquisitionFunction):
 def _plug_in_ehvi(
     model: Model,
     m: int,
-    ref: Tensor,
+    refs: list[Tensor],
     X_baseline: Tensor,
     feasible: Tensor,
     sampler: SobolQMCNormalSampler,
@@ -724,7 +737,13 @@ def _plug_in_ehvi(
     """The expected hypervolume improvement over the feasible Pareto front of the
     posterior means at the observations (one box decomposition, as for a noiseless
     study): ``LogEHVI`` on a model list, Monte-Carlo qLogEHVI otherwise and when points
-    are pending (the closed form would never be called)."""
+    are pending (the closed form would never be called).
+
+    With several reference points ``refs`` the closed form is the sum over them of the
+    improvement relative to each, divided by the hypervolume the posterior means' front
+    holds relative to it: the boxes of every decomposition at once, each weighted by its
+    point's inverse hypervolume (a point whose hypervolume is still zero is left out).
+    The Monte-Carlo fallback uses the first point."""
     from botorch.acquisition.multi_objective.logei import qLogExpectedHypervolumeImprovement
     from botorch.utils.multi_objective.box_decompositions.non_dominated import (
         FastNondominatedPartitioning,
@@ -732,11 +751,11 @@ def _plug_in_ehvi(
 
     with torch.no_grad():
         means = model.posterior(X_baseline[feasible]).mean[..., :m]
-    partitioning = FastNondominatedPartitioning(ref_point=ref.to(means), Y=means)
+    parts = [FastNondominatedPartitioning(ref_point=r.to(means), Y=means) for r in refs]
     mc = qLogExpectedHypervolumeImprovement(
         model,
-        ref_point=ref.tolist(),
-        partitioning=partitioning,
+        ref_point=refs[0].tolist(),
+        partitioning=parts[0],
         sampler=sampler,
         objective=objective,
         constraints=constraints or None,
@@ -746,8 +765,24 @@ def _plug_in_ehvi(
     if pending is not None or models is None or any(g.num_outputs != 1 for g in models):
         return mc
     thresholds = torch.tensor([c.threshold for c in constraints]).to(means)
-    lower, upper = partitioning.get_hypercell_bounds()
-    return LogEHVI(list(models), m, (lower, upper), thresholds, mc, partitioning.ref_point)
+    if len(parts) == 1:
+        lower, upper = parts[0].get_hypercell_bounds()
+        return LogEHVI(list(models), m, (lower, upper), thresholds, mc, parts[0].ref_point)
+    lowers, uppers, log_weights = [], [], []
+    for part in parts:
+        volume = float(part.compute_hypervolume())
+        if volume > 0.0:
+            lower, upper = part.get_hypercell_bounds()
+            lowers.append(lower)
+            uppers.append(upper)
+            log_weights.append(torch.full(lower.shape[:-1], -math.log(volume)).to(lower))
+    if not lowers:  # no volume relative to any point yet: the first point's improvement
+        lower, upper = parts[0].get_hypercell_bounds()
+        return LogEHVI(list(models), m, (lower, upper), thresholds, mc, parts[0].ref_point)
+    cells = (torch.cat(lowers), torch.cat(uppers))
+    return LogEHVI(
+        list(models), m, cells, thresholds, mc, parts[0].ref_point, torch.cat(log_weights)
+    )
 
 
 def _plug_in_logei(
@@ -837,13 +872,17 @@ def _make_outcomes(
                 X_pending=pending,
                 prune_baseline=True,
             )
-        if reference is None:
-            ref = infer_reference(Y_baseline[feasible][:, :m], reference_from)
+        gains = Y_baseline[feasible][:, :m]
+        if reference is not None:
+            refs = [reference.to(Y_baseline)]
+        elif reference_from == BOTH_REFERENCES:
+            refs = [infer_reference(gains, source) for source in REFERENCE_SOURCES]
         else:
-            ref = reference.to(Y_baseline)
+            refs = [infer_reference(gains, reference_from)]
+        ref = refs[0]
         if closed_form != "never":
             return _plug_in_ehvi(
-                model, m, ref, X_baseline, feasible, sampler, objective, constraints, pending
+                model, m, refs, X_baseline, feasible, sampler, objective, constraints, pending
             )
         return qLogNoisyExpectedHypervolumeImprovement(
             model,

@@ -54,6 +54,7 @@ from torch import Tensor
 from bayesopt._rng import seeded_torch
 from bayesopt.acquisition import (
     ACQUISITIONS,
+    BOTH_REFERENCES,
     CLOSED_FORMS,
     CONSTRAINT_MARGIN,
     REFERENCE_SOURCES,
@@ -65,9 +66,9 @@ __all__ = [
     "maximize",
 ]  # fmt: skip
 
-REFERENCE_RULES = (*REFERENCE_SOURCES, "alternate")
-"""``ProposeOptions.reference_from``: a source of ``acquisition.infer_reference``, or
-``"alternate"`` between them ask by ask."""
+REFERENCE_RULES = (*REFERENCE_SOURCES, "alternate", BOTH_REFERENCES)
+"""``ProposeOptions.reference_from``: a source of ``acquisition.infer_reference``,
+``"alternate"`` between them ask by ask, or ``"both"`` at once."""
 
 METHODS = ("alternating", "botorch")
 """Acquisition optimisers ``ProposeOptions.method`` selects."""
@@ -181,8 +182,12 @@ class ProposeOptions:
             but lost ZDT1, whose reference point lies far beyond the front, after Holm
             (``benchmarks/results/ablation/reference_tuning``). ``"alternate"`` takes the
             observations after an even number of finished trials and the front after an
-            odd one, a hedge between the two; it lost ZDT1 after Holm too. When the
-            trade-off that counts is known, ``reference_point=`` says it directly.
+            odd one, a hedge between the two; it lost ZDT1 after Holm too. ``"both"``
+            scores a point by its hypervolume improvement relative to both points at
+            once, each relative to the volume already held there
+            (``acquisition.BOTH_REFERENCES``; with the closed form, else the
+            observations' point). When the trade-off that counts is known,
+            ``reference_point=`` says it directly.
         region_success: when a trust region's trial counts as a success, one of
             ``trust_region.SUCCESS_RULES``: ``"relative"`` (TuRBO's, the default) needs a
             gain above 1e-3 of the best loss's magnitude, ``"strict"`` any gain,

@@ -37,6 +37,9 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
   observation;
 * ``bayesopt+alt-ref``: ``ProposeOptions(reference_from="alternate")``, the two rules
   above on alternate asks;
+* ``bayesopt+both-ref``: ``ProposeOptions(reference_from="both")``, the hypervolume
+  improvement relative to both inferred points at once, each divided by the volume already
+  held relative to it;
 * ``bayesopt+wide-search``: the acquisition searched from 2048 raw points with 20 local
   searches; its records ran as ``ProposeOptions(raw_samples=2048, n_restarts=20)`` before
   that search became the default for several objectives, so it is now the default;
@@ -122,6 +125,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+front-ref",
         "bayesopt+no-warp",
         "bayesopt+alt-ref",
+        "bayesopt+both-ref",
         "bayesopt+wide-search",
         *_CONSTRAINT_VARIANTS,
     ),
@@ -302,8 +306,9 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
         return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+wide-search":  # the default's search since propose.PARETO_SEARCH
         return BayesoptSession(problem, seed)
-    if name == "bayesopt+alt-ref":
-        options = bo.ProposeOptions(reference_from="alternate")
+    if name in ("bayesopt+alt-ref", "bayesopt+both-ref"):
+        rule = "alternate" if name == "bayesopt+alt-ref" else "both"
+        options = bo.ProposeOptions(reference_from=rule)
         return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+no-warp":
         return BayesoptSession(problem, seed, model_options=bo.ModelOptions(output_warp="none"))
@@ -867,6 +872,9 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt+alt-ref": "the default with `ProposeOptions(reference_from='alternate')`: the "
     "reference point inferred from every observation and from the Pareto front's nadir on "
     "alternate asks",
+    "bayesopt+both-ref": "the default with `ProposeOptions(reference_from='both')`: the "
+    "hypervolume improvement relative to the observations' and the Pareto front's inferred "
+    "points at once, each divided by the volume the front already holds relative to it",
     "bayesopt+no-warp": "the default with `ModelOptions(output_warp='none')`: objectives only "
     "standardised, so the acquisition's hypervolume is the judge's up to a scale per objective",
     "bayesopt+margin0": "the default with `ProposeOptions(constraint_margin=0.0)`: a constraint "

@@ -767,6 +767,45 @@ def test_log_ehvi_multiplies_in_the_probability_of_feasibility():
         assert constrained(X).tolist() == pytest.approx(expected.tolist(), rel=1e-8)
 
 
+def test_both_reference_points_sum_the_relative_improvements():
+    from botorch.models import ModelListGP
+    from botorch.utils.multi_objective.box_decompositions.non_dominated import (
+        FastNondominatedPartitioning,
+    )
+
+    from bayesopt import acquisition
+
+    models, _, _, X = _ehvi_setup(2)
+    g = torch.Generator().manual_seed(0)
+    X_base = torch.rand(12, 3, generator=g, dtype=torch.float64)  # _ehvi_setup's inputs
+    model = ModelListGP(*models)
+    Y = torch.stack([m.train_targets for m in models], 1)
+    acqf = acquisition.make_outcomes(
+        "qlognei", model, n_objectives=2, thresholds=torch.empty(0), X_baseline=X_base,
+        Y_baseline=Y, feasible=torch.ones(12, dtype=torch.bool), closed_form="pareto",
+        reference_from="both",
+    )  # fmt: skip
+    with torch.no_grad():
+        means = model.posterior(X_base).mean
+        expected = torch.zeros(len(X), dtype=torch.float64)
+        for source in acquisition.REFERENCE_SOURCES:
+            ref = acquisition.infer_reference(Y, source)
+            part = FastNondominatedPartitioning(ref_point=ref, Y=means)
+            one = acquisition.LogEHVI(models, 2, _cells(part), torch.empty(0), None)
+            expected += (one(X) - math.log(float(part.compute_hypervolume()))).exp()
+        value = acqf(X)
+    front, observed = (
+        acquisition.infer_reference(Y, s) for s in acquisition.REFERENCE_SOURCES[::-1]
+    )
+    assert front.tolist() != observed.tolist()
+    assert value.tolist() == pytest.approx(expected.log().tolist(), rel=1e-6)
+    # The Monte-Carlo fallback (batches, pending points) keeps the observations' point.
+    ref = acquisition.infer_reference(Y).tolist()
+    assert acqf.inner.fallback.ref_point.tolist() == pytest.approx(ref)
+    assert "both" in bo.propose.REFERENCE_RULES
+    assert bo.ProposeOptions(reference_from="both").reference_from == "both"
+
+
 def test_log_ehvi_hands_batches_and_pending_points_to_its_fallback():
     from bayesopt.acquisition import LogEHVI
 
