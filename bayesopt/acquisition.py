@@ -45,7 +45,8 @@ qlognei    one objective: ``qLogNoisyExpectedImprovement`` with BoTorch's ``cons
            for one point (``LogEHVI``), qLogEHVI for batches and pending points; or
            ``qLogNoisyExpectedHypervolumeImprovement`` (qLogNEHVI,
            ``closed_form="never"``); the reference point inferred in the model's units
-           from the feasible observations (``reference_from``, see ``infer_reference``).
+           from the feasible observations (``reference_from``, see ``infer_reference``;
+           ``BOTH_REFERENCES`` for two at once).
 parego     several objectives: ``qLogNParEGO``, the noisy LogEI of a random augmented
            Chebyshev scalarisation, its weights drawn from the seed.
 (none)     before any observation is feasible: ``qLogProbabilityOfFeasibility``.

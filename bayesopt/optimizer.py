@@ -197,9 +197,11 @@ class Optimizer(AskTell):
             user's units: the point beyond which a trade-off is worth nothing. The asks
             maximise the hypervolume above it (mapped through each objective's output
             transform), and ``hypervolume()`` measures it there. ``None`` (default): the
-            asks infer one from the observations at every ask (BoTorch's
-            ``infer_reference_point``: the nadir plus 10 % of the range), which rewards
-            extreme trade-offs when some observations are far worse than what matters.
+            asks infer two at every ask (BoTorch's ``infer_reference_point``, the nadir
+            plus 10 % of the range, of every feasible observation and of their Pareto
+            front) and maximise the sum of the improvements relative to each, each
+            divided by the volume already held there
+            (``ProposeOptions.reference_from``).
         failure_model: how failed trials inform the asks. ``"impute"`` (default): each
             is imputed with the worst value observed, so the GP learns that its region
             is bad. ``"classifier"``: failures are also an unknown constraint (Gelbart et

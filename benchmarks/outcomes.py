@@ -22,12 +22,13 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
   population of 50 (multiobjective only);
 * ``bayesopt``: ``bayesopt.Optimizer(space, objectives=..., constraints=..., seed=s)``
   (LogEI times the probability of feasibility with constraints; with several objectives
-  the expected hypervolume improvement over the posterior means' Pareto front; both in
-  closed form, ``acquisition.LogEHVI``);
+  the expected hypervolume improvement over the posterior means' Pareto front, relative to
+  two inferred reference points at once; both in closed form, ``acquisition.LogEHVI``);
 * ``bayesopt-parego``: the same with ``acquisition="parego"`` (qLogNParEGO; multiobjective
   only);
 * ``bayesopt-nehvi``: the same with ``ProposeOptions(closed_form="never")``, qLogNEHVI (the
-  default before the posterior means' Pareto front; multiobjective only);
+  default before the posterior means' Pareto front; multiobjective only; relative to the
+  observations' reference point, as two points need the closed form);
 * ``bayesopt+closedform``: ``ProposeOptions(closed_form="always")``, the factor study's
   variant (``benchmarks/results/ablation/outcomes_tuning``);
 * ``bayesopt+ref``: the default given the problem's reference point
@@ -39,7 +40,9 @@ Problems: ``benchmarks.problems.outcomes``. Every contender is told the same out
   above on alternate asks;
 * ``bayesopt+both-ref``: ``ProposeOptions(reference_from="both")``, the hypervolume
   improvement relative to both inferred points at once, each divided by the volume already
-  held relative to it;
+  held relative to it; the default since its study, so now the same as ``bayesopt``;
+* ``bayesopt+obs-ref``: ``ProposeOptions(reference_from="observations")``, the default
+  before: the reference point inferred from every feasible observation;
 * ``bayesopt+wide-search``: the acquisition searched from 2048 raw points with 20 local
   searches; its records ran as ``ProposeOptions(raw_samples=2048, n_restarts=20)`` before
   that search became the default for several objectives, so it is now the default;
@@ -126,6 +129,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "bayesopt+no-warp",
         "bayesopt+alt-ref",
         "bayesopt+both-ref",
+        "bayesopt+obs-ref",
         "bayesopt+wide-search",
         *_CONSTRAINT_VARIANTS,
     ),
@@ -278,6 +282,15 @@ CONSTRAINT_WARPS = {
 MARGINS = {"bayesopt+margin0": 0.0, "bayesopt+margin2e-4": 2e-4, "bayesopt+margin2e-3": 2e-3}
 """Variants with a given ``ProposeOptions.constraint_margin``: 2e-4 is the default's since
 2026-12-02, 2e-3 the one before (what ``bayesopt`` ran in the margin study's records)."""
+REFERENCE_VARIANTS = {
+    "bayesopt+front-ref": "front",
+    "bayesopt+alt-ref": "alternate",
+    "bayesopt+both-ref": "both",
+    "bayesopt+obs-ref": "observations",
+}
+"""Variants with a given ``ProposeOptions.reference_from``: ``"both"`` is the default's since
+2026-12-02, ``"observations"`` the one before (what ``bayesopt`` ran in its study's
+records)."""
 
 
 def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
@@ -301,14 +314,10 @@ def make_session(name: str, problem: OutcomeProblem, seed: int) -> Session:
     if name == "bayesopt-nehvi":
         options = bo.ProposeOptions(closed_form="never")
         return BayesoptSession(problem, seed, propose_options=options)
-    if name == "bayesopt+front-ref":
-        options = bo.ProposeOptions(reference_from="front")
-        return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+wide-search":  # the default's search since propose.PARETO_SEARCH
         return BayesoptSession(problem, seed)
-    if name in ("bayesopt+alt-ref", "bayesopt+both-ref"):
-        rule = "alternate" if name == "bayesopt+alt-ref" else "both"
-        options = bo.ProposeOptions(reference_from=rule)
+    if name in REFERENCE_VARIANTS:
+        options = bo.ProposeOptions(reference_from=REFERENCE_VARIANTS[name])
         return BayesoptSession(problem, seed, propose_options=options)
     if name == "bayesopt+no-warp":
         return BayesoptSession(problem, seed, model_options=bo.ModelOptions(output_warp="none"))
@@ -872,9 +881,12 @@ CONTENDER_ROWS: dict[str, str] = {
     "bayesopt+alt-ref": "the default with `ProposeOptions(reference_from='alternate')`: the "
     "reference point inferred from every observation and from the Pareto front's nadir on "
     "alternate asks",
-    "bayesopt+both-ref": "the default with `ProposeOptions(reference_from='both')`: the "
-    "hypervolume improvement relative to the observations' and the Pareto front's inferred "
-    "points at once, each divided by the volume the front already holds relative to it",
+    "bayesopt+both-ref": "`ProposeOptions(reference_from='both')`: the hypervolume improvement "
+    "relative to the observations' and the Pareto front's inferred points at once, each "
+    "divided by the volume the front already holds relative to it; the default since "
+    "2026-12-02",
+    "bayesopt+obs-ref": "the default before 2026-12-02, `ProposeOptions(reference_from="
+    "'observations')`: the reference point inferred from every feasible observation",
     "bayesopt+no-warp": "the default with `ModelOptions(output_warp='none')`: objectives only "
     "standardised, so the acquisition's hypervolume is the judge's up to a scale per objective",
     "bayesopt+margin0": "the default with `ProposeOptions(constraint_margin=0.0)`: a constraint "

@@ -803,7 +803,7 @@ def test_both_reference_points_sum_the_relative_improvements():
     ref = acquisition.infer_reference(Y).tolist()
     assert acqf.inner.fallback.ref_point.tolist() == pytest.approx(ref)
     assert "both" in bo.propose.REFERENCE_RULES
-    assert bo.ProposeOptions(reference_from="both").reference_from == "both"
+    assert bo.ProposeOptions().reference_from == "both"  # the default since its study
 
 
 def test_log_ehvi_hands_batches_and_pending_points_to_its_fallback():
