@@ -766,24 +766,22 @@ def _plug_in_ehvi(
     if pending is not None or models is None or any(g.num_outputs != 1 for g in models):
         return mc
     thresholds = torch.tensor([c.threshold for c in constraints]).to(means)
-    if len(parts) == 1:
+    weighted = []  # with several points: each decomposition that holds volume, and it
+    if len(parts) > 1:
+        volumes = [float(part.compute_hypervolume()) for part in parts]
+        weighted = [(part, v) for part, v in zip(parts, volumes, strict=True) if v > 0.0]
+    if not weighted:  # one point, or no volume relative to any yet: the first point's
         lower, upper = parts[0].get_hypercell_bounds()
         return LogEHVI(list(models), m, (lower, upper), thresholds, mc, parts[0].ref_point)
-    lowers, uppers, log_weights = [], [], []
-    for part in parts:
-        volume = float(part.compute_hypervolume())
-        if volume > 0.0:
-            lower, upper = part.get_hypercell_bounds()
-            lowers.append(lower)
-            uppers.append(upper)
-            log_weights.append(torch.full(lower.shape[:-1], -math.log(volume)).to(lower))
-    if not lowers:  # no volume relative to any point yet: the first point's improvement
-        lower, upper = parts[0].get_hypercell_bounds()
-        return LogEHVI(list(models), m, (lower, upper), thresholds, mc, parts[0].ref_point)
-    cells = (torch.cat(lowers), torch.cat(uppers))
-    return LogEHVI(
-        list(models), m, cells, thresholds, mc, parts[0].ref_point, torch.cat(log_weights)
+    bounds = [part.get_hypercell_bounds() for part, _ in weighted]
+    cells = (torch.cat([lo for lo, _ in bounds]), torch.cat([up for _, up in bounds]))
+    log_weights = torch.cat(
+        [
+            torch.full(lo.shape[:-1], -math.log(v)).to(lo)
+            for (lo, _), (_, v) in zip(bounds, weighted, strict=True)
+        ]
     )
+    return LogEHVI(list(models), m, cells, thresholds, mc, parts[0].ref_point, log_weights)
 
 
 def _plug_in_logei(
