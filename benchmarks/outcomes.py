@@ -1375,7 +1375,7 @@ def compare_runs(
         xa, xb = [a[k] for k in seeds], [b[k] for k in seeds]
         # A run without a feasible point (inf) is worse than every run with one, as in
         # the report's tests.
-        tested = _finite_losses({"new": {k: a[k] for k in seeds}, "old": {k: b[k] for k in seeds}})
+        tested = _finite_losses({"new": a, "old": b})
         fam[prob.name] = stats.compare(
             [tested["new"][k] for k in seeds], [tested["old"][k] for k in seeds]
         )

@@ -776,8 +776,7 @@ def test_both_reference_points_sum_the_relative_improvements():
     from bayesopt import acquisition
 
     models, _, _, X = _ehvi_setup(2)
-    g = torch.Generator().manual_seed(0)
-    X_base = torch.rand(12, 3, generator=g, dtype=torch.float64)  # _ehvi_setup's inputs
+    X_base = models[0].train_inputs[0]
     model = ModelListGP(*models)
     Y = torch.stack([m.train_targets for m in models], 1)
     acqf = acquisition.make_outcomes(
